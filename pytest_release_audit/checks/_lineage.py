@@ -1,0 +1,224 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Logic of the lineage / integrity / artifacts / signature checks (no pytest here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_release_audit.data import LoadedDataset
+from pytest_release_audit.digests import (
+    FILE_DIGEST_TAGS,
+    FRAME_DIGEST_TAG,
+    frame_sha256,
+    mlflow_digest_variants,
+)
+from pytest_release_audit.handle.model import ModelHandle
+
+DATE_HINTS = ("date", "_dt", "time_of", "admission", "diagnos")
+UPSTREAM_TAGS = ("derived_from", "upstream", "source_dataset")
+
+
+def _short(digest: str | None) -> str:
+    return (digest or "")[:12] + ("…" if digest and len(digest) > 12 else "")
+
+
+def _date_range(data: LoadedDataset) -> list[str] | None:
+    import pandas as pd
+
+    for col in data.df.columns:
+        name = str(col).lower()
+        if not any(h in name for h in DATE_HINTS) or name in (data.task.duration_col or "",):
+            continue
+        series = data.df[col]
+        if pd.api.types.is_numeric_dtype(series):
+            continue
+        parsed = pd.to_datetime(series, errors="coerce", format="ISO8601")
+        if parsed.notna().mean() < 0.8:
+            continue
+        return [parsed.min().date().isoformat(), parsed.max().date().isoformat()]
+    return None
+
+
+def dataset_facts(data: LoadedDataset) -> dict[str, Any]:
+    """Plain facts about one dataset for lineage evidence and the model card (no data values)."""
+    ids = data.ids
+    tags = data.ref.tags
+    return {
+        "name": data.name,
+        "context": data.context,
+        "source": data.ref.source,
+        "rows": data.n_rows,
+        "columns": len(data.df.columns),
+        "patients": int(ids.nunique()) if ids is not None else None,
+        "date_range": _date_range(data),
+        "data_product": tags.get("data_product"),
+        "license": tags.get("license") or tags.get("data_license") or tags.get("usage"),
+        "pii_status": tags.get("pii_status") or tags.get("pii_scrubbed"),
+        "derived_from": next((tags[t] for t in UPSTREAM_TAGS if tags.get(t)), None),
+        "digest": data.ref.digest,
+        "file_sha256": data.file_sha256,
+    }
+
+
+def lineage_chain(
+    handle: ModelHandle, datasets: list[LoadedDataset], extra_edges: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The verified chain raw -> split -> run -> model and the problems that break it."""
+    problems: list[str] = []
+    run = handle.run
+    chain: list[dict[str, Any]] = []
+    if run is None:
+        return chain, [f"{handle.name} v{handle.version} has no source run"]
+    upstream: list[str] = []
+    for data in datasets:
+        for tag in UPSTREAM_TAGS:
+            value = data.ref.tags.get(tag)
+            if value and value not in upstream:
+                upstream.append(value)
+    for edge in extra_edges:
+        name = str(edge.get("from") or "")
+        if name and name not in upstream:
+            upstream.append(name)
+    raw_inputs = [d for d in datasets if (d.context or "").lower() in ("raw", "source", "upstream")]
+    for data in raw_inputs:
+        if data.name not in upstream:
+            upstream.append(data.name)
+    for name in upstream:
+        logged = next((d for d in raw_inputs if d.name == name), None)
+        chain.append({"kind": "dataset", "name": name, "role": "Raw",
+                      "digest": logged.ref.digest if logged else None, "verified": logged is not None})
+    training = [d for d in datasets if d.ref.is_training]
+    evaluation = [d for d in datasets if d.ref.is_evaluation]
+    for data in training + evaluation:
+        chain.append({"kind": "dataset", "name": data.name, "role": "Pinned Split", "context": data.context,
+                      "digest": data.ref.digest, "verified": True})
+    chain.append({"kind": "run", "name": run.run_name or run.run_id, "id": run.run_id, "role": "Training Run",
+                  "status": run.status, "git_commit": run.git_commit, "verified": True})
+    chain.append({"kind": "model", "name": f"{handle.name} v{handle.version}", "role": "Final Artifact",
+                  "uri": handle.uri, "source": handle.source, "verified": True})
+    if not training:
+        problems.append("the run logged no training dataset (mlflow.log_input(..., context='training'))")
+    if not evaluation:
+        problems.append("the run logged no evaluation dataset (mlflow.log_input(..., context='evaluation'))")
+    for data in datasets:
+        if not data.ref.source:
+            problems.append(f"dataset '{data.name}' has no recorded source")
+        if not data.context:
+            problems.append(f"dataset '{data.name}' was logged without a context (training / evaluation)")
+    if run.status != "FINISHED":
+        problems.append(f"source run {run.run_id} is {run.status}, not FINISHED: training did not complete")
+    return chain, problems
+
+
+def integrity_findings(
+    handle: ModelHandle, datasets: list[LoadedDataset], section: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Recompute each dataset's digests and compare with what the run logged."""
+    rows: list[dict[str, Any]] = []
+    problems: list[str] = []
+    run_tags = handle.run.tags if handle.run else {}
+    for data in datasets:
+        label = f"dataset '{data.name}' ({data.context or 'no context'})"
+        compared: list[dict[str, Any]] = []
+        notes: list[str] = []
+        if data.n_rows == 0:
+            problems.append(f"{label} is empty: 0 rows in {data.local_path}")
+        logged_file = next((data.ref.tags[t] for t in FILE_DIGEST_TAGS if data.ref.tags.get(t)), None)
+        file_ok = None
+        if logged_file:
+            file_ok = logged_file.strip().lower() == (data.file_sha256 or "")
+            compared.append({"kind": "file_sha256", "logged": logged_file, "recomputed": data.file_sha256,
+                             "match": file_ok, "covers": "every byte of the source file"})
+            if not file_ok:
+                problems.append(
+                    f"{label} changed since training: sha256 of {data.local_path.name if data.local_path else 'source'} "
+                    f"is {_short(data.file_sha256)} but the run logged {_short(logged_file)}"
+                )
+        logged_frame = data.ref.tags.get(FRAME_DIGEST_TAG)
+        if logged_frame:
+            now = frame_sha256(data.df)
+            ok = logged_frame.strip().lower() == now
+            compared.append({"kind": "frame_sha256", "logged": logged_frame, "recomputed": now, "match": ok,
+                             "covers": "every cell of the frame"})
+            if not ok:
+                problems.append(f"{label} content changed since training: frame sha256 {_short(now)} "
+                                f"!= logged {_short(logged_frame)}")
+        variants = mlflow_digest_variants(data.df)
+        match = next((v for v in variants if v[1] == data.ref.digest), None)
+        compared.append({"kind": "mlflow_digest", "logged": data.ref.digest,
+                         "recomputed": match[1] if match else variants[0][1], "match": match is not None,
+                         "covers": "first 10,000 rows, row count, column names (MLflow)",
+                         "variant": match[0] if match else None})
+        if match is None:
+            if file_ok:
+                notes.append("MLflow digest differs only through dtypes on re-read; the full sha256 matches")
+            else:
+                problems.append(
+                    f"{label} changed since training: MLflow digest {variants[0][1]} != logged {data.ref.digest}"
+                )
+        if not logged_file and not logged_frame:
+            note = "no full-content digest logged (data_sha256): edits after row 10,000 are not detectable"
+            notes.append(note)
+            if section.get("require_full_digest"):
+                problems.append(f"{label}: {note}; log tags={{'data_sha256': ...}} with the input")
+        rows.append({"name": data.name, "context": data.context, "source": data.ref.source, "rows": data.n_rows,
+                     "digests": compared, "notes": notes})
+    run_digest = next((run_tags[t] for t in FILE_DIGEST_TAGS if run_tags.get(t)), None)
+    if run_digest:
+        files = {d.file_sha256 for d in datasets}
+        ok = run_digest.strip().lower() in files
+        rows.append({"name": "(run tag data_sha256)", "context": None, "source": None, "rows": None,
+                     "digests": [{"kind": "run data_sha256", "logged": run_digest, "recomputed": None,
+                                  "match": ok, "covers": "the source file of one logged dataset"}], "notes": []})
+        if not ok:
+            problems.append(
+                f"run tag data_sha256 {_short(run_digest)} matches none of the {len(datasets)} logged datasets' files: "
+                "the data changed since training or the tag names a file the run did not log"
+            )
+    return rows, problems
+
+
+def artifact_findings(handle: ModelHandle, section: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Required evidence artifacts and metrics present on the source run."""
+    run = handle.run
+    artifacts = list(run.artifacts) if run else []
+    metrics = sorted(run.metrics) if run else []
+    names = {a.rsplit("/", 1)[-1] for a in artifacts} | set(artifacts)
+    required = list(section.get("required") or [])
+    missing = [r for r in required if r not in names]
+    problems = []
+    if missing:
+        problems.append(f"run {handle.run_id} lacks required evidence artifacts: {', '.join(missing)}")
+    if section.get("require_metrics", True) and not metrics:
+        problems.append(f"run {handle.run_id} logged no metrics: log evaluation metrics with mlflow.log_metric")
+    facts = {"required": required, "missing": missing, "artifacts": artifacts[:200], "metrics": metrics}
+    return facts, problems
+
+
+def signature_findings(
+    handle: ModelHandle, evaluation: LoadedDataset, section: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """Signature and input example present; the evaluation data has every input column."""
+    meta = handle.model_meta or {}
+    problems: list[str] = []
+    signature = meta.get("signature") or {}
+    inputs = [c for c in (signature.get("inputs") or []) if isinstance(c, dict)]
+    if meta.get("error"):
+        problems.append(str(meta["error"]))
+    elif not signature:
+        problems.append(f"{handle.name} v{handle.version} was logged without a signature: pass "
+                        "signature=infer_signature(X, y) or input_example= to log_model")
+    if section.get("require_input_example", True) and not meta.get("input_example") and not meta.get("error"):
+        problems.append(f"{handle.name} v{handle.version} was logged without an input example (input_example=)")
+    names = [c.get("name") for c in inputs if c.get("name")]
+    missing = [n for n in names if n not in evaluation.df.columns]
+    if missing:
+        problems.append(f"evaluation dataset '{evaluation.name}' lacks model inputs: {', '.join(missing[:10])}")
+    facts = {
+        "inputs": [{"name": c.get("name"), "type": c.get("type"), "required": c.get("required", True)} for c in inputs],
+        "outputs": signature.get("outputs"),
+        "input_example": meta.get("input_example"),
+        "flavors": meta.get("flavors"),
+    }
+    return facts, problems

@@ -1,0 +1,216 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Read a run's logged datasets from their sources (local path, file://, runs:/, mlflow-artifacts:)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+from pytest_release_audit.data import DURATION_NAMES, EVENT_NAMES, ID_NAMES, LoadedDataset, TaskSpec
+from pytest_release_audit.errors import DatasetUnavailable
+from pytest_release_audit.handle.model import DatasetRef, ModelHandle
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+ARTIFACT_SCHEMES = ("runs", "mlflow-artifacts", "models", "s3", "gs", "wasbs", "abfss", "dbfs", "hdfs")
+
+
+def _label(ref: DatasetRef) -> str:
+    return f"dataset '{ref.name}' ({ref.context or 'no context'})"
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, or of a directory's files (sorted relative path + bytes)."""
+    digest = hashlib.sha256()
+    if path.is_dir():
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(file.relative_to(path).as_posix().encode())
+            digest.update(file.read_bytes())
+        return digest.hexdigest()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_source(ref: DatasetRef, handle: ModelHandle, base_dirs: list[Path], workdir: Path) -> Path:
+    """A local path holding the dataset; downloads run artifacts into ``workdir``."""
+    source = (ref.source or "").strip()
+    if not source:
+        raise DatasetUnavailable(f"{_label(ref)} was logged without a source: log it with from_pandas(df, source=PATH)")
+    parsed = urlparse(source)
+    scheme = parsed.scheme.lower()
+    if scheme in ("http", "https"):
+        raise DatasetUnavailable(
+            f"{_label(ref)} has an HTTP source ({source}): the audit fetches nothing from the internet; "
+            "log the file as a run artifact (runs:/...) or a local path"
+        )
+    if scheme in ARTIFACT_SCHEMES:
+        import mlflow
+
+        target = workdir / hashlib.sha256(source.encode()).hexdigest()[:16]
+        target.mkdir(parents=True, exist_ok=True)
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                artifact_uri=source, dst_path=str(target), tracking_uri=handle.tracking_uri
+            )
+        except Exception as exc:  # missing artifact, bad URI, unreachable store: same meaning here
+            raise DatasetUnavailable(
+                f"{_label(ref)} source {source} cannot be downloaded ({exc.__class__.__name__}: "
+                f"{' '.join(str(exc).split())[:160]}): check the run's artifacts"
+            ) from None
+        return Path(local)
+    if scheme == "file":
+        path = Path(unquote(parsed.path))
+    elif scheme and len(scheme) > 1:
+        raise DatasetUnavailable(f"{_label(ref)} has an unsupported source scheme '{scheme}:' ({source})")
+    else:
+        path = Path(source)
+    if not path.is_absolute():
+        for base in base_dirs:
+            if (base / path).exists():
+                path = base / path
+                break
+        else:
+            path = base_dirs[0] / path if base_dirs else path
+    if not path.exists():
+        raise DatasetUnavailable(
+            f"{_label(ref)} source {path} does not exist: restore the file the run logged or re-run training"
+        )
+    return path
+
+
+def read_frame(path: Path, ref: DatasetRef) -> pd.DataFrame:
+    """Read CSV or Parquet exactly (round-trip float precision), with one-line errors."""
+    import pandas as pd
+
+    name = path.name.lower()
+    try:
+        if path.is_dir() or name.endswith(PARQUET_SUFFIXES):
+            return pd.read_parquet(path)
+        if name.endswith(CSV_SUFFIXES):
+            sep = "\t" if ".tsv" in name else ","
+            return pd.read_csv(path, sep=sep, float_precision="round_trip")
+    except PermissionError:
+        raise DatasetUnavailable(f"{_label(ref)}: cannot read {path} (permission denied): fix its permissions") from None
+    except UnicodeDecodeError as exc:
+        raise DatasetUnavailable(
+            f"{_label(ref)}: {path} is not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at offset "
+            f"{exc.start}): re-export it as UTF-8"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise DatasetUnavailable(f"{_label(ref)}: {path} is empty (no header, no rows)") from None
+    except (pd.errors.ParserError, ValueError, OSError) as exc:
+        raise DatasetUnavailable(
+            f"{_label(ref)}: {path} cannot be parsed ({exc.__class__.__name__}: {' '.join(str(exc).split())[:160]})"
+        ) from None
+    except Exception as exc:  # e.g. pyarrow errors on a corrupt parquet file
+        raise DatasetUnavailable(
+            f"{_label(ref)}: {path} cannot be read ({exc.__class__.__name__}: {' '.join(str(exc).split())[:160]})"
+        ) from None
+    raise DatasetUnavailable(
+        f"{_label(ref)}: {path.name} is neither CSV nor Parquet: log the data as .csv or .parquet"
+    )
+
+
+def _normalize_kind(text: str) -> str:
+    low = (text or "").lower()
+    if "surviv" in low or "time-to-event" in low or "time_to_event" in low:
+        return "survival"
+    if "regress" in low:
+        return "regression"
+    if "class" in low or "binary" in low:
+        return "binary"
+    return ""
+
+
+def _pick(df_columns: list[str], names: tuple[str, ...]) -> str | None:
+    lower = {c.lower(): c for c in df_columns}
+    for name in names:
+        if name in lower:
+            return lower[name]
+    return None
+
+
+def infer_task(handle: ModelHandle, task_policy: dict[str, Any], ref: DatasetRef, columns: list[str]) -> TaskSpec:
+    """Task kind and target/id columns: policy, then model/run tags, then the data's column names."""
+
+    def setting(key: str) -> str:
+        return (task_policy.get(key) or handle.tag(key) or "").strip()
+
+    kind = _normalize_kind(task_policy.get("kind") or "") or _normalize_kind(handle.tag("task") or "")
+    duration = setting("duration_col") or _pick(columns, DURATION_NAMES)
+    event = setting("event_col")
+    label = setting("label_col")
+    targets = ref.targets if ref.targets in columns else None
+    if not event:
+        event = (targets if targets and targets != duration else None) or _pick(columns, EVENT_NAMES)
+    if not kind:
+        kind = "survival" if duration and event else ""
+    if kind != "survival":
+        label = label or targets or _pick(columns, ("target", "label", "y", "outcome", "class"))
+        if not kind:
+            kind = "binary"
+    id_cols = list(task_policy.get("id_columns") or [])
+    if not id_cols and handle.tag("id_columns"):
+        id_cols = [c.strip() for c in (handle.tag("id_columns") or "").split(",") if c.strip()]
+    if not id_cols:
+        found = _pick(columns, ID_NAMES)
+        id_cols = [found] if found else []
+    if kind == "survival":
+        return TaskSpec(
+            kind=kind,
+            duration_col=duration or None,
+            event_col=event or None,
+            id_columns=tuple(id_cols),
+            exclude_features=tuple(task_policy.get("exclude_features") or ()),
+        )
+    return TaskSpec(
+        kind=kind,
+        label_col=label or None,
+        id_columns=tuple(id_cols),
+        exclude_features=tuple(task_policy.get("exclude_features") or ()),
+    )
+
+
+def feature_columns(handle: ModelHandle, task: TaskSpec, columns: list[str]) -> list[str]:
+    """The model's input columns: its signature when it has one, else every non-target column."""
+    from pytest_release_audit.handle.resolve import signature_input_names
+
+    names = signature_input_names(handle)
+    if names:
+        return names
+    skip = set(task.target_columns) | set(task.id_columns) | set(task.exclude_features)
+    return [c for c in columns if c not in skip]
+
+
+def load_dataset(
+    ref: DatasetRef,
+    handle: ModelHandle,
+    task_policy: dict[str, Any],
+    base_dirs: list[Path],
+    workdir: Path,
+) -> LoadedDataset:
+    """Resolve, hash and read one logged dataset."""
+    path = resolve_source(ref, handle, base_dirs, workdir)
+    try:
+        sha = file_sha256(path)
+    except PermissionError:
+        raise DatasetUnavailable(f"{_label(ref)}: cannot read {path} (permission denied): fix its permissions") from None
+    df = read_frame(path, ref)
+    columns = [str(c) for c in df.columns]
+    task = infer_task(handle, task_policy, ref, columns)
+    return LoadedDataset(
+        ref=ref,
+        df=df,
+        task=task,
+        local_path=path,
+        file_sha256=sha,
+        feature_columns=feature_columns(handle, task, columns),
+    )

@@ -1,0 +1,73 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Hook specifications other plugins (or a ``conftest.py``) implement to extend an audit.
+
+Added to pytest's plugin manager by ``pytest_addhooks``; call them through
+``config.hook.<name>(...)`` with keyword arguments only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pytest_release_audit.handle.model import ModelHandle
+    from pytest_release_audit.report.model import AuditResult
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_release_audit_resolve_handle(config: pytest.Config, spec: str) -> ModelHandle | None:
+    """Resolve ``--audit-model`` from a registry other than MLflow.
+
+    Called on every process that runs checks, before the built-in MLflow resolver. Stops at the
+    first non-None result. Raise ``pytest_release_audit.errors.HandleNotFound`` (one-line message)
+    when the spec names something your registry should have but does not.
+
+    Example::
+
+        def pytest_release_audit_resolve_handle(config, spec):
+            if spec.startswith("sagemaker:"):
+                return my_registry.handle_for(spec.removeprefix("sagemaker:"))
+            return None
+    """
+
+
+def pytest_release_audit_lineage(handle: ModelHandle) -> list[dict[str, Any]] | None:
+    """Contribute upstream lineage edges for ``handle`` (e.g. from an OpenLineage store).
+
+    Every implementation is called; return a list of edges
+    ``{"from": "raw_table", "to": "curated_split", "kind": "dataset", "role": "Raw"}`` or None.
+    The ``lineage`` check adds them to the verified chain shown in reports and the model card.
+    """
+
+
+def pytest_release_audit_model_card_context(result: AuditResult, context: dict[str, Any]) -> None:
+    """Add or change model card content before it is rendered (at session end).
+
+    ``context`` is the template context; append ``{"title": ..., "body": ...}`` to
+    ``context["extra_sections"]`` to add a section. Values are escaped when rendered.
+
+    Example::
+
+        def pytest_release_audit_model_card_context(result, context):
+            context["extra_sections"].append({"title": "Intended Use", "body": "Research only."})
+    """
+
+
+def pytest_release_audit_report_written(result: AuditResult, paths: dict[str, str]) -> None:
+    """Called on the controller after every report file is written (e.g. to ship them).
+
+    ``paths`` maps a report kind (``json``, ``markdown``, ``html``, ``junit``, ``model_card``,
+    ``trail``) to its path.
+    """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_release_audit_notify(result: AuditResult, url: str) -> bool | None:
+    """Replace the default webhook notifier for ``--audit-notify=URL``.
+
+    Stops at the first non-None result: return True when you delivered the notification, False
+    when delivery failed. A failed notification never changes the verdict.
+    """

@@ -1,0 +1,179 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Turn per-test report payloads into CheckResults and the verdict (fail closed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_release_audit.policy import BUILTIN_CHECKS, Policy
+from pytest_release_audit.report.model import AuditResult, CheckResult, ModelRef
+
+#: Display order: the GREMLIN report's sections, then the user's checks.
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Data lineage & governance", ("lineage", "data_integrity", "pii", "leakage", "data_license")),
+    ("Code compliance", ("ip_headers", "security", "dependencies", "reproducibility")),
+    ("Performance gate", ("performance_gate", "bias", "evaluation_artifacts", "signature")),
+    ("Release handover", ("model_card", "approvals")),
+)
+ORDER = {cid: i for i, cid in enumerate(c for _, ids in SECTIONS for c in ids)}
+_RANK = {"error": 4, "failed": 3, "skipped": 2, "passed": 1}
+
+
+@dataclass
+class TestRecord:
+    """Everything seen for one test item (one nodeid) across its setup/call/teardown reports."""
+
+    nodeid: str
+    payload: dict[str, Any]
+    outcome: str = "passed"
+    message: str = ""
+    duration: float = 0.0
+    phases: dict[str, str] = field(default_factory=dict)
+
+    def add(self, when: str, outcome: str, payload: dict[str, Any], duration: float, wasxfail: bool) -> None:
+        self.payload = payload or self.payload
+        self.duration += duration
+        self.phases[when] = outcome
+        new = "passed"
+        if wasxfail:
+            new = "failed"
+            payload = {**payload, "message": "a compliance check must not be marked xfail: " + (payload.get("message") or "")}
+        elif outcome == "failed":
+            new = "failed" if when == "call" else "error"
+        elif outcome == "skipped":
+            new = "skipped"
+        if _RANK[new] > _RANK[self.outcome]:
+            self.outcome = new
+            self.message = payload.get("message") or self.message
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def check_results(records: list[TestRecord], policy: Policy, today: dt.date | None = None) -> list[CheckResult]:
+    """One CheckResult per check id (records sharing an id, e.g. parametrised, are combined)."""
+    by_id: dict[str, list[TestRecord]] = {}
+    for record in records:
+        by_id.setdefault(record.payload["id"], []).append(record)
+    results = []
+    for check_id, group in by_id.items():
+        worst = max(group, key=lambda r: _RANK[r.outcome])
+        info = worst.payload
+        required = policy.is_required(check_id, info.get("severity", "required"))
+        if len(group) == 1:
+            evidence = info.get("evidence") or {}
+        else:
+            evidence = {"cases": {r.nodeid: r.payload.get("evidence") or {} for r in group}}
+        if worst.outcome == "passed":
+            summary = info.get("summary") or info.get("title") or check_id
+        else:
+            summary = worst.message or info.get("summary") or worst.outcome
+        outcome = worst.outcome
+        waiver = None
+        if outcome != "passed":
+            recorded = policy.waiver_for(check_id)
+            if recorded is not None:
+                waiver = {**recorded.to_dict(), "active": recorded.active(today)}
+                if recorded.active(today):
+                    summary = f"WAIVED by {recorded.approver} until {recorded.expires}: {recorded.reason} (was: {summary})"
+                    outcome = "waived"
+                else:
+                    summary = f"{summary} (waiver expired {recorded.expires}: it no longer applies)"
+        results.append(
+            CheckResult(
+                id=check_id,
+                title=info.get("title") or check_id,
+                outcome=outcome,
+                required=required,
+                controls=tuple(info.get("controls") or ()),
+                summary=_one_line(summary),
+                evidence=evidence,
+                nodeid=worst.nodeid if len(group) == 1 else None,
+                duration_s=round(sum(r.duration for r in group), 3),
+                waiver=waiver,
+                artifacts=tuple(a for r in group for a in (r.payload.get("artifacts") or ())),
+            )
+        )
+    return results
+
+
+def missing_required(results: list[CheckResult], policy: Policy, reason: str) -> list[CheckResult]:
+    """A CheckResult (outcome error) for every required check that never reported."""
+    ran = {r.id for r in results}
+    out = []
+    for check_id in policy.required_checks:
+        if check_id in ran:
+            continue
+        title = check_id.replace("_", " ")
+        out.append(
+            CheckResult(
+                id=check_id,
+                title=title[:1].upper() + title[1:],
+                outcome="error",
+                required=True,
+                summary=_one_line(f"required check did not run: {reason}"),
+                evidence={"ran": False},
+            )
+        )
+    return out
+
+
+def sort_checks(results: list[CheckResult]) -> list[CheckResult]:
+    return sorted(results, key=lambda r: (ORDER.get(r.id, len(ORDER)), r.id))
+
+
+def blocking_ids(results: list[CheckResult]) -> list[str]:
+    return [r.id for r in results if r.required and r.outcome not in ("passed", "waived")]
+
+
+def build_result(
+    *,
+    records: list[TestRecord],
+    policy: Policy | None,
+    model: ModelRef | None,
+    baseline: ModelRef | None,
+    target: str,
+    started_at: dt.datetime,
+    tool_version: str,
+    errors: list[str],
+    environment: dict[str, Any],
+    audit_id: str,
+    not_run_reason: str,
+) -> AuditResult:
+    """The AuditResult. READY only when checks ran, none blocks, and there were no setup errors."""
+    if policy is None:
+        results = check_results(records, _fallback_policy())
+        results += [
+            r for r in missing_required(results, _fallback_policy(), not_run_reason) if r.id in BUILTIN_CHECKS
+        ]
+    else:
+        results = check_results(records, policy)
+        results += missing_required(results, policy, not_run_reason)
+    results = sort_checks(results)
+    blocking = blocking_ids(results)
+    status = "READY" if results and not blocking and not errors else "BLOCKED"
+    return AuditResult(
+        status=status,
+        model=model,
+        baseline=baseline,
+        target=target,
+        started_at=started_at.isoformat(timespec="seconds"),
+        finished_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        tool_version=tool_version,
+        checks=tuple(results),
+        blocking=tuple(blocking),
+        environment=environment,
+        audit_id=audit_id,
+        errors=tuple(errors),
+    )
+
+
+def _fallback_policy() -> Policy:
+    from pytest_release_audit.policy import default_policy
+
+    return default_policy()

@@ -1,0 +1,74 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The terminal summary, in the spirit of the GREMLIN audit report: sections, check lines, status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_release_audit.report.build import SECTIONS
+from pytest_release_audit.report.model import AuditResult, CheckResult
+from pytest_release_audit.report.text import strip_control
+
+_MARK = {"passed": ("PASS", "green"), "failed": ("FAIL", "red"), "error": ("ERROR", "red"),
+         "skipped": ("SKIP", "yellow"), "waived": ("WAIVED", "yellow")}
+
+
+def _line(tr: Any, check: CheckResult, width: int) -> None:
+    word, color = _MARK.get(check.outcome, ("?", "red"))
+    if not check.required and check.outcome not in ("passed", "waived"):
+        color = "yellow"
+    optional = "" if check.required else " (optional)"
+    tr.write("   ")
+    tr.write(f"{word:<6}", **{color: True, "bold": True})
+    summary = strip_control(check.summary)
+    room = max(width - 30, 40)
+    if len(summary) > room:
+        summary = summary[: room - 3] + "..."
+    tr.write_line(f" {strip_control(check.id):<20} {summary}{optional}")
+
+
+def write_summary(tr: Any, result: AuditResult, paths: dict[str, str], notes: list[str]) -> None:
+    """Write the audit section at the end of pytest's terminal output."""
+    width = getattr(tr, "_tw", None).fullwidth if getattr(tr, "_tw", None) else 100
+    model = result.model
+    title = f"AUDIT REPORT: {strip_control(model.label)}" if model else "AUDIT REPORT"
+    tr.write_sep("=", title, bold=True)
+    if model and model.run_id:
+        base = strip_control(result.baseline.label) if result.baseline else "none"
+        tr.write_line(f"   run {model.run_id}   baseline {base}   target {result.target}")
+    for error in result.errors:
+        tr.write_line(f"   ERROR  {strip_control(error)}", red=True, bold=True)
+    by_id = {c.id: c for c in result.checks}
+    shown: set[str] = set()
+    number = 0
+    for heading, ids in SECTIONS:
+        checks = [by_id[i] for i in ids if i in by_id]
+        if not checks:
+            continue
+        number += 1
+        tr.write_line("")
+        tr.write_line(f"{number}. {heading}", bold=True)
+        for check in checks:
+            shown.add(check.id)
+            _line(tr, check, width)
+    others = [c for c in result.checks if c.id not in shown]
+    if others:
+        tr.write_line("")
+        tr.write_line(f"{number + 1}. Your compliance checks", bold=True)
+        for check in others:
+            _line(tr, check, width)
+    if notes:
+        tr.write_line("")
+        for note in notes:
+            tr.write_line(f"   note: {strip_control(note)}")
+    tr.write_line("")
+    if result.ready:
+        tr.write_line(f"Status: READY FOR {result.target.upper()}", green=True, bold=True)
+    else:
+        why = ", ".join(result.blocking) or "errors above"
+        tr.write_line(f"Status: BLOCKED ({why})", red=True, bold=True)
+    if tr.config.option.verbose >= -1:
+        for kind in ("json", "markdown", "html", "junit", "model_card", "sarif", "trail"):
+            if kind in paths:
+                tr.write_sep("-", f"generated {kind.replace('_', ' ')}: {paths[kind]}")

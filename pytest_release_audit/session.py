@@ -1,0 +1,261 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""AuditContext: one audit's options, policy and lazily resolved inputs, one per process.
+
+Every process that runs checks (the only process, or each xdist worker) has one, kept in
+``config.stash``. Expensive inputs (handle, baseline, datasets, predictions) are computed once per
+process and shared by every check. A failure is cached and re-raised, so each check that needs
+the input errors with the same one-line message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_release_audit.errors import AuditConfigError, AuditError, DatasetUnavailable
+from pytest_release_audit.policy import TARGETS, Policy, load_policy
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import pytest
+
+    from pytest_release_audit.data import LoadedDataset
+    from pytest_release_audit.handle.model import ModelHandle
+    from pytest_release_audit.handle.spec import ModelSpec
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """The audit's command-line / ini settings, as given."""
+
+    model: str
+    baseline: str | None
+    target: str | None
+    tracking_uri: str | None
+    policy: str | None
+    source: str | None
+    out: str | None
+    promote: bool
+    notify: str | None
+    only: bool
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Predictions on the evaluation dataset, aligned with its rows."""
+
+    candidate: np.ndarray
+    baseline: np.ndarray | None
+    baseline_error: str | None
+
+
+class _Failed:
+    def __init__(self, error: AuditError) -> None:
+        self.error = error
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or "model"
+
+
+class AuditContext:
+    """Inputs of one audit on one process."""
+
+    def __init__(self, options: AuditOptions, rootdir: Path, invocation_dir: Path) -> None:
+        self.options = options
+        self.rootdir = rootdir
+        self.invocation_dir = invocation_dir
+        self.started_at = dt.datetime.now(dt.timezone.utc)
+        self._cache: dict[str, Any] = {}
+        self.setup_errors: list[str] = []
+
+    # -- cheap, no heavy imports --------------------------------------------------------------
+    @functools.cached_property
+    def spec(self) -> ModelSpec:
+        from pytest_release_audit.handle.spec import parse_model_spec
+
+        return parse_model_spec(self.options.model)
+
+    @functools.cached_property
+    def base_policy(self) -> Policy:
+        return load_policy(self.options.policy, self.rootdir)
+
+    @functools.cached_property
+    def policy(self) -> Policy:
+        return self.base_policy.for_model(self.spec.name)
+
+    @functools.cached_property
+    def target(self) -> str:
+        target = self.options.target or self.policy.get("target")
+        if target not in TARGETS:
+            raise AuditConfigError(f"--audit-target {target!r} is not one of {', '.join(TARGETS)}")
+        return target
+
+    @functools.cached_property
+    def tracking_uri(self) -> str:
+        from pytest_release_audit.handle.resolve import normalize_tracking_uri
+
+        return normalize_tracking_uri(self.options.tracking_uri, self.rootdir)
+
+    def validate(self) -> None:
+        """Parse everything that needs no registry; raises AuditError on a bad option or policy."""
+        _ = self.spec, self.policy, self.target, self.tracking_uri
+
+    # -- cached, possibly failing inputs ------------------------------------------------------
+    def _cached(self, key: str, compute: Any) -> Any:
+        if key not in self._cache:
+            try:
+                self._cache[key] = compute()
+            except AuditError as exc:
+                self._cache[key] = _Failed(exc)
+        value = self._cache[key]
+        if isinstance(value, _Failed):
+            raise value.error.__class__(str(value.error))
+        return value
+
+    @property
+    def handle(self) -> ModelHandle:
+        def compute() -> ModelHandle:
+            self.validate()
+            from pytest_release_audit.handle.resolve import resolve_handle
+
+            return resolve_handle(self.spec, self.tracking_uri)
+
+        return self._cached("handle", compute)
+
+    def try_handle(self) -> tuple[ModelHandle | None, str | None]:
+        try:
+            return self.handle, None
+        except AuditError as exc:
+            return None, str(exc)
+
+    @property
+    def baseline(self) -> tuple[ModelHandle | None, str]:
+        def compute() -> tuple[ModelHandle | None, str]:
+            from pytest_release_audit.handle.resolve import resolve_baseline
+
+            wanted = self.options.baseline or self.policy.get("baseline")
+            return resolve_baseline(self.handle, wanted, self.tracking_uri)
+
+        return self._cached("baseline", compute)
+
+    @property
+    def out_dir(self) -> Path:
+        if self.options.out:
+            path = Path(self.options.out)
+            return path if path.is_absolute() else self.invocation_dir / path
+        handle, _ = self.try_handle()
+        version = handle.version if handle else "unresolved"
+        name = _safe_name(handle.name if handle else self.options.model.split("@")[0])
+        return self.rootdir / "audit-reports" / f"{name}-{version}"
+
+    @property
+    def workdir(self) -> Path:
+        if "workdir" not in self._cache:
+            import tempfile
+
+            self._cache["workdir"] = Path(tempfile.mkdtemp(prefix="release-audit-"))
+        return self._cache["workdir"]
+
+    @property
+    def datasets(self) -> list[LoadedDataset]:
+        def compute() -> list[LoadedDataset]:
+            from pytest_release_audit.datasets import load_dataset
+
+            handle = self.handle
+            if handle.run is None or not handle.run.inputs:
+                raise DatasetUnavailable(
+                    f"run {handle.run_id} of {handle.name} v{handle.version} logged no datasets: log them with "
+                    "mlflow.log_input(mlflow.data.from_pandas(df, source=PATH, name=...), context='training')"
+                )
+            bases = [self.rootdir, self.invocation_dir, Path.cwd()]
+            task_policy = self.policy.section("task")
+            return [
+                load_dataset(ref, handle, task_policy, bases, self.workdir / "datasets")
+                for ref in handle.run.inputs
+            ]
+
+        return self._cached("datasets", compute)
+
+    def dataset_for(self, contexts: tuple[str, ...], label: str) -> LoadedDataset:
+        found = [d for d in self.datasets if (d.context or "").lower() in contexts]
+        if not found:
+            logged = ", ".join(f"{d.name} ({d.context or 'no context'})" for d in self.datasets) or "none"
+            raise DatasetUnavailable(
+                f"run {self.handle.run_id} logged no {label} dataset (logged: {logged}): log one with "
+                f"mlflow.log_input(..., context='{contexts[0]}')"
+            )
+        return found[0]
+
+    @property
+    def scores(self) -> Scores:
+        def compute() -> Scores:
+            from pytest_release_audit.handle.model import EVALUATION_CONTEXTS
+
+            data = self.dataset_for(EVALUATION_CONTEXTS, "evaluation")
+            candidate = self.handle.predict(data.X)
+            baseline_handle, reason = self.baseline
+            baseline = None
+            error: str | None = reason or None
+            if baseline_handle is not None:
+                try:
+                    baseline = baseline_handle.predict(data.X)
+                except AuditError as exc:
+                    error = f"baseline {baseline_handle.name} v{baseline_handle.version}: {exc}"
+            return Scores(candidate=candidate, baseline=baseline, baseline_error=error)
+
+        return self._cached("scores", compute)
+
+    def cleanup(self) -> None:
+        workdir = self._cache.pop("workdir", None)
+        if workdir is not None:
+            import shutil
+
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    @property
+    def actor(self) -> str:
+        return (
+            os.environ.get("RELEASE_AUDIT_ACTOR")
+            or self.policy.get("actor")
+            or os.environ.get("GITLAB_USER_LOGIN")
+            or os.environ.get("GITHUB_ACTOR")
+            or os.environ.get("USER")
+            or "unknown"
+        )
+
+
+def get_options(config: pytest.Config) -> AuditOptions | None:
+    """The audit options, or None when no ``--audit-model`` was given (the plugin stays inert)."""
+    model = _opt(config, "audit_model")
+    if not model:
+        return None
+    return AuditOptions(
+        model=model,
+        baseline=_opt(config, "audit_baseline"),
+        target=_opt(config, "audit_target"),
+        tracking_uri=_opt(config, "audit_tracking_uri"),
+        policy=_opt(config, "audit_policy"),
+        source=_opt(config, "audit_source"),
+        out=_opt(config, "audit_out"),
+        promote=bool(_opt(config, "audit_promote")),
+        notify=_opt(config, "audit_notify"),
+        only=bool(_opt(config, "audit_only")),
+    )
+
+
+def _opt(config: pytest.Config, dest: str) -> Any:
+    """Command line first, then the ini twin (as ``_pytest/logging.py`` does)."""
+    value = config.getoption(dest, default=None)
+    if value is None or value is False:
+        ini = config.getini(dest)
+        if isinstance(ini, str):
+            ini = ini.strip() or None
+        value = ini if ini not in (None, False, []) else value
+    return value
