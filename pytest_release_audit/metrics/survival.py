@@ -1,0 +1,409 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Survival metrics: Harrell's C-index in O(n log n), weighted for the bootstrap, and hazard ratios.
+
+Conventions. Scores are **risk scores**: higher means an earlier event. ``concordance_index(t, e,
+risk)`` equals ``lifelines.utils.concordance_index(t, -risk, e)`` exactly (same counts, same float),
+including lifelines' treatment of ties:
+
+* a pair is comparable when the earlier of the two times has an event; two events at the same time
+  are not comparable; an event and a censoring at the same time are (the censored one outlived it);
+  two censorings never are;
+* a comparable pair is concordant when the earlier event has the higher risk, and counts 0.5 when the
+  risks are equal.
+
+Bootstrap resamples are expressed as integer **weights** (how often each patient was drawn). A pair
+of copies of the same patient is never comparable (same time, same event status), so the C-index of
+a resample equals the weighted C-index with pair weight ``w_i * w_j``. That lets one precomputed
+plan per model serve a whole matrix of resamples with a few vectorised passes (``take`` / ``cumsum``)
+per chunk of resamples instead of one Python-level tree walk per patient per resample.
+
+The strictly-concordant count is a weighted inversion count, computed with a vectorised
+divide-and-conquer over time order (every merge level at once); the tied and comparable-pair counts
+are single cumulative sums. numpy / lifelines are imported inside functions only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+_INT32_MAX = 2**31 - 1
+
+
+def _as_arrays(durations: Any, events: Any, risk: Any | None = None) -> tuple[Any, Any, Any]:
+    import numpy as np
+
+    t = np.asarray(durations, dtype=float).reshape(-1)
+    e = np.asarray(events, dtype=float).reshape(-1)
+    if t.shape != e.shape:
+        raise ValueError(f"durations ({t.size}) and events ({e.size}) differ in length")
+    r = None
+    if risk is not None:
+        r = np.asarray(risk, dtype=float).reshape(-1)
+        if r.shape != t.shape:
+            raise ValueError(f"risk scores ({r.size}) and durations ({t.size}) differ in length")
+        if np.isnan(r).any():
+            raise ValueError("risk scores contain NaN")
+    if np.isnan(t).any() or np.isnan(e).any():
+        raise ValueError("durations or events contain NaN")
+    return t, e != 0, r
+
+
+def _group_starts(n: int, *keys: Any) -> Any:
+    """Index of the first element of each element's run of equal ``keys`` (arrays already sorted)."""
+    import numpy as np
+
+    new = np.zeros(n, dtype=bool)
+    if n:
+        new[0] = True
+    for key in keys:
+        new[1:] |= key[1:] != key[:-1]
+    return np.maximum.accumulate(np.where(new, np.arange(n), 0))
+
+
+@dataclass(frozen=True)
+class PairsPlan:
+    """Comparable-pair counting for one set of (durations, events); shared by every model."""
+
+    order: Any  # time order: by time, events before censorings
+    died: Any  # events in that order (int)
+    take: Any  # positions (in time order) that have at least one comparable earlier event
+    bound: Any  # for those: number of leading time-ordered elements that are comparable earlier events
+
+
+@dataclass(frozen=True)
+class ConcordancePlan:
+    """Everything about one model's risk scores that does not depend on the resample weights."""
+
+    n: int
+    levels: int
+    left: Any  # patient ids of left-half events, per merge level, each block sorted by risk rank
+    hi: Any  # per right-half patient: end of its block's left events in ``left`` (cumsum index)
+    lo: Any  # ... and the first left event ranked above it
+    right: Any  # the right-half patient ids those bounds belong to
+    tie_order: Any  # order by (risk, time, events first)
+    tie_died: Any
+    tie_take: Any  # positions in tie order with tied comparable earlier events
+    tie_hi: Any
+    tie_lo: Any
+
+
+def pairs_plan(durations: Any, events: Any) -> PairsPlan:
+    """Precompute comparable-pair counting for ``durations`` / ``events``."""
+    import numpy as np
+
+    t, e, _ = _as_arrays(durations, events)
+    n = t.size
+    order = np.lexsort((~e, t))
+    ts, es = t[order], e[order]
+    time_start = _group_starts(n, ts)
+    censored_start = _group_starts(n, ts, es)
+    # An event is comparable with events strictly earlier; a censoring also with events at its time.
+    bound = np.where(es, time_start, censored_start)
+    died_cum = np.concatenate(([0], np.cumsum(es)))
+    has = died_cum[bound] > 0
+    take = np.nonzero(has)[0]
+    return PairsPlan(order=order, died=es.astype(np.int32), take=take, bound=bound[take])
+
+
+def concordance_plan(durations: Any, events: Any, risk: Any) -> ConcordancePlan:
+    """Precompute the weight-independent part of the C-index for one model's ``risk`` scores."""
+    import numpy as np
+
+    t, e, r = _as_arrays(durations, events, risk)
+    n = t.size
+    # Time order with ties: events first, then censorings; equal-time events by ascending risk, so
+    # that two events at the same time (not comparable) never form an inversion below.
+    order_p = np.lexsort((r, ~e, t))
+    rp, ep = r[order_p], e[order_p]
+    # Unique risk ranks; equal risks ordered by time position so they never count as an inversion
+    # (ties are counted separately, at 0.5).
+    by_risk = np.argsort(rp, kind="stable")
+    rho = np.empty(n, dtype=np.int64)
+    rho[by_risk] = np.arange(n)
+    pos = np.arange(n)
+    levels = max(1, int(math.ceil(math.log2(n)))) if n > 1 else 0
+    lefts, his, los, rights = [], [], [], []
+    base = 0
+    for k in range(levels):
+        block = pos >> (k + 1)
+        half = (pos >> k) & 1
+        perm = np.lexsort((rho, block))
+        blk = block[perm]
+        is_left = (half[perm] == 0) & ep[perm]
+        left_before = np.concatenate(([0], np.cumsum(is_left)))
+        block_end = np.searchsorted(blk, blk, side="right")
+        s = np.nonzero(half[perm] == 1)[0]
+        hi = left_before[block_end[s]]
+        lo = left_before[s + 1]
+        keep = hi > lo  # right elements with no higher-ranked earlier event add nothing
+        lefts.append(order_p[perm[is_left]])
+        his.append(hi[keep] + base)
+        los.append(lo[keep] + base)
+        rights.append(order_p[perm[s[keep]]])
+        base += int(is_left.sum())
+    empty = np.zeros(0, dtype=np.int64)
+    tie_order = np.lexsort((~e, t, r))
+    rs, ts, es = r[tie_order], t[tie_order], e[tie_order]
+    r_start = _group_starts(n, rs)
+    rt_start = _group_starts(n, rs, ts)
+    c_start = _group_starts(n, rs, ts, es)
+    bound = np.where(es, rt_start, c_start)
+    tie_take = np.nonzero(bound > r_start)[0]
+    return ConcordancePlan(
+        n=n,
+        levels=levels,
+        left=np.concatenate(lefts) if lefts else empty,
+        hi=np.concatenate(his) if his else empty,
+        lo=np.concatenate(los) if los else empty,
+        right=np.concatenate(rights) if rights else empty,
+        tie_order=tie_order,
+        tie_died=es.astype(np.int32),
+        tie_take=tie_take,
+        tie_hi=bound[tie_take],
+        tie_lo=r_start[tie_take],
+    )
+
+
+def _work_dtype(weights: Any, levels: int) -> Any:
+    """int32 when every partial sum provably fits (faster), else int64."""
+    import numpy as np
+
+    total = int(weights.sum(axis=1).max()) if weights.size else 0
+    if total * total <= _INT32_MAX and total * max(levels, 1) <= _INT32_MAX:
+        return np.int32
+    return np.int64
+
+
+def comparable_pairs(plan: PairsPlan, weights: Any) -> Any:
+    """Weighted number of comparable pairs, one value per row of ``weights`` (int64)."""
+    import numpy as np
+
+    if plan.take.size == 0:
+        return np.zeros(weights.shape[0], dtype=np.int64)
+    ordered = np.take(weights, plan.order, axis=1).astype(np.int64, copy=False)
+    cum = np.zeros((weights.shape[0], ordered.shape[1] + 1), dtype=np.int64)
+    np.cumsum(ordered * plan.died, axis=1, out=cum[:, 1:])
+    return (np.take(ordered, plan.take, axis=1) * np.take(cum, plan.bound, axis=1)).sum(axis=1)
+
+
+def concordant_counts(plan: ConcordancePlan, weights: Any) -> tuple[Any, Any]:
+    """Weighted (concordant, tied) pair counts per row of ``weights`` (int64 arrays)."""
+    import numpy as np
+
+    rows = weights.shape[0]
+    dtype = _work_dtype(weights, plan.levels)
+    w = weights.astype(dtype, copy=False)
+    if plan.right.size:
+        cum = np.zeros((rows, plan.left.size + 1), dtype=dtype)
+        np.cumsum(np.take(w, plan.left, axis=1), axis=1, out=cum[:, 1:])
+        span = np.take(cum, plan.hi, axis=1)
+        span -= np.take(cum, plan.lo, axis=1)
+        span *= np.take(w, plan.right, axis=1)
+        concordant = span.sum(axis=1, dtype=np.int64)
+    else:
+        concordant = np.zeros(rows, dtype=np.int64)
+    if plan.tie_take.size:
+        ordered = np.take(w, plan.tie_order, axis=1).astype(np.int64, copy=False)
+        cum = np.zeros((rows, ordered.shape[1] + 1), dtype=np.int64)
+        np.cumsum(ordered * plan.tie_died, axis=1, out=cum[:, 1:])
+        tied_span = np.take(cum, plan.tie_hi, axis=1) - np.take(cum, plan.tie_lo, axis=1)
+        tied = (np.take(ordered, plan.tie_take, axis=1) * tied_span).sum(axis=1)
+    else:
+        tied = np.zeros(rows, dtype=np.int64)
+    return concordant, tied
+
+
+def concordance_ratio(concordant: Any, tied: Any, pairs: Any) -> Any:
+    """lifelines' ratio ``(concordant + tied / 2) / pairs``; NaN where there are no pairs."""
+    import numpy as np
+
+    pairs = np.asarray(pairs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (np.asarray(concordant) + np.asarray(tied) / 2) / pairs
+    return np.where(pairs > 0, out, np.nan)
+
+
+def concordance_index_weighted(durations: Any, events: Any, risk: Any, weights: Any) -> Any:
+    """C-index for each row of integer ``weights`` (shape ``(m, n)``): one value per resample."""
+    import numpy as np
+
+    w = np.atleast_2d(np.asarray(weights))
+    pp = pairs_plan(durations, events)
+    cp = concordance_plan(durations, events, risk)
+    concordant, tied = concordant_counts(cp, w)
+    return concordance_ratio(concordant, tied, comparable_pairs(pp, w))
+
+
+def concordance_index(durations: Any, events: Any, risk: Any) -> float:
+    """Harrell's C-index of risk scores (higher = earlier event), O(n log n).
+
+    Equal to ``lifelines.utils.concordance_index(durations, -risk, events)``; NaN (where lifelines
+    raises ``ZeroDivisionError``) when no pair is comparable, e.g. without any event.
+    """
+    import numpy as np
+
+    t, _, _ = _as_arrays(durations, events, risk)
+    value = concordance_index_weighted(durations, events, risk, np.ones((1, t.size), dtype=np.int32))
+    return float(value[0])
+
+
+class SurvivalScorer:
+    """Bootstrap scorer for survival models: the C-index, sharing the pair counts between models."""
+
+    metrics: tuple[str, ...] = ("c_index",)
+
+    def __init__(self, durations: Any, events: Any) -> None:
+        self.durations = durations
+        self.events = events
+        self._pairs = pairs_plan(durations, events)
+
+    def prepare(self, scores: Any) -> ConcordancePlan:
+        """Per-model precomputation (independent of the resample weights)."""
+        return concordance_plan(self.durations, self.events, scores)
+
+    def evaluate(self, plans: list[ConcordancePlan], weights: Any) -> list[dict[str, Any]]:
+        """C-index per row of ``weights`` for each prepared model."""
+        pairs = comparable_pairs(self._pairs, weights)
+        out = []
+        for plan in plans:
+            concordant, tied = concordant_counts(plan, weights)
+            out.append({"c_index": concordance_ratio(concordant, tied, pairs)})
+        return out
+
+
+@dataclass(frozen=True)
+class HazardRatio:
+    """Hazard ratio of the high- vs low-risk group (median split) from a Cox model."""
+
+    value: float
+    ci: tuple[float, float]
+    p: float
+    significant: bool
+    n_high: int
+    n_low: int
+    confidence: float = 0.95
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "value": _finite(self.value),
+            "ci": [_finite(self.ci[0]), _finite(self.ci[1])],
+            "p": _finite(self.p),
+            "significant": bool(self.significant),
+            "n_high": int(self.n_high),
+            "n_low": int(self.n_low),
+            "confidence": float(self.confidence),
+        }
+
+
+def _finite(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def risk_groups(risk: Any) -> Any:
+    """Boolean mask of the high-risk group: risk strictly above the median."""
+    import numpy as np
+
+    r = np.asarray(risk, dtype=float)
+    return r > np.median(r)
+
+
+def hazard_ratio(durations: Any, events: Any, risk: Any, confidence: float = 0.95) -> HazardRatio | None:
+    """Cox hazard ratio (lifelines ``CoxPHFitter``) of high vs low predicted risk, with CI and p.
+
+    High risk is a risk score strictly above the median. ``None`` when a group is empty, there
+    is no event, or the fit does not converge (the caller reports "not estimable").
+    """
+    import numpy as np
+    import pandas as pd
+
+    t, e, r = _as_arrays(durations, events, risk)
+    high = risk_groups(r)
+    n_high = int(high.sum())
+    if n_high == 0 or n_high == t.size or not e.any():
+        return None
+    from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError
+
+    frame = pd.DataFrame({"T": t, "E": e.astype(int), "high_risk": high.astype(int)})
+    cph = CoxPHFitter(alpha=1.0 - confidence)
+    try:
+        cph.fit(frame, duration_col="T", event_col="E")
+    except ConvergenceError:
+        return None
+    coef = float(cph.params_["high_risk"])
+    lo, hi = (float(v) for v in cph.confidence_intervals_.loc["high_risk"].to_numpy())
+    p = float(cph.summary.loc["high_risk", "p"])
+    value, ci = math.exp(coef), (math.exp(lo), math.exp(hi))
+    if not all(np.isfinite([value, *ci, p])):
+        return None
+    significant = p < (1.0 - confidence) and (ci[0] > 1.0 or ci[1] < 1.0)
+    return HazardRatio(value, ci, p, significant, n_high, int(t.size - n_high), confidence)
+
+
+@dataclass(frozen=True)
+class CalibrationBin:
+    """Observed vs model-expected event rate in one risk bin (a martingale-residual summary)."""
+
+    bin: int
+    n: int
+    predicted: float
+    observed: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "bin": int(self.bin),
+            "n": int(self.n),
+            "predicted": _finite(self.predicted),
+            "observed": _finite(self.observed),
+        }
+
+
+def survival_calibration(durations: Any, events: Any, risk: Any, bins: int = 10) -> list[CalibrationBin]:
+    """Observed vs expected events per risk bin (deciles by default).
+
+    The risk score is recalibrated with a one-covariate Cox model; each patient's expected number of
+    events is the Breslow cumulative hazard at their own follow-up time times their partial hazard
+    (observed minus expected is the martingale residual). Per bin, ``predicted`` is expected events
+    / n and ``observed`` is events / n: a well-ranked score gives rates that agree in every bin.
+    Empty list when the fit is not possible (no events, constant scores).
+    """
+    import numpy as np
+    import pandas as pd
+
+    t, e, r = _as_arrays(durations, events, risk)
+    if t.size < bins or not e.any() or np.ptp(r) == 0:
+        return []
+    from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError
+
+    z = (r - r.mean()) / r.std()
+    frame = pd.DataFrame({"T": t, "E": e.astype(int), "risk": z})
+    cph = CoxPHFitter()
+    try:
+        cph.fit(frame, duration_col="T", event_col="E")
+    except ConvergenceError:
+        return []
+    base = cph.baseline_cumulative_hazard_
+    grid = base.index.to_numpy(dtype=float)
+    cumhaz = base.iloc[:, 0].to_numpy(dtype=float)
+    at = np.searchsorted(grid, t, side="right") - 1
+    h0 = np.where(at >= 0, cumhaz[np.clip(at, 0, None)], 0.0)
+    expected = h0 * cph.predict_partial_hazard(frame).to_numpy(dtype=float)
+    order = np.argsort(r, kind="stable")
+    out = []
+    for i, members in enumerate(np.array_split(order, bins)):
+        if members.size == 0:
+            continue
+        out.append(
+            CalibrationBin(
+                bin=i + 1,
+                n=int(members.size),
+                predicted=float(expected[members].mean()),
+                observed=float(e[members].mean()),
+            )
+        )
+    return out
