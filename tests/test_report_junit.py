@@ -89,7 +89,9 @@ def test_one_testcase_per_check_with_stable_classname_and_name(blocked):
 def test_failure_text_carries_the_explanation(blocked):
     pii = _cases(render_junit(blocked))["pii"]
     failure = pii.find("failure")
-    assert failure.get("message") == "PII found: 2 columns in clinical_train (EMAIL_ADDRESS in notes: 14 rows)"
+    assert (
+        failure.get("message") == "PII found: 2 columns in clinical_train (EMAIL_ADDRESS in notes: 14 rows)"
+    )
     text = failure.text
     assert text.startswith("FAILED: PII found: 2 columns")
     assert "Controls:  GDPR:Art.5(1)(c), HIPAA:164.514(b)" in text
@@ -109,7 +111,9 @@ def test_required_check_that_never_ran_is_a_failing_testcase(blocked):
 def test_setup_errors_become_an_audit_setup_error(blocked):
     setup = _cases(render_junit(blocked))["audit_setup"]
     error = setup.find("error")
-    assert error.get("message").startswith("baseline cl_unimodal_v1: run 0aa1 has no logged evaluation dataset")
+    assert error.get("message").startswith(
+        "baseline cl_unimodal_v1: run 0aa1 has no logged evaluation dataset"
+    )
     assert "the release is BLOCKED" in error.text
 
 
@@ -163,7 +167,7 @@ def test_suite_properties_carry_model_and_verdict(blocked):
 def test_unresolved_model_still_renders_valid_xml(schema):
     result = AuditResult(
         status="BLOCKED", model=None, baseline=None, target="production", started_at="", finished_at="",
-        tool_version="0.1.0", checks=(), blocking=("lineage",), errors=("model 'x' not found: existing: a, b",),
+        tool_version="0.1.0", checks=(), blocking=("lineage",), errors=("model 'x' not found: exists: a",),
     )  # fmt: skip
     xml = render_junit(result)
     schema.validate(xml)
@@ -193,7 +197,9 @@ def test_long_evidence_is_truncated(schema):
         "big", "Big evidence", "failed", True, (), "too big",
         {"blob": "x" * 5000, "rows": [{"i": i} for i in range(MAX_LIST_ITEMS + 5)], "ctl": "\x00\x07bell"},
     )  # fmt: skip
-    result = AuditResult("BLOCKED", ModelRef("m", "1"), None, "production", "", "", "0.1.0", (check,), ("big",))
+    result = AuditResult(
+        "BLOCKED", ModelRef("m", "1"), None, "production", "", "", "0.1.0", (check,), ("big",)
+    )
     xml = render_junit(result)
     schema.validate(xml)
     text = _cases(xml)["big"].find("failure").text
