@@ -29,17 +29,16 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from importlib.metadata import version
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CODE = HERE / "training_code"
-REPO = HERE / "training-repo"
-DATA = HERE / "data"
-DB = HERE / "mlflow.db"
-ARTIFACTS = HERE / "mlartifacts"
-STAMP = HERE / ".demo-build"
 ROOT_LICENSES = HERE.parent / "LICENSES"
+SURVIVAL_MODELS = ("cl_unimodal_v1", "cl_unimodal_v2", "cl_unimodal_v3_regressed", "cl_unimodal_v2_dirty",
+                   "cl_unimodal_v2_badcode")
+ALL_MODELS = (*SURVIVAL_MODELS, "breast_cancer_classifier")
 SEED = 20241201
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Demo Scientist",
@@ -72,14 +71,18 @@ def fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def git(*args: str, cwd: Path = REPO) -> str:
+def git(*args: str, cwd: Path) -> str:
     env = {**os.environ, **GIT_ENV}
     done = subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True)
     return done.stdout.strip()
 
 
-def build_training_repo() -> tuple[str, str]:
+def build_training_repo(REPO: Path) -> tuple[str, str]:
     """The training code as its own git repo; returns (clean commit, dirty commit)."""
+
+    def git_(*args: str) -> str:
+        return git(*args, cwd=REPO)
+
     if REPO.exists():
         shutil.rmtree(REPO)
     REPO.mkdir()
@@ -91,19 +94,19 @@ def build_training_repo() -> tuple[str, str]:
     (REPO / ".gitignore").write_text(
         "# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors\n"
         "# SPDX-License-Identifier: Apache-2.0\n__pycache__/\n", encoding="utf-8")
-    git("init", "-q", "-b", "main")
-    git("config", "user.name", GIT_ENV["GIT_AUTHOR_NAME"])
-    git("config", "user.email", GIT_ENV["GIT_AUTHOR_EMAIL"])
-    git("add", "-A")
-    git("commit", "-q", "-m", "Training code for cl_unimodal survival models")
-    clean = git("rev-parse", "HEAD")
-    git("checkout", "-q", "-b", "experiment/quick-export")
+    git_("init", "-q", "-b", "main")
+    git_("config", "user.name", GIT_ENV["GIT_AUTHOR_NAME"])
+    git_("config", "user.email", GIT_ENV["GIT_AUTHOR_EMAIL"])
+    git_("add", "-A")
+    git_("commit", "-q", "-m", "Training code for cl_unimodal survival models")
+    clean = git_("rev-parse", "HEAD")
+    git_("checkout", "-q", "-b", "experiment/quick-export")
     (REPO / "scripts").mkdir()
     (REPO / "scripts" / "export_cohort.py").write_text(DIRTY_SCRIPT, encoding="utf-8")
-    git("add", "-A")
-    git("commit", "-q", "-m", "Quick cohort export script")
-    dirty = git("rev-parse", "HEAD")
-    git("checkout", "-q", "main")
+    git_("add", "-A")
+    git_("commit", "-q", "-m", "Quick cohort export script")
+    dirty = git_("rev-parse", "HEAD")
+    git_("checkout", "-q", "main")
     return clean, dirty
 
 
@@ -115,9 +118,23 @@ def requirements(extra_unpinned: bool = False) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="rebuild even if the demo is up to date")
+    parser.add_argument("--out", type=Path, default=HERE, help="directory to build into (default: examples/)")
+    parser.add_argument("--models", default=",".join(ALL_MODELS), help="comma-separated subset of models to build")
     args = parser.parse_args(argv)
-    stamp = fingerprint()
-    if not args.force and DB.is_file() and STAMP.is_file() and STAMP.read_text().strip() == stamp:
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = sorted(set(models) - set(ALL_MODELS))
+    if unknown:
+        parser.error(f"unknown demo model(s): {', '.join(unknown)} (known: {', '.join(ALL_MODELS)})")
+    return build(args.out.resolve(), models=models, force=args.force)
+
+
+def build(out: Path, *, models: list[str] | tuple[str, ...] = ALL_MODELS, force: bool = False) -> int:
+    """Build the demo registry (the chosen models) into ``out``."""
+    REPO, DATA, DB, ARTIFACTS, STAMP = (out / "training-repo", out / "data", out / "mlflow.db",
+                                        out / "mlartifacts", out / ".demo-build")
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = fingerprint() + ":" + ",".join(models)
+    if not force and DB.is_file() and STAMP.is_file() and STAMP.read_text().strip() == stamp:
         print(f"demo registry already built at {DB} (use --force to rebuild)")
         return 0
     started = time.perf_counter()
@@ -127,9 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         elif path.exists():
             path.unlink()
     for key, value in {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true",
-                       "GIT_PYTHON_REFRESH": "quiet"}.items():
+                       "GIT_PYTHON_REFRESH": "quiet", "MLFLOW_LOGGING_LEVEL": "WARNING"}.items():
         os.environ.setdefault(key, value)
-    clean_commit, dirty_commit = build_training_repo()
+    warnings.filterwarnings("ignore")
+    clean_commit, dirty_commit = build_training_repo(REPO)
     sys.path.insert(0, str(REPO))
     import mlflow
     import train_breast_cancer
@@ -138,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     from mlflow import MlflowClient
 
     from pytest_release_audit.approvals import record_approval
+
+    import logging
+
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
 
     uri = f"sqlite:///{DB}"
     mlflow.set_tracking_uri(uri)
@@ -175,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     code_path = REPO / "survival_model.py"
     for name, features, tr, ev, pth, commit, unpinned, alias in survival:
+        if name not in models:
+            continue
         version_ = train_survival.train_and_log(
             model_name=name, features=features, train=tr, evaluation=ev, paths=pth,
             raw_name="mm_curated_q225", split_name="mm_fusion_v1",
@@ -193,13 +217,15 @@ def main(argv: list[str] | None = None) -> int:
         for role, person in (("technical", "J. Smith"), ("security", "M. Chen"), ("business", "K. Patel")):
             record_approval(client, name, version_, role=role, by=person, comment="demo approval")
 
+    if "breast_cancer_classifier" not in models:
+        return _done(client, DB, STAMP, stamp, started)
     mlflow.set_experiment("breast_cancer")
     bc_paths = train_breast_cancer.prepare(DATA)
     bc_version = train_breast_cancer.train_and_log(
         bc_paths, {**run_tags(clean_commit, "seed 001 breast cancer classifier"),
                    "mlflow.source.name": "train_breast_cancer.py"},
-        requirements(), HERE / ".demo-tmp")
-    shutil.rmtree(HERE / ".demo-tmp", ignore_errors=True)
+        requirements(), out / ".demo-tmp")
+    shutil.rmtree(out / ".demo-tmp", ignore_errors=True)
     client.set_registered_model_alias("breast_cancer_classifier", "staging", bc_version)
     client.update_registered_model("breast_cancer_classifier", description=(
         "Educational demo (seed 001). Not intended for clinical diagnosis or any patient-facing use."))
@@ -209,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     for role, person in (("technical", "M. Levesque"), ("security", "M. Chen")):
         record_approval(client, "breast_cancer_classifier", bc_version, role=role, by=person, comment="demo approval")
 
+    return _done(client, DB, STAMP, stamp, started)
+
+
+def _done(client: object, DB: Path, STAMP: Path, stamp: str, started: float) -> int:
     STAMP.write_text(stamp + "\n", encoding="utf-8")
     took = time.perf_counter() - started
     print(f"built demo registry {DB} in {took:.1f}s")

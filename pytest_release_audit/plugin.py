@@ -89,11 +89,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[context_key] = ctx
     config.stash[results_key] = []
     config.pluginmanager.register(ResultsSoFar(config), "release_audit_results_so_far")
-    # The built-in suite joins whatever the user collects, as explicit paths (initpaths bypass
-    # python_files patterns), once: xdist workers may already receive them from the controller.
-    builtin = sorted(str(p) for p in CHECKS_DIR.glob("test_*.py"))
-    present = {str(Path(a)) for a in config.args}
-    config.args.extend(p for p in builtin if p not in present)
+    # The built-in suite joins whatever the user collects, once: xdist workers may already
+    # receive it from the controller. As a directory argument its nodeids read test_pii.py::...
+    if str(CHECKS_DIR) not in {str(Path(a)) for a in config.args}:
+        config.args.append(str(CHECKS_DIR))
     if not is_xdist_worker(config):
         from pytest_release_audit.reporter import AuditReporter
 

@@ -148,6 +148,8 @@ class AuditReporter:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.config.option.collectonly:
+            return  # nothing ran: no verdict, no reports, no trail entry
         handle, _ = self.ctx.try_handle()
         baseline_ref = None
         if handle is not None:

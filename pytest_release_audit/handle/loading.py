@@ -32,15 +32,16 @@ def load_model(handle: ModelHandle) -> LoadedModel:
     """Load ``handle``'s model from the registry (sklearn flavor preferred for probabilities)."""
     import mlflow
 
-    mlflow.set_tracking_uri(handle.tracking_uri)
-    mlflow.set_registry_uri(handle.registry_uri)
+    from pytest_release_audit.handle.resolve import using_store
+
     flavors = (handle.model_meta or {}).get("flavors") or []
     try:
-        if "sklearn" in flavors:
-            import mlflow.sklearn
+        with using_store(handle.tracking_uri):
+            if "sklearn" in flavors:
+                import mlflow.sklearn
 
-            return LoadedModel(mlflow.sklearn.load_model(handle.uri), "sklearn")
-        return LoadedModel(mlflow.pyfunc.load_model(handle.uri), "pyfunc")
+                return LoadedModel(mlflow.sklearn.load_model(handle.uri), "sklearn")
+            return LoadedModel(mlflow.pyfunc.load_model(handle.uri), "pyfunc")
     except Exception as exc:  # any loader failure means the model cannot be audited
         raise ModelLoadError(
             f"cannot load model {handle.name} v{handle.version} from {handle.uri} ({_short(exc)}): "

@@ -7,9 +7,12 @@ Every failure is an AuditError with one line naming the input and what exists in
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import os
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -88,10 +91,13 @@ def open_client(tracking_uri: str) -> Any:
     prepare_environment()
     _check_sqlite_exists(tracking_uri)
     try:
-        from mlflow import MlflowClient
+        with warnings.catch_warnings():
+            # MLflow's own import-time deprecation warnings are not the user's to act on.
+            warnings.simplefilter("ignore")
+            from mlflow import MlflowClient
 
-        client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-        client.search_registered_models(max_results=1)
+            client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+            client.search_registered_models(max_results=1)
     except AuditError:
         raise
     except Exception as exc:  # any driver / HTTP / schema error means the same to the user
@@ -115,8 +121,8 @@ def _redact(uri: str) -> str:
 
 
 def _is_not_found(exc: BaseException) -> bool:
-    code = getattr(exc, "error_code", "")
-    return "RESOURCE_DOES_NOT_EXIST" in str(code) or "NOT_FOUND" in str(code)
+    code = str(getattr(exc, "error_code", ""))
+    return "RESOURCE_DOES_NOT_EXIST" in code or "NOT_FOUND" in code or "not found" in str(exc).lower()
 
 
 def _names_hint(client: Any, name: str) -> str:
@@ -163,6 +169,12 @@ def _resolve_with_client(client: Any, spec: ModelSpec, tracking_uri: str, *, def
             if not versions:
                 raise HandleNotFound(f"model '{spec.name}' has no versions: register one first")
             version = str(max(int(v.version) for v in versions))
+    if alias is not None and alias not in aliases:
+        existing = ", ".join(f"@{a} (v{v})" for a, v in sorted(aliases.items())) or "none"
+        raise HandleNotFound(
+            f"model '{spec.name}' has no alias '{alias}' (aliases: {existing}): set it with "
+            f"MlflowClient().set_registered_model_alias or pass NAME/VERSION"
+        )
     try:
         if alias is not None:
             mv = client.get_model_version_by_alias(spec.name, alias)
@@ -294,14 +306,40 @@ def _maybe_json(text: Any) -> Any:
         return None
 
 
+@contextlib.contextmanager
+def using_store(uri: str) -> Iterator[None]:
+    """Point MLflow's global tracking/registry URI at ``uri`` for a block, then restore it.
+
+    MLflow's fluent APIs (``get_model_info``, ``pyfunc.load_model``) read process-wide state and
+    ``set_tracking_uri`` also writes ``MLFLOW_TRACKING_URI`` to the environment; an audit must
+    leave the user's process as it found it.
+    """
+    import mlflow
+    import mlflow.tracking._model_registry.utils as registry_utils
+    import mlflow.tracking._tracking_service.utils as tracking_utils
+
+    saved_env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    saved = (tracking_utils._tracking_uri, registry_utils._registry_uri)
+    try:
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+        yield
+    finally:
+        tracking_utils._tracking_uri, registry_utils._registry_uri = saved
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def _read_model_meta(mv: Any, tracking_uri: str) -> dict[str, Any]:
     """Flavors, signature and input example info from the version's MLmodel file (plain JSON)."""
     import mlflow
 
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)
     try:
-        info = mlflow.models.get_model_info(f"models:/{mv.name}/{mv.version}")
+        with using_store(tracking_uri):
+            info = mlflow.models.get_model_info(f"models:/{mv.name}/{mv.version}")
     except Exception as exc:  # missing/corrupt MLmodel: recorded; the signature check fails on it
         return {"error": f"cannot read the model's MLmodel file: {_describe(exc)}"}
     signature = None

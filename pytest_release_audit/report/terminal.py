@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from pytest_release_audit.report.build import SECTIONS
@@ -21,11 +22,13 @@ def _line(tr: Any, check: CheckResult, width: int) -> None:
     optional = "" if check.required else " (optional)"
     tr.write("   ")
     tr.write(f"{word:<6}", **{color: True, "bold": True})
-    summary = strip_control(check.summary)
-    room = max(width - 30, 40)
-    if len(summary) > room:
-        summary = summary[: room - 3] + "..."
-    tr.write_line(f" {strip_control(check.id):<20} {summary}{optional}")
+    indent = 3 + 7 + 21
+    lines = textwrap.wrap(strip_control(check.summary) + optional, width=max(width - indent, 40)) or [""]
+    tr.write_line(f" {strip_control(check.id):<20} {lines[0]}")
+    for more in lines[1:4]:
+        tr.write_line(" " * indent + more)
+    if len(lines) > 4:
+        tr.write_line(" " * indent + "... (full text in the reports)")
 
 
 def write_summary(tr: Any, result: AuditResult, paths: dict[str, str], notes: list[str]) -> None:

@@ -1,0 +1,25 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""A user's own compliance check: it joins the built-in suite and lands in every report."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.mark.compliance(
+    "risk_monotonic",
+    title="Predicted risk rises with tumour grade",
+    controls=["SR11-7:conceptual-soundness"],
+    severity="optional",
+)
+def test_risk_rises_with_grade(audit_model, evaluation_data, evaluation_scores, audit_evidence):
+    if evaluation_data.task.kind != "survival" or "tumor_grade" not in evaluation_data.df:
+        pytest.skip("only for the cl_unimodal survival models")
+    grades = evaluation_data.df["tumor_grade"].to_numpy()
+    means = {int(g): float(np.mean(evaluation_scores.candidate[grades == g])) for g in sorted(set(grades))}
+    audit_evidence["mean_risk_by_grade"] = means
+    audit_evidence.summary = "mean risk by grade " + ", ".join(f"{g}: {m:.2f}" for g, m in means.items())
+    values = list(means.values())
+    assert values == sorted(values), f"mean predicted risk is not increasing with grade: {means}"
