@@ -28,7 +28,9 @@ from pytest_release_audit.scanners.licensing import expression_allowed, lint_lic
 from pytest_release_audit.scanners.security import parse_nosec, scan_security, scan_with_policy, to_sarif
 from pytest_release_audit.scanners.source import SourceTree, close_source_tree, open_source_tree
 
+# REUSE-IgnoreStart (headers of the test trees, not of this file)
 HEADER = "# SPDX-FileCopyrightText: 2026 Example Corp\n# SPDX-License-Identifier: {lic}\n"
+# REUSE-IgnoreEnd
 APACHE_TEXT = (Path(__file__).resolve().parents[1] / "LICENSES" / "Apache-2.0.txt").read_text()
 ALLOWED = default_policy().section("ip_headers")["allowed_licenses"]
 
@@ -143,6 +145,23 @@ def test_licensing_blocked_when_licence_text_missing(tree_factory):
     assert "licence text missing from LICENSES/: LicenseRef-Internal" in report.problems()
 
 
+# REUSE-IgnoreStart (test data)
+def test_licensing_header_text_inside_a_string_is_not_a_licence(tree_factory):
+    writer = header() + 'HEADER = "# SPDX-License-Identifier: GPL-3.0-only\\n"\n'
+    files = {
+        **CLEAN,
+        "writer.py": writer,
+        "bad.py": "# SPDX-FileCopyrightText: 2026 X\n# SPDX-License-Identifier: Apache 2\n",
+    }
+    report = lint_licenses(tree_factory(files).path, ALLOWED)
+    assert not report.disallowed  # the literal in writer.py is not a licence of writer.py
+    assert report.missing_headers == ("bad.py",)  # an unparsable tag is no licence information
+    assert [e.split(" ")[0] for e in report.invalid_expressions] == ["bad.py", "writer.py"]
+
+
+# REUSE-IgnoreEnd
+
+
 def test_licensing_empty_allow_list_means_no_allow_list(tree_factory):
     files = {
         **CLEAN,
@@ -204,7 +223,12 @@ def test_security_blocked_on_high_severity_finding(tree_factory):
     result = scan_with_policy(tree.path, tree.files, default_policy().section("security"))
     assert result.blocking
     (finding,) = result.blocking_findings
-    assert (finding.test_id, finding.severity, finding.path, finding.line) == ("B602", "HIGH", "src/export.py", 8)
+    assert (finding.test_id, finding.severity, finding.path, finding.line) == (
+        "B602",
+        "HIGH",
+        "src/export.py",
+        8,
+    )
     assert finding.cwe == 78
     assert result.problems()[0].startswith("1 HIGH-severity finding")
     assert "B602 subprocess popen with shell equals true at src/export.py:8" in result.problems()[0]
@@ -390,6 +414,10 @@ def test_dependencies_pass_with_mlflow_defaults(tmp_path):
     assert not report.blocking, report.problems()
     assert {r.name for r in report.allowed_unpinned} == {"pip", "wheel"}  # what MLflow itself writes
     assert report.files == ("requirements.txt", "conda.yaml", "python_env.yaml")
+    assert report.summary() == (
+        "4 of 6 dependencies pinned with == in requirements.txt, conda.yaml, python_env.yaml "
+        "(allowed unpinned by policy: pip, wheel)"
+    )
 
 
 def test_dependencies_blocked_on_unpinned_requirement(tmp_path):
@@ -397,7 +425,10 @@ def test_dependencies_blocked_on_unpinned_requirement(tmp_path):
     report = check_environment_files(model, ["pip", "setuptools", "wheel"])
     assert report.blocking
     assert [r.name for r in report.unpinned] == ["requests", "pandas"]
-    assert report.problems()[0].startswith("2 of 11 dependency lines not pinned with ==: requests")
+    # 8 distinct packages: mlflow, requests, pandas, python, pip, scikit-learn, setuptools, wheel
+    assert report.problems()[0] == (
+        "2 of 8 dependencies not pinned with ==: requests (requirements.txt), pandas>=2 (requirements.txt)"
+    )
 
 
 def test_dependencies_strict_policy_blocks_mlflow_build_tools(tmp_path):
@@ -494,7 +525,9 @@ def test_environment_files_downloaded_from_a_real_registry(tmp_path, monkeypatch
     finally:
         mlflow.set_tracking_uri(None)
     version = MlflowClient(tracking_uri=uri, registry_uri=uri).get_model_version("deps_demo", "1")
-    handle = ModelHandle(name="deps_demo", version="1", tracking_uri=uri, registry_uri=uri, source=version.source)
+    handle = ModelHandle(
+        name="deps_demo", version="1", tracking_uri=uri, registry_uri=uri, source=version.source
+    )
 
     model_dir = download_environment_files(handle, tmp_path / "env")
     report = check_environment_files(model_dir, ["pip", "setuptools", "wheel"])

@@ -14,7 +14,9 @@ from pytest_release_audit.errors import SourceTreeError
 from pytest_release_audit.handle.model import ModelHandle, RunRecord
 from pytest_release_audit.scanners.source import close_source_tree, open_source_tree
 
+# REUSE-IgnoreStart (the header of the test trees, not of this file)
 HEADER = "# SPDX-FileCopyrightText: 2026 Example\n# SPDX-License-Identifier: Apache-2.0\n"
+# REUSE-IgnoreEnd
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
     "GIT_AUTHOR_EMAIL": "t@example.invalid",

@@ -15,8 +15,10 @@ reported.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,15 +86,32 @@ class DependencyReport:
         if not self.files:
             out.append(f"the model has none of {', '.join(ENV_FILES)}: log it with an MLflow flavor")
         if self.unpinned:
-            bad = self.unpinned
-            shown = ", ".join(f"{r.spec} ({r.source})" for r in bad[:limit])
-            more = f" (+{len(bad) - limit} more)" if len(bad) > limit else ""
-            out.append(
-                f"{len(bad)} of {len(self.requirements)} dependency lines not pinned with ==: {shown}{more}"
+            # the same package usually appears in requirements.txt and conda.yaml's pip list
+            grouped: dict[str, list[Requirement]] = {}
+            for req in self.unpinned:
+                grouped.setdefault(_canonical(req.name), []).append(req)
+            total = len({_canonical(r.name) for r in self.requirements})
+            shown = ", ".join(
+                f"{reqs[0].spec} ({', '.join(r.source for r in reqs)})"
+                for reqs in list(grouped.values())[:limit]
             )
+            more = f" (+{len(grouped) - limit} more)" if len(grouped) > limit else ""
+            noun = "dependency" if total == 1 else "dependencies"
+            out.append(f"{len(grouped)} of {total} {noun} not pinned with ==: {shown}{more}")
         for err in self.errors:
             out.append(err)
         return out
+
+    def summary(self) -> str:
+        """One line for a passing check: distinct packages pinned, and the accepted exceptions."""
+        names = {_canonical(r.name) for r in self.requirements}
+        loose = {_canonical(r.name) for r in self.requirements if not r.pinned}
+        allowed = sorted({r.name for r in self.allowed_unpinned})
+        text = (
+            f"{len(names - loose)} of {len(names)} dependencies pinned with == in "
+            f"{', '.join(self.files) or 'no environment file'}"
+        )
+        return text + (f" (allowed unpinned by policy: {', '.join(allowed)})" if allowed else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -286,14 +305,30 @@ def download_environment_files(handle: ModelHandle, dest: Path, names: Sequence[
         if name not in present:
             continue
         try:
-            mlflow.artifacts.download_artifacts(
-                artifact_uri=f"{root.rstrip('/')}/{name}",
-                dst_path=str(dest),
-                tracking_uri=handle.tracking_uri,
-            )
+            with _no_progress_bar():
+                mlflow.artifacts.download_artifacts(
+                    artifact_uri=f"{root.rstrip('/')}/{name}",
+                    dst_path=str(dest),
+                    tracking_uri=handle.tracking_uri,
+                )
         except (MlflowException, OSError) as exc:
             raise ModelLoadError(f"cannot download {name} of {handle.uri}: {_first_line(exc)}") from None
     return dest
+
+
+@contextlib.contextmanager
+def _no_progress_bar() -> Iterator[None]:
+    """MLflow draws a tqdm bar per downloaded file on stderr; three tiny files need none."""
+    key = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    previous = os.environ.get(key)
+    os.environ[key] = "false"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = previous
 
 
 def _first_line(exc: BaseException) -> str:

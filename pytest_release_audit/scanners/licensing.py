@@ -50,6 +50,7 @@ class LicenseReport:
     disallowed: tuple[str, ...] = ()  # licence ids that make some file's expression unacceptable
     disallowed_files: tuple[str, ...] = ()  # "path (expression)" for those files
     allowed: tuple[str, ...] = ()  # the allow-list applied; () = no allow-list
+    invalid_expressions: tuple[str, ...] = ()  # "path (tag)" reuse could not parse: ignored, listed
     reuse_version: str = ""
 
     @property
@@ -113,6 +114,7 @@ class LicenseReport:
             "deprecated_licenses": list(self.deprecated_licenses),
             "licenses_without_extension": list(self.licenses_without_extension),
             "read_errors": list(self.read_errors[:limit]),
+            "invalid_expressions": list(self.invalid_expressions[:limit]),
             "reuse_version": self.reuse_version,
         }
 
@@ -184,11 +186,17 @@ def parse_reuse_lint(data: dict[str, Any], root: Path, allowed: Sequence[str] | 
     allowed_t = tuple(allowed or ())
     bad_ids: set[str] = set()
     bad_files: list[str] = []
-    if allowed_t:
-        allowed_set = {_norm(a) for a in allowed_t}
-        for file in data.get("files", []):
-            for expr in file.get("spdx_expressions", []):
-                value = str(expr.get("value", ""))
+    invalid: list[str] = []
+    allowed_set = {_norm(a) for a in allowed_t}
+    for file in data.get("files", []):
+        for expr in file.get("spdx_expressions", []):
+            value = str(expr.get("value", ""))
+            if expr.get("is_valid") is False:
+                # reuse ignores an unparsable tag (a file with nothing else lacks licensing info and
+                # is reported as such), e.g. a header written inside a string literal: so do we
+                invalid.append(f"{_relative(str(file.get('path', '')), root)} ({value[:40]})")
+                continue
+            if allowed_t:
                 ok, offending = expression_allowed(value, allowed_set)
                 if not ok:
                     bad_ids.update(offending or {value})
@@ -208,6 +216,7 @@ def parse_reuse_lint(data: dict[str, Any], root: Path, allowed: Sequence[str] | 
         disallowed=tuple(sorted(bad_ids)),
         disallowed_files=tuple(sorted(set(bad_files))),
         allowed=allowed_t,
+        invalid_expressions=tuple(sorted(set(invalid))),
         reuse_version=str(data.get("reuse_tool_version", "")),
     )
 

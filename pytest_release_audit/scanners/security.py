@@ -344,13 +344,21 @@ def _run_bandit(
     root: Path, files: Sequence[str], *, ignore_nosec: bool
 ) -> tuple[list[SecurityFinding], list[str], dict[str, int], str]:
     """bandit over ``files``: (findings, skipped "path: reason", total metrics, bandit version)."""
+    stevedore = logging.getLogger("stevedore")
+    stevedore_level = stevedore.level
     with warnings.catch_warnings():
-        # stevedore (bandit's plugin loader) warns about its own deprecated argument on import
+        # On import, stevedore (bandit's plugin loader) warns about its own deprecated argument and
+        # logs an ERROR for bandit's optional "sarif" formatter (extra not installed; we write
+        # SARIF ourselves). Neither concerns the scan.
         warnings.simplefilter("ignore", DeprecationWarning)
-        import bandit
-        from bandit.core import config as b_config
-        from bandit.core import docs_utils
-        from bandit.core import manager as b_manager
+        stevedore.setLevel(logging.CRITICAL)
+        try:
+            import bandit
+            from bandit.core import config as b_config
+            from bandit.core import docs_utils
+            from bandit.core import manager as b_manager
+        finally:
+            stevedore.setLevel(stevedore_level)
 
     if not files:
         return [], [], {}, bandit.__version__
