@@ -67,7 +67,7 @@ _MAX_VALUE_CHARS = 1000
 
 
 class Raw(str):
-    """Text the renderer itself built as markup (front matter, table rows): passed through as is.
+    """Text this module built as markup (the YAML front matter): passed through unescaped.
 
     Never wrap user or registry data in ``Raw``; it is only for output of this module.
     """
@@ -288,15 +288,6 @@ def _fmt_float(value: float, digits: int = 3) -> str:
     if abs(value) >= 1000:
         return f"{value:,.1f}"
     return f"{value:.{digits}f}"
-
-
-def _fmt_value(value: Any) -> str:
-    number = _num(value)
-    if number is None:
-        return NOT_RECORDED if value is None or value == "" else str(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return _fmt_float(number)
 
 
 def _fmt_signed(value: Any) -> str | None:
@@ -1200,22 +1191,6 @@ def missing_sections(
 # Conveniences for the plugin and the model_card check
 
 
-def render_final_card(
-    result: AuditResult,
-    handle: ModelHandle | None,
-    policy_section: Mapping[str, Any] | None,
-    *,
-    hook: Any = None,
-    base_dir: str | Path | None = None,
-) -> str:
-    """build_context -> ``hook(result=..., context=...)`` (the pluggy hook caller) -> render."""
-    context = build_context(result, handle, policy_section)
-    if hook is not None:
-        hook(result=result, context=context)
-    template = _text(_as_dict(policy_section).get("template")) or None
-    return render_model_card(context, template, base_dir=base_dir)
-
-
 def write_card(markdown: str, path: str | Path) -> Path:
     """Write the card as UTF-8 (creating parent directories) and return its path."""
     target = Path(path)
@@ -1290,7 +1265,7 @@ def check_card(
     metrics = len(context["performance"]["metrics"])
     evidence = {
         "path": CARD_FILENAME,
-        "sha256": hashlib.sha256(markdown.encode("utf-8")).hexdigest(),
+        "provisional_sha256": hashlib.sha256(markdown.encode("utf-8")).hexdigest(),
         "provisional": True,
         "template": _text(section.get("template")) or "built-in",
         "sections": present,
