@@ -498,6 +498,7 @@ class _Constant:
         return [0.0] * len(model_input)
 
 
+@pytest.mark.slow
 def test_environment_files_downloaded_from_a_real_registry(tmp_path, monkeypatch):
     import mlflow
     from mlflow import MlflowClient
