@@ -1,0 +1,495 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Release approvals recorded in the model registry, and the risk tier that sets who must approve.
+
+Storage
+-------
+One MLflow *model version* tag per role: key ``release_audit.approval.<role>``, value the JSON
+``{"role", "by", "at", "status", "comment", "version_digest"}`` (``at`` in UTC ISO 8601, ``status``
+``approved`` or ``rejected``). A later decision of the same role replaces the earlier one; the
+audit trail keeps the history of audits that saw them.
+
+Each approval names the ``version_digest`` of what was approved: sha256 over the canonical JSON
+of the model name, version number and creation time, the source run id, the version's storage
+URI, the run's logged datasets (name, digest, context) and the listing (path, size) of the
+model's artifacts. An approval tag copied to another version, or kept after the artifacts
+changed, does not match and is ignored (and listed as ignored in the evidence).
+
+Risk tiering (seed 002)
+-----------------------
+Six factors scored 0..10 with weights model_complexity 0.2, data_sensitivity 0.25,
+deployment_scope 0.15, change_magnitude 0.2, testing_coverage 0.1, rollback_capability 0.1.
+Each value comes from, in order: policy ``[approvals.risk]``; a version / run / registered-model
+tag ``risk.<factor>``; a derivation from facts with seed 002's tables; else 5 (the midpoint: an
+unknown risk is not a low one). Derivations (tags are read version, then run, then model):
+
+* deployment_scope: the target (development 2, staging 4, production 6);
+* data_sensitivity: tag ``data_classification`` (public 2, internal 4, confidential 7,
+  restricted 9, anything else 5);
+* change_magnitude: tag ``is_new_model=true`` 9, else tag ``deployment_strategy`` (blue_green 3,
+  canary 4, rolling 6);
+* testing_coverage: tag ``test_coverage`` (fraction; >= 0.9 2, >= 0.8 4, >= 0.7 6, else 8);
+* rollback_capability: tag ``rollback_enabled`` (false 9; true with ``rollback_time_minutes``
+  <= 5 2, <= 15 4, else 6);
+* model_complexity: no derivation (set ``risk.model_complexity``).
+
+With nothing recorded a production release scores 5.15 (high): record the facts or the scores.
+Score = weighted sum; tier low (<= 3), medium (<= 5), high (<= 7), critical. Required roles =
+``policy.approvals_required(target)`` plus ``policy.tier_roles(tier)`` (default: high adds
+``risk``, critical adds ``risk`` and ``executive``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from pytest_release_audit.errors import AuditConfigError, PolicyError, RegistryUnavailable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pytest_release_audit.handle.model import ModelHandle
+    from pytest_release_audit.policy import Policy
+
+TAG_PREFIX = "release_audit.approval."
+STATUSES = ("approved", "rejected")
+MAX_COMMENT = 1000
+_ROLE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+
+#: Seed 002's weights (they sum to 1, so the score is on the factors' 0..10 scale).
+RISK_WEIGHTS: dict[str, float] = {
+    "model_complexity": 0.2,
+    "data_sensitivity": 0.25,
+    "deployment_scope": 0.15,
+    "change_magnitude": 0.2,
+    "testing_coverage": 0.1,
+    "rollback_capability": 0.1,
+}
+UNKNOWN_FACTOR = 5.0
+TIERS: tuple[tuple[float, str], ...] = ((3.0, "low"), (5.0, "medium"), (7.0, "high"))
+_SENSITIVITY = {"public": 2.0, "internal": 4.0, "confidential": 7.0, "restricted": 9.0}
+_SCOPE = {"development": 2.0, "staging": 4.0, "production": 6.0}
+_STRATEGY = {"blue_green": 3.0, "canary": 4.0, "rolling": 6.0}
+
+
+# -- records ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Approval:
+    """One role's decision on one model version, as stored in its tag."""
+
+    role: str
+    by: str
+    at: str
+    status: str
+    comment: str = ""
+    version_digest: str = ""
+    error: str = ""  # set when the tag could not be read as an approval
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "role": self.role,
+            "by": self.by,
+            "at": self.at,
+            "status": self.status,
+            "comment": self.comment,
+            "version_digest": self.version_digest,
+        }
+        if self.error:
+            out["error"] = self.error
+        return out
+
+    def tag_value(self) -> str:
+        return json.dumps(
+            {k: v for k, v in self.to_dict().items() if k != "error"}, sort_keys=True, ensure_ascii=False
+        )
+
+
+@dataclass(frozen=True)
+class RiskAssessment:
+    """The weighted risk score, its tier and where each factor's value came from."""
+
+    score: float
+    tier: str
+    factors: dict[str, dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "tier": self.tier,
+            "factors": {k: dict(v) for k, v in self.factors.items()},
+        }
+
+
+@dataclass(frozen=True)
+class ApprovalStatus:
+    """What the approvals of one version amount to for one target."""
+
+    target: str
+    risk: RiskAssessment
+    required: tuple[str, ...]
+    present: tuple[Approval, ...]
+    missing: tuple[str, ...]
+    rejected: tuple[Approval, ...]
+    ignored: tuple[dict[str, str], ...]
+    version_digest: str
+    extra: tuple[Approval, ...] = field(default_factory=tuple)  # valid approvals of roles not required
+
+    @property
+    def ok(self) -> bool:
+        """True when every required role approved this exact version and nobody rejected it."""
+        return not self.missing and not self.rejected
+
+    def to_dict(self) -> dict[str, Any]:
+        def who(a: Approval) -> dict[str, str]:
+            return {"role": a.role, "by": a.by, "at": a.at, "comment": a.comment}
+
+        return {
+            "target": self.target,
+            "score": self.risk.score,
+            "tier": self.risk.tier,
+            "factors": self.risk.to_dict()["factors"],
+            "required": list(self.required),
+            "present": [who(a) for a in self.present],
+            "missing": list(self.missing),
+            "rejected": [who(a) for a in self.rejected],
+            "ignored": [dict(i) for i in self.ignored],
+            "other_approvals": [who(a) for a in self.extra],
+            "version_digest": self.version_digest,
+        }
+
+
+# -- version digest --------------------------------------------------------------------------
+def _describe(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())[:200]
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
+
+
+def _list_tree(list_fn: Any, path: str | None, depth: int = 0) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    if depth > 8:
+        return out
+    for entry in list_fn(path):
+        if entry.is_dir:
+            out.extend(_list_tree(list_fn, entry.path, depth + 1))
+        else:
+            out.append((entry.path, int(entry.file_size or 0)))
+    return out
+
+
+def _model_artifacts(client: Any, source: str, run_id: str | None) -> list[tuple[str, int]] | None:
+    """(path, size) of the version's model files; None when MLflow cannot list that source kind."""
+    if source.startswith("models:/m-"):
+        model_id = source[len("models:/") :].split("/", 1)[0]
+        return sorted(_list_tree(lambda p: client.list_logged_model_artifacts(model_id, p), None))
+    if source.startswith("runs:/"):
+        rest = source[len("runs:/") :]
+        src_run, _, sub = rest.partition("/")
+        return sorted(_list_tree(lambda p: client.list_artifacts(src_run or run_id, p), sub or None))
+    return None
+
+
+def version_facts(client: Any, name: str, version: str | int) -> dict[str, Any]:
+    """The registry facts the version digest covers (plain JSON)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mv = client.get_model_version(name, str(version))
+        datasets: list[list[str | None]] = []
+        if mv.run_id:
+            run = client.get_run(mv.run_id)
+            for di in run.inputs.dataset_inputs if run.inputs else []:
+                tags = {t.key: t.value for t in (di.tags or [])}
+                datasets.append([di.dataset.name, di.dataset.digest, tags.get("mlflow.data.context")])
+        artifacts = _model_artifacts(client, mv.source or "", mv.run_id)
+    except MlflowException as exc:
+        raise RegistryUnavailable(
+            f"cannot read {name}/{version} to compute its digest ({_describe(exc)}): check the name, "
+            "version and tracking URI"
+        ) from None
+    return {
+        "name": name,
+        "version": str(mv.version),
+        "created": mv.creation_timestamp,
+        "run_id": mv.run_id,
+        "source": mv.source,
+        "datasets": sorted(datasets, key=lambda d: [str(x) for x in d]),
+        "artifacts": [list(a) for a in artifacts] if artifacts is not None else None,
+    }
+
+
+def digest_of(facts: dict[str, Any]) -> str:
+    """sha256 hex of the canonical JSON of ``facts``."""
+    text = json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def version_digest(client: Any, name: str, version: str | int) -> str:
+    """sha256 identifying the content of ``name`` version ``version`` (see the module docstring)."""
+    return digest_of(version_facts(client, name, version))
+
+
+# -- recording and reading -------------------------------------------------------------------
+def normalize_role(role: str) -> str:
+    """Lower-case ``role``; AuditConfigError when it is not a short identifier."""
+    text = (role or "").strip().lower()
+    if not _ROLE.match(text):
+        raise AuditConfigError(
+            f"role {role!r} is not valid: use a short lower-case name like technical, security, business"
+        )
+    return text
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def record_approval(
+    client: Any,
+    name: str,
+    version: str | int,
+    role: str,
+    by: str,
+    reject: bool = False,
+    comment: str = "",
+) -> Approval:
+    """Record ``by``'s approval (or rejection) for ``role`` as a tag on ``name`` version ``version``."""
+    from mlflow.exceptions import MlflowException
+
+    role = normalize_role(role)
+    who = " ".join((by or "").split())
+    if not who or len(who) > 200:
+        raise AuditConfigError("--by must name the approver (1 to 200 characters), e.g. --by 'K. Patel'")
+    note = " ".join((comment or "").split())
+    if len(note) > MAX_COMMENT:
+        raise AuditConfigError(f"--comment is {len(note)} characters: keep it under {MAX_COMMENT}")
+    approval = Approval(
+        role=role,
+        by=who,
+        at=_utc_now(),
+        status="rejected" if reject else "approved",
+        comment=note,
+        version_digest=version_digest(client, name, version),
+    )
+    try:
+        client.set_model_version_tag(name, str(version), TAG_PREFIX + role, approval.tag_value())
+    except MlflowException as exc:
+        raise RegistryUnavailable(
+            f"cannot tag {name}/{version} ({_describe(exc)}): check the tracking URI"
+        ) from None
+    return approval
+
+
+def parse_approval(key: str, value: str) -> Approval:
+    """The approval stored under tag ``key``; an Approval with ``error`` set when it is unreadable."""
+    role = key[len(TAG_PREFIX) :]
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        return Approval(role=role, by="", at="", status="invalid", error="tag value is not JSON")
+    if not isinstance(data, dict):
+        return Approval(role=role, by="", at="", status="invalid", error="tag value is not a JSON object")
+    approval = Approval(
+        role=str(data.get("role", "")),
+        by=str(data.get("by", "")),
+        at=str(data.get("at", "")),
+        status=str(data.get("status", "")),
+        comment=str(data.get("comment", "")),
+        version_digest=str(data.get("version_digest", "")),
+    )
+    problem = ""
+    if approval.role != role:
+        problem = f"role in value ({approval.role!r}) differs from the tag key"
+    elif approval.status not in STATUSES:
+        problem = f"status {approval.status!r} is not approved/rejected"
+    elif not approval.by:
+        problem = "no approver recorded"
+    if problem:
+        return replace(approval, role=role, status="invalid", error=problem)
+    return approval
+
+
+def approvals_from_tags(tags: dict[str, str]) -> list[Approval]:
+    """Every approval tag among ``tags`` (version tags), sorted by role."""
+    return [parse_approval(k, v) for k, v in sorted(tags.items()) if k.startswith(TAG_PREFIX)]
+
+
+def list_approvals(client: Any, name: str, version: str | int) -> list[Approval]:
+    """The approvals recorded on ``name`` version ``version`` (digests not checked here)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mv = client.get_model_version(name, str(version))
+    except MlflowException as exc:
+        raise RegistryUnavailable(f"cannot read {name}/{version} ({_describe(exc)})") from None
+    return approvals_from_tags(dict(mv.tags or {}))
+
+
+# -- risk ------------------------------------------------------------------------------------
+def _as_score(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0.0 <= number <= 10.0 else None
+
+
+def _derive(factor: str, handle: ModelHandle, target: str) -> tuple[float, str] | None:
+    """Seed 002's tables applied to facts on the handle; None when nothing is known."""
+    if factor == "deployment_scope":
+        return _SCOPE.get(target, UNKNOWN_FACTOR), f"target {target}"
+    if factor == "change_magnitude":
+        strategy = (handle.tag("deployment_strategy") or "").strip().lower().replace("-", "_")
+        if (handle.tag("is_new_model") or "").strip().lower() in ("1", "true", "yes"):
+            return 9.0, "tag is_new_model=true"
+        if strategy in _STRATEGY:
+            return _STRATEGY[strategy], f"tag deployment_strategy={strategy}"
+        return None
+    if factor == "data_sensitivity":
+        cls = (handle.tag("data_classification") or "").strip().lower()
+        if cls:
+            return _SENSITIVITY.get(cls, UNKNOWN_FACTOR), f"tag data_classification={cls}"
+        return None
+    if factor == "testing_coverage":
+        raw = handle.tag("test_coverage")
+        if raw is None:
+            return None
+        try:
+            cov = float(raw)
+        except ValueError:
+            return None
+        score = 2.0 if cov >= 0.9 else 4.0 if cov >= 0.8 else 6.0 if cov >= 0.7 else 8.0
+        return score, f"tag test_coverage={cov:g}"
+    if factor == "rollback_capability":
+        raw = handle.tag("rollback_enabled")
+        if raw is None:
+            return None
+        if raw.strip().lower() not in ("1", "true", "yes"):
+            return 9.0, "tag rollback_enabled=false"
+        try:
+            minutes = float(handle.tag("rollback_time_minutes") or 60)
+        except ValueError:
+            minutes = 60.0
+        score = 2.0 if minutes <= 5 else 4.0 if minutes <= 15 else 6.0
+        return score, f"rollback enabled, {minutes:g} min"
+    return None
+
+
+def tier_for(score: float) -> str:
+    """Seed 002's tiers: low <= 3 < medium <= 5 < high <= 7 < critical."""
+    for limit, tier in TIERS:
+        if score <= limit:
+            return tier
+    return "critical"
+
+
+def assess_risk(handle: ModelHandle, policy: Policy, target: str) -> RiskAssessment:
+    """Score the release risk of ``handle`` for ``target`` (see the module docstring)."""
+    configured = policy.section("approvals").get("risk", {})
+    unknown = sorted(set(configured) - set(RISK_WEIGHTS))
+    if unknown:
+        raise PolicyError(
+            f"policy key 'approvals.risk.{unknown[0]}' is not a risk factor "
+            f"(known: {', '.join(RISK_WEIGHTS)})"
+        )
+    factors: dict[str, dict[str, Any]] = {}
+    score = 0.0
+    for factor, weight in RISK_WEIGHTS.items():
+        if factor in configured:
+            value = _as_score(configured[factor])
+            if value is None:
+                raise PolicyError(
+                    f"policy key 'approvals.risk.{factor}' must be a number from 0 to 10, "
+                    f"got {configured[factor]!r}"
+                )
+            source = "policy"
+        elif handle.tag(f"risk.{factor}") is not None:
+            raw = handle.tag(f"risk.{factor}")
+            value = _as_score(raw)
+            if value is None:
+                raise AuditConfigError(
+                    f"tag risk.{factor}={raw!r} on {handle.name} v{handle.version} must be a number from 0 "
+                    "to 10: fix the tag or set approvals.risk in the policy"
+                )
+            source = f"tag risk.{factor}"
+        else:
+            derived = _derive(factor, handle, target)
+            if derived is not None:
+                value, source = derived[0], f"derived: {derived[1]}"
+            else:
+                value, source = UNKNOWN_FACTOR, "default (unknown: midpoint)"
+        factors[factor] = {"value": value, "weight": weight, "source": source}
+        score += value * weight
+    score = round(score, 2)
+    return RiskAssessment(score=score, tier=tier_for(score), factors=factors)
+
+
+# -- evaluation ------------------------------------------------------------------------------
+def _dedupe(items: list[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for item in items:
+        seen.setdefault(item.strip().lower(), None)
+    return tuple(k for k in seen if k)
+
+
+def evaluate_approvals(
+    handle: ModelHandle, policy: Policy, target: str, *, client: Any = None
+) -> ApprovalStatus:
+    """Which required approvals the audited version has, for ``target`` and its risk tier.
+
+    Reads the version's current tags and digest from the registry (``client``, default: one for
+    ``handle.tracking_uri``). Raises RegistryUnavailable / PolicyError / AuditConfigError on
+    unusable inputs.
+    """
+    if client is None:
+        from pytest_release_audit.handle.resolve import open_client
+
+        client = open_client(handle.tracking_uri)
+    risk = assess_risk(handle, policy, target)
+    required = _dedupe(policy.approvals_required(target) + policy.tier_roles(risk.tier))
+    digest = version_digest(client, handle.name, handle.version)
+    present: list[Approval] = []
+    rejected: list[Approval] = []
+    extra: list[Approval] = []
+    ignored: list[dict[str, str]] = []
+    for approval in list_approvals(client, handle.name, handle.version):
+        if approval.error:
+            ignored.append(
+                {"role": approval.role, "by": approval.by, "reason": f"unreadable: {approval.error}"}
+            )
+        elif approval.version_digest != digest:
+            ignored.append(
+                {
+                    "role": approval.role,
+                    "by": approval.by,
+                    "reason": "recorded for other content (version digest "
+                    f"{approval.version_digest[:12] or 'missing'}, this version {digest[:12]})",
+                }
+            )
+        elif approval.status == "rejected":
+            rejected.append(approval)  # any valid rejection blocks, required role or not
+        elif approval.role in required:
+            present.append(approval)
+        else:
+            extra.append(approval)
+    have = {a.role for a in present}
+    refused = {a.role for a in rejected}
+    missing = tuple(r for r in required if r not in have and r not in refused)
+    return ApprovalStatus(
+        target=target,
+        risk=risk,
+        required=required,
+        present=tuple(sorted(present, key=lambda a: required.index(a.role))),
+        missing=missing,
+        rejected=tuple(rejected),
+        ignored=tuple(ignored),
+        version_digest=digest,
+        extra=tuple(extra),
+    )
+
+
+def approve_hint(name: str, version: str | int, role: str) -> str:
+    """The command that records a missing approval."""
+    return f"release-audit approve {name}/{version} --role {role} --by NAME"
