@@ -91,9 +91,11 @@ def build_training_repo(REPO: Path) -> tuple[str, str]:
             shutil.copy2(path, REPO / path.name)
     (REPO / "LICENSES").mkdir()
     shutil.copy2(ROOT_LICENSES / "Apache-2.0.txt", REPO / "LICENSES" / "Apache-2.0.txt")
+    # REUSE-IgnoreStart
     (REPO / ".gitignore").write_text(
         "# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors\n"
         "# SPDX-License-Identifier: Apache-2.0\n__pycache__/\n", encoding="utf-8")
+    # REUSE-IgnoreEnd
     git_("init", "-q", "-b", "main")
     git_("config", "user.name", GIT_ENV["GIT_AUTHOR_NAME"])
     git_("config", "user.email", GIT_ENV["GIT_AUTHOR_EMAIL"])
@@ -149,6 +151,8 @@ def build(out: Path, *, models: list[str] | tuple[str, ...] = ALL_MODELS, force:
     warnings.filterwarnings("ignore")
     clean_commit, dirty_commit = build_training_repo(REPO)
     sys.path.insert(0, str(REPO))
+    import logging
+
     import mlflow
     import train_breast_cancer
     import train_survival
@@ -156,8 +160,6 @@ def build(out: Path, *, models: list[str] | tuple[str, ...] = ALL_MODELS, force:
     from mlflow import MlflowClient
 
     from pytest_release_audit.approvals import record_approval
-
-    import logging
 
     logging.getLogger("mlflow").setLevel(logging.ERROR)
 
