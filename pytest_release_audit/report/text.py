@@ -17,7 +17,7 @@ def strip_control(text: object) -> str:
 
 def md_cell(text: object) -> str:
     """Escape a value for a Markdown table cell (pipes, markup, backticks, newlines)."""
-    value = strip_control(text)
+    value = strip_control(text).replace("\\", "\\\\")
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     value = value.replace("|", "\\|").replace("`", "\\`").replace("{", "&#123;").replace("}", "&#125;")
     value = value.replace("[", "\\[").replace("]", "\\]").replace("*", "\\*").replace("_", "\\_")
