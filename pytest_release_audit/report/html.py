@@ -88,6 +88,11 @@ def fmt_number(value: float | int) -> str:
     return f"{value:.3g}"
 
 
+def _looks_like_id(value: Any) -> bool:
+    """Paths, URIs, hashes: long strings without spaces read best in monospace."""
+    return isinstance(value, str) and len(value) > 24 and not any(c.isspace() for c in value)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -213,7 +218,7 @@ def _cell(value: Any, column: str = "", *, short: bool = True) -> dict[str, Any]
         return {"text": "", "lines": [_pairs(value)]}
     if isinstance(value, str) and _HEX.fullmatch(value):
         return {"text": _short_hash(value) if short else value, "title": value, "mono": True}
-    return {"text": fmt_value(value), "badge": badge, "mono": isinstance(value, str) and len(value) > 24}
+    return {"text": fmt_value(value), "badge": badge, "mono": _looks_like_id(value)}
 
 
 def _gate_cell(gate: Any) -> dict[str, Any]:
@@ -231,17 +236,26 @@ def _gate_cell(gate: Any) -> dict[str, Any]:
     return {"text": fmt_value(gate), "badge": badge_class(gate)}
 
 
+def _fixed(value: Any) -> str:
+    """Estimates side by side read best with the same number of decimals."""
+    if _is_number(value) and value == value and 1e-3 <= abs(value) < 1e4:
+        return f"{value:.4f}"
+    return fmt_value(value)
+
+
 def _with_ci(value: Any, ci: Any, signed: bool = False) -> dict[str, Any]:
     if value is None:
         return {"text": "-"}
-    text = fmt_value(value)
-    if signed and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+    text = _fixed(value)
+    if signed and _is_number(value) and value > 0:
         text = "+" + text
-    return {"text": text, "sub": fmt_value(ci) if ci is not None else None, "num": True}
+    sub = f"[{_fixed(ci[0])}, {_fixed(ci[1])}]" if _is_interval(ci) else (fmt_value(ci) if ci is not None else None)
+    return {"text": text, "sub": sub, "num": True}
 
 
-def _metrics_table(metrics: list[dict[str, Any]]) -> dict[str, Any]:
+def _metrics_table(metrics: list[dict[str, Any]], confidence: Any = None) -> dict[str, Any]:
     """performance_gate: one row per metric, estimates with their confidence intervals."""
+    level = f"{confidence * 100:g}%" if _is_number(confidence) and 0 < confidence < 1 else "95%"
     rows = []
     for m in metrics[:MAX_TABLE_ROWS]:
         name = m.get("label") or m.get("name") or "?"
@@ -254,13 +268,13 @@ def _metrics_table(metrics: list[dict[str, Any]]) -> dict[str, Any]:
                 _with_ci(m.get("candidate"), m.get("candidate_ci")),
                 _with_ci(m.get("baseline"), m.get("baseline_ci")),
                 _with_ci(m.get("delta"), m.get("delta_ci"), signed=True),
-                {"text": fmt_value(m.get("logged")), "num": True},
+                {"text": _fixed(m.get("logged")), "num": True},
                 _gate_cell(m.get("gate")),
             ]
         )
     return {
         "type": "table",
-        "title": "Metrics (95% confidence intervals below the estimates)",
+        "title": f"Metrics ({level} confidence intervals below the estimates)",
         "columns": ["Metric", "Candidate", "Baseline", "Δ candidate − baseline", "Logged value", "Gate"],
         "num_cols": [False, True, True, True, True, False],
         "rows": [[_full(c) for c in row] for row in rows],
@@ -275,13 +289,11 @@ def _records_table(title: str, records: list[dict[str, Any]]) -> dict[str, Any]:
     shown = records[:MAX_TABLE_ROWS]
     # A column of numbers (and gaps) is right-aligned, heading included.
     num_cols = [
-        any(_is_number(r.get(c)) for r in shown)
-        and all(r.get(c) is None or _is_number(r.get(c)) for r in shown)
+        any(_is_number(r.get(c)) for r in shown) and all(r.get(c) is None or _is_number(r.get(c)) for r in shown)
         for c in columns
     ]
     rows = [
-        [_full({**_cell(r.get(c), c), "num": num}) for c, num in zip(columns, num_cols, strict=True)]
-        for r in shown
+        [_full({**_cell(r.get(c), c), "num": num}) for c, num in zip(columns, num_cols, strict=True)] for r in shown
     ]
     return {
         "type": "table",
@@ -319,9 +331,7 @@ def _fits_cell(value: Any) -> bool:
         return True
     if isinstance(value, dict):
         return all(_flat(v) for v in value.values())
-    return isinstance(value, list) and all(
-        isinstance(v, dict) and all(_flat(x) for x in v.values()) for v in value
-    )
+    return isinstance(value, list) and all(isinstance(v, dict) and all(_flat(x) for x in v.values()) for v in value)
 
 
 _TITLES = {
@@ -336,6 +346,7 @@ def evidence_blocks(check: CheckResult) -> list[dict[str, Any]]:
     """The check's evidence as display blocks: key/value tables, record tables, or pretty JSON."""
     evidence = clean_deep(check.evidence or {})
     scalars: dict[str, Any] = {}
+    headline: list[dict[str, Any]] = []  # performance_gate's metrics: shown before the run facts
     blocks: list[dict[str, Any]] = []
     for key, value in evidence.items():
         title = _TITLES.get(key, _label(key))
@@ -349,7 +360,7 @@ def evidence_blocks(check: CheckResult) -> list[dict[str, Any]]:
             and value
             and all(isinstance(m, dict) and ("candidate" in m or "baseline" in m) for m in value)
         ):
-            blocks.append(_metrics_table(value))
+            headline.append(_metrics_table(value, evidence.get("confidence")))
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             if all(_fits_cell(v) for rec in value for v in rec.values()):
                 blocks.append(_records_table(title, value))
@@ -361,9 +372,8 @@ def evidence_blocks(check: CheckResult) -> list[dict[str, Any]]:
             blocks.append(_kv_table(title, value))
         else:
             blocks.append(_json_block(title, value))
-    if scalars:
-        blocks.insert(0, _kv_table(None, scalars))
-    return blocks
+    facts = [_kv_table(None, scalars)] if scalars else []
+    return headline + facts + blocks
 
 
 # -- artifacts -------------------------------------------------------------------------------------
@@ -412,7 +422,7 @@ def _lineage(result: AuditResult) -> list[dict[str, Any]] | None:
                 "key": _label(k),
                 "value": _short_hash(v) if isinstance(v, str) else fmt_value(v, 200),
                 "full": fmt_value(v, 200),
-                "mono": isinstance(v, str) and len(v) > 24,
+                "mono": _looks_like_id(v),
             }
             for k, v in raw.items()
             if k not in ("kind", "name", "role")
