@@ -85,7 +85,7 @@ def percentile_interval(values: Any, confidence: float) -> tuple[float, float] |
     arr = arr[np.isfinite(arr)]
     if arr.size < MIN_VALID_RESAMPLES:
         return None
-    tail = (1.0 - confidence) / 2.0 * 100.0
+    tail = round((1.0 - confidence) * 50.0, 10)  # 0.95 -> 2.5 exactly, not 2.500000000000002
     lo, hi = np.percentile(arr, [tail, 100.0 - tail])
     return float(lo), float(hi)
 

@@ -204,7 +204,7 @@ def requirement_text(rule: GateRule) -> str:
     """``required > 0`` (higher is better) or ``required < 0`` (error metrics)."""
     if rule.direction == "higher":
         return f"required > {rule.min_delta:g}"
-    return f"required < {-rule.min_delta:g}"
+    return f"required < {-rule.min_delta + 0.0:g}"  # + 0.0: no "-0" for the default
 
 
 def comparison_text(
@@ -227,6 +227,9 @@ class GateDecision:
     passed: bool
     reasons: tuple[str, ...]
     summary: str
+    #: per judged metric: True = met its rule (comparison / floor / logged value), False = not.
+    #: Metrics no rule applies to are absent.
+    verdicts: dict[str, bool] = field(default_factory=dict)
 
     @property
     def message(self) -> str:
@@ -234,7 +237,12 @@ class GateDecision:
         return "; ".join(self.reasons) if self.reasons else self.summary
 
     def to_dict(self) -> dict[str, Any]:
-        return {"passed": self.passed, "reasons": list(self.reasons), "summary": self.summary}
+        return {
+            "passed": self.passed,
+            "reasons": list(self.reasons),
+            "summary": self.summary,
+            "verdicts": dict(self.verdicts),
+        }
 
 
 def evaluate_gate(
@@ -258,6 +266,12 @@ def evaluate_gate(
     reasons: list[str] = list(config_problems)
     gate = by_name.get(rule.metric)
     summary = ""
+    verdicts: dict[str, bool] = {}
+
+    def judge(name: str, ok: bool) -> None:
+        verdicts[name] = verdicts.get(name, True) and ok
+
+    before = len(reasons)
     if gate is None:
         reasons.append(f"gate metric {rule.metric} was not computed")
     elif gate.candidate is None:
@@ -291,19 +305,26 @@ def evaluate_gate(
                 reasons.append(
                     f"{summary} not significant: the {pct} CI of the difference must lie "
                     f"{'above' if rule.direction == 'higher' else 'below'} "
-                    f"{(rule.min_delta if rule.direction == 'higher' else -rule.min_delta):g}"
+                    f"{(rule.min_delta if rule.direction == 'higher' else -rule.min_delta + 0.0):g}"
                 )
+    if gate is not None:
+        judge(rule.metric, len(reasons) == before)
     for name, floor in rule.min_value.items():
         est = by_name.get(name)
         if est is None or est.candidate is None:
             reasons.append(
                 f"{metric_label(name)} is undefined, so min_value.{name} = {floor:g} cannot be met"
             )
+            judge(name, False)
             continue
         if metric_direction(name) == "higher" and est.candidate < floor:
             reasons.append(f"{est.label} {fmt(est.candidate)} below the floor min_value.{name} = {floor:g}")
+            judge(name, False)
         elif metric_direction(name) == "lower" and est.candidate > floor:
             reasons.append(f"{est.label} {fmt(est.candidate)} above the ceiling min_value.{name} = {floor:g}")
+            judge(name, False)
+        else:
+            judge(name, True)
     for name, log in (logged or {}).items():
         est = by_name.get(name)
         if est is None or est.candidate is None:
@@ -315,7 +336,13 @@ def evaluate_gate(
                 f"{est.candidate:.4f} on the evaluation data (|diff| {diff:.4f} > tolerance "
                 f"{rule.metric_tolerance:g})"
             )
-    return GateDecision(passed=not reasons, reasons=tuple(reasons), summary=summary or "; ".join(reasons))
+        judge(name, diff <= rule.metric_tolerance)
+    return GateDecision(
+        passed=not reasons,
+        reasons=tuple(reasons),
+        summary=summary or "; ".join(reasons),
+        verdicts=verdicts,
+    )
 
 
 def known_metrics() -> tuple[str, ...]:
@@ -376,7 +403,10 @@ class PerformanceAssessment:
                     "delta_ci": row["delta_ci"],
                     "logged": None if log is None else log.value,
                     "logged_key": None if log is None else log.key,
-                    "gate": est.name == self.rule.metric,
+                    # pass/fail of the rules that apply to this metric (None: none applies), as
+                    # the report and model card render it; ``gate_metric`` marks the gated metric.
+                    "gate": self.decision.verdicts.get(est.name),
+                    "gate_metric": est.name == self.rule.metric,
                     "n_valid": row["n_valid"],
                 }
             )

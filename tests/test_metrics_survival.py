@@ -1,0 +1,157 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""C-index (hand-computed and against lifelines), hazard ratio and survival calibration."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lifelines import CoxPHFitter
+from lifelines.utils import concordance_index as lifelines_cindex
+
+from pytest_release_audit.metrics.survival import (
+    concordance_index,
+    concordance_index_weighted,
+    hazard_ratio,
+    survival_calibration,
+)
+
+
+def reference(t, e, risk) -> float:
+    """lifelines with its convention (higher predicted value = longer survival); NaN for no pairs."""
+    try:
+        return lifelines_cindex(t, -np.asarray(risk, dtype=float), e)
+    except ZeroDivisionError:
+        return math.nan
+
+
+def same(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+# (durations, events, risk, hand-computed C-index, why)
+HAND_CASES = [
+    ([1, 2, 3], [1, 1, 1], [3, 2, 1], 1.0, "earlier events have higher risk: 3 concordant pairs"),
+    ([1, 2, 3], [1, 1, 1], [1, 2, 3], 0.0, "reversed ranking: 3 discordant pairs"),
+    # (0,1) both die at t=1: not comparable; (0,2) concordant; (1,2) tied risk: 0.5 -> 1.5 / 2
+    ([1, 1, 2], [1, 1, 0], [2, 1, 1], 0.75, "tie in time between events, tie in score"),
+    # event and censoring at the same time: comparable, the censored one outlived; lower risk died
+    ([2, 2], [1, 0], [1, 2], 0.0, "event and censoring at the same time"),
+    # patient 0 censored first: comparable with no one; (1,2) concordant
+    ([1, 2, 3], [0, 1, 1], [5, 2, 1], 1.0, "early censoring is not comparable"),
+    # only (0,1),(0,2),(0,3) comparable (0 dies first, rest censored); risks 2 vs 2,1,3 -> 0.5+1+0
+    ([1, 4, 5, 6], [1, 0, 0, 0], [2, 2, 1, 3], 0.5, "one event, ties and misses in score"),
+    ([1, 2], [0, 0], [1, 2], math.nan, "all censored: no comparable pair"),
+]
+
+
+@pytest.mark.parametrize(("t", "e", "risk", "expected", "why"), HAND_CASES, ids=[c[-1] for c in HAND_CASES])
+def test_cindex_equals_hand_computed_value_and_lifelines(t, e, risk, expected, why):
+    ours = concordance_index(t, e, risk)
+    assert same(ours, expected), why
+    assert same(ours, reference(t, e, risk)), why
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=40).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.integers(1, 6), min_size=n, max_size=n),
+            st.lists(st.booleans(), min_size=n, max_size=n),
+            st.lists(st.integers(-2, 2), min_size=n, max_size=n),
+        )
+    )
+)
+def test_cindex_equals_lifelines_exactly_with_heavy_ties(data):
+    t, e, risk = (np.asarray(x, dtype=float) for x in data)
+    assert same(concordance_index(t, e, risk), reference(t, e, risk))
+
+
+def test_weighted_cindex_equals_lifelines_on_each_resample():
+    rng = np.random.default_rng(5)
+    n = 80
+    t = rng.integers(1, 30, n).astype(float)  # many tied times
+    e = rng.random(n) < 0.6
+    risk = np.round(rng.normal(size=n), 1)  # tied scores
+    idx = rng.integers(0, n, size=(40, n))
+    weights = np.stack([np.bincount(row, minlength=n) for row in idx])
+    ours = concordance_index_weighted(t, e, risk, weights)
+    for b, row in enumerate(idx):
+        assert same(float(ours[b]), reference(t[row], e[row], risk[row]))
+
+
+def test_cindex_matches_lifelines_on_a_large_continuous_sample():
+    rng = np.random.default_rng(11)
+    n = 5000
+    x = rng.normal(size=n)
+    t = rng.exponential(np.exp(-x))
+    e = rng.random(n) < 0.7
+    risk = x + rng.normal(scale=0.5, size=n)
+    assert concordance_index(t, e, risk) == reference(t, e, risk)
+
+
+def test_cindex_rejects_mismatched_lengths_and_nan():
+    with pytest.raises(ValueError, match="differ in length"):
+        concordance_index([1, 2], [1, 1], [0.1])
+    with pytest.raises(ValueError, match="NaN"):
+        concordance_index([1, 2], [1, 1], [0.1, float("nan")])
+
+
+def _ph_data(n: int, beta: float, seed: int):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    event_time = rng.exponential(1.0 / np.exp(beta * x))
+    censor = rng.exponential(2.0, size=n)
+    return np.minimum(event_time, censor), (event_time <= censor).astype(int), x
+
+
+def test_hazard_ratio_of_median_split_equals_a_direct_cox_fit():
+    import pandas as pd
+
+    t, e, x = _ph_data(600, 1.0, seed=2)
+    hr = hazard_ratio(t, e, x)
+    high = (x > np.median(x)).astype(int)
+    cph = CoxPHFitter().fit(pd.DataFrame({"T": t, "E": e, "g": high}), "T", "E")
+    assert hr is not None
+    assert hr.value == pytest.approx(math.exp(cph.params_["g"]), rel=1e-9)
+    lo, hi = np.exp(cph.confidence_intervals_.loc["g"].to_numpy())
+    assert hr.ci == pytest.approx((lo, hi), rel=1e-9)
+    assert hr.significant and hr.value > 1 and hr.n_high + hr.n_low == 600
+    d = hr.to_dict()
+    assert set(d) >= {"value", "ci", "p", "significant"} and isinstance(d["p"], float)
+
+
+def test_hazard_ratio_not_significant_for_noise_and_none_without_events():
+    t, e, _ = _ph_data(300, 0.0, seed=4)
+    noise = np.random.default_rng(9).normal(size=300)
+    hr = hazard_ratio(t, e, noise)
+    assert hr is not None and not hr.significant
+    assert hazard_ratio(t, np.zeros(300), noise) is None
+    assert hazard_ratio(t, e, np.ones(300)) is None  # no high-risk group
+
+
+def test_calibration_expected_events_match_observed_for_a_well_specified_score():
+    t, e, x = _ph_data(5000, 0.8, seed=3)
+    bins = survival_calibration(t, e, x, bins=10)
+    assert len(bins) == 10 and sum(b.n for b in bins) == 5000
+    # Breslow: expected events sum to the observed events exactly
+    assert sum(b.predicted * b.n for b in bins) == pytest.approx(e.sum(), rel=1e-6)
+    assert max(abs(b.observed - b.predicted) for b in bins) < 0.1  # ~2 sd of 500-patient bins
+
+
+def test_calibration_flags_a_score_with_the_wrong_shape():
+    t, e, x = _ph_data(5000, 0.8, seed=3)
+    # Same ranking (same C-index) but not log-linear in the hazard: the extreme deciles are off.
+    bins = survival_calibration(t, e, x**3, bins=10)
+    assert concordance_index(t, e, x**3) == concordance_index(t, e, x)
+    assert max(abs(b.observed - b.predicted) for b in bins) > 0.3
+
+
+def test_calibration_is_empty_when_not_estimable():
+    assert survival_calibration([1, 2, 3], [1, 0, 1], [1, 2, 3], bins=10) == []
+    t, e, _ = _ph_data(100, 0.5, seed=1)
+    assert survival_calibration(t, e, np.ones(100)) == []
