@@ -1,0 +1,379 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The PII scanner on real presidio (offline engine), real spaCy, real DataFrames."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pytest_release_audit.errors import PolicyError
+from pytest_release_audit.scanners import pii
+from pytest_release_audit.scanners.pii import PiiFinding, build_engine, mask_value, scan_dataframe
+
+# Seeded raw values: none of them may ever appear in a finding, a summary or evidence.
+SEEDED = {
+    "email": "john.smith@example.org",
+    "phone": "212-555-0147",
+    "ssn": "536-22-1234",
+    "card": "4111 1111 1111 1111",
+    "iban": "DE89370400440532013000",
+    "ip": "192.168.14.27",
+    "mrn": "00123456",
+    "mrn2": "1234567",
+    "name": "Mary Jones",
+    "doctor": "Patel",
+    "national": "AB123456C",
+}
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return build_engine()
+
+
+def _pairs(result):
+    return {(f.column, f.entity_type) for f in result.findings}
+
+
+def dirty_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "patient_id": [100234, 100235, 100236, 100237, 100238],
+            "age": [54, 61, 47, 70, 38],
+            "sbp": [120.5, 130.0, np.nan, 110.2, 99.9],
+            "notes": [
+                f"Seen with daughter {SEEDED['name']}, phone {SEEDED['phone']}. Email {SEEDED['email']}",
+                f"MRN: {SEEDED['mrn']} reviewed by Dr. {SEEDED['doctor']}",
+                f"SSN {SEEDED['ssn']} on file; card {SEEDED['card']}",
+                f"Refund to IBAN {SEEDED['iban']}; portal login from {SEEDED['ip']}",
+                f"Transferred, MRN-{SEEDED['mrn2']}. Stable disease on 2021-03-04.",
+            ],
+        }
+    )
+
+
+def test_each_seeded_entity_type_is_found_in_free_text(engine):
+    result = scan_dataframe(dirty_frame(), "train.csv", engine=engine)
+    found = _pairs(result)
+    for entity in (
+        "EMAIL_ADDRESS",
+        "PHONE_NUMBER",
+        "US_SSN",
+        "CREDIT_CARD",
+        "IBAN_CODE",
+        "IP_ADDRESS",
+        "MEDICAL_RECORD_NUMBER",
+        "PERSON",
+    ):
+        assert ("notes", entity) in found, entity
+    by_type = {f.entity_type: f for f in result.findings}
+    assert by_type["MEDICAL_RECORD_NUMBER"].rows_affected == 2  # "MRN: 0012..." and "MRN-123..."
+    assert by_type["MEDICAL_RECORD_NUMBER"].row_indices == (1, 4)
+    assert by_type["PERSON"].detector == "gazetteer (not NER)"
+    assert by_type["PERSON"].rows_affected == 2  # "Mary Jones" and "Dr. Patel"
+    assert result.blocking
+    assert "age" in result.columns_skipped and "sbp" in result.columns_skipped
+    assert "patient_id" in result.columns_scanned
+
+
+def test_findings_never_contain_a_seeded_raw_value(engine):
+    result = scan_dataframe(dirty_frame(), "train.csv", engine=engine)
+    dumped = json.dumps(result.to_dict()) + pii.masked_summary(result.findings)
+    for raw in SEEDED.values():
+        assert raw not in dumped
+    samples = {f.entity_type: f.masked_sample for f in result.findings}
+    assert samples["EMAIL_ADDRESS"] == "j***@***.org"
+    assert samples["PHONE_NUMBER"] == "***-***-0147"
+    assert samples["US_SSN"] == "***-**-1234"
+
+
+def test_a_clean_clinical_table_has_no_findings(engine):
+    df = pd.DataFrame(
+        {
+            "patient_id": ["P0001", "P0002", "P0003", "P0004"],
+            "diagnosis": ["NSCLC", "Hodgkin Lymphoma", "squamous cell carcinoma", "melanoma"],
+            "diagnosis_date": ["2021-03-04", "2020-11-30", "2019-01-15", "2022-07-07"],
+            "notes": [
+                "62yo, ECOG 1. Cisplatin 75 mg/m2 cycle 3. Hb 11.2 g/dL, plt 245. Scan on 2021-04-01 stable.",
+                "Seen in Oncology Clinic with Mary Hospital staff; Will Follow up in 6 weeks.",
+                "Stage IIIA, PD-L1 50%. Reviewed at tumour board 2022-01-12. Grace period for labs.",
+                "Lot 20231104-7731 of drug dispensed; cell count 12000 per mm3.",
+            ],
+            "os_days": [400.0, 1200.5, 87.0, 650.25],
+            "event": [1, 0, 1, 0],
+        }
+    )
+    result = scan_dataframe(df, "clean.csv", engine=engine)
+    assert result.findings == ()
+    assert not result.blocking
+    assert result.values_scanned > 0
+    assert set(result.columns_scanned) == {"patient_id", "diagnosis", "diagnosis_date", "notes"}
+
+
+def test_identifier_named_columns_are_findings_by_name(engine):
+    df = pd.DataFrame(
+        {
+            "First Name": ["Zorblax", "Quentara", None],  # not in the gazetteer: found by the name
+            "dob": pd.to_datetime(["1961-02-03", "1970-05-06", None]),
+            "mrn": [12345678, 23456789, 34567890],
+            "email": ["a.b@example.org", "", None],
+        }
+    )
+    result = scan_dataframe(df, "d", engine=engine)
+    found = {(f.column, f.entity_type): f for f in result.findings}
+    assert found[("First Name", "PERSON")].rows_affected == 2
+    assert found[("First Name", "PERSON")].detector == "column name"
+    assert found[("dob", "DATE_OF_BIRTH")].rows_affected == 2
+    assert found[("dob", "DATE_OF_BIRTH")].masked_sample == "****-**-**"
+    assert found[("mrn", "MEDICAL_RECORD_NUMBER")].rows_affected == 3
+    email = found[("email", "EMAIL_ADDRESS")]
+    assert email.rows_affected == 1 and "column name" in email.detector and "Email" in email.detector
+
+
+def test_phone_numbers_need_context_from_column_name_or_nearby_words(engine):
+    df = pd.DataFrame(
+        {
+            "phone_number": ["(415) 555-0132", "212-555-0199"],
+            "reference": ["(415) 555-0132", "212-555-0199"],  # bare number, no context: 0.4 < 0.5
+            "notes": ["reach her mobile 415-555-0132", "ref 212-555-0199 pending"],
+        }
+    )
+    result = scan_dataframe(df, "d", engine=engine)
+    found = {(f.column, f.entity_type): f for f in result.findings}
+    assert found[("phone_number", "PHONE_NUMBER")].rows_affected == 2
+    assert ("reference", "PHONE_NUMBER") not in found
+    assert found[("notes", "PHONE_NUMBER")].row_indices == (0,)
+
+
+def test_integer_ids_are_scanned_and_small_integers_and_real_floats_skipped(engine):
+    df = pd.DataFrame(
+        {
+            "contact_number": [4155550132.0, np.nan, 2125550199.0],  # int column with a gap: floats
+            "age": [54, 61, 47],
+            "creatinine": [1.1, 0.9, 1.3],
+            "flag": [True, False, True],
+            "big": [4111111111111111, 5, 7],  # a card number in an unnamed integer column
+        }
+    )
+    result = scan_dataframe(df, "d", engine=engine)
+    assert set(result.columns_scanned) == {"contact_number", "big"}
+    assert result.columns_skipped["creatinine"] == "non-integral floats cannot encode an identifier"
+    assert "age" in result.columns_skipped and "flag" in result.columns_skipped
+    found = {(f.column, f.entity_type): f for f in result.findings}
+    assert found[("contact_number", "PHONE_NUMBER")].rows_affected == 2
+    assert found[("contact_number", "PHONE_NUMBER")].row_indices == (0, 2)
+    assert found[("big", "CREDIT_CARD")].masked_sample == "****-****-****-1111"
+
+
+def test_policy_skip_allow_and_blocking_entities_are_honoured(engine):
+    df = dirty_frame().assign(contact=["x@example.org", None, None, None, None])
+    section = {
+        "skip_columns": {"notes": "free text reviewed by the DPO, ticket 42"},
+        "allow": {"contact": ["EMAIL_ADDRESS"]},
+    }
+    result = scan_dataframe(df, "d", engine=engine, policy_section=section)
+    assert result.findings == ()
+    assert result.columns_skipped["notes"] == "policy: free text reviewed by the DPO, ticket 42"
+    assert [(f.column, f.entity_type, f.blocking) for f in result.allowed] == [("contact", "EMAIL_ADDRESS", False)]
+
+    only_ssn = scan_dataframe(dirty_frame(), "d", engine=engine, policy_section={"entities": ["US_SSN"]})
+    blocking = [(f.column, f.entity_type) for f in only_ssn.blocking]
+    assert blocking == [("notes", "US_SSN")]
+    assert len(only_ssn.findings) > 1  # the others are still reported, not blocking
+
+
+def test_policy_patterns_add_national_ids_and_dates_when_not_ignored():
+    section = {"patterns": {"NATIONAL_ID": r"\b[A-Z]{2}\d{6}[A-D]\b"}, "ignore_entities": ["URL"]}
+    engine = build_engine(section)
+    assert "NATIONAL_ID" in engine.detectable and "DATE_TIME" in engine.detectable
+    df = pd.DataFrame({"notes": [f"NI number {SEEDED['national']} checked", "seen 2021-03-04"]})
+    result = scan_dataframe(df, "d", engine=engine, policy_section=section)
+    found = {(f.column, f.entity_type): f for f in result.findings}
+    assert found[("notes", "NATIONAL_ID")].masked_sample == "A***"
+    assert found[("notes", "DATE_TIME")].row_indices == (1,)
+
+
+def test_engine_states_what_it_cannot_detect_without_ner(engine):
+    assert pii.GAZETTEER_LABEL in engine.detectable
+    assert "PERSON" not in engine.detectable  # never claims NER coverage
+    assert any(u.startswith("PERSON (NER") for u in engine.undetectable)
+    assert any(u.startswith("LOCATION") for u in engine.undetectable)
+    assert set(engine.ignored) == {"DATE_TIME", "URL"}
+    assert "DATE_TIME" not in engine.entity_types and "URL" not in engine.entity_types
+    assert "blank spaCy" in engine.description
+
+
+@pytest.mark.parametrize(
+    ("section", "needle"),
+    [
+        ({"ner_model": "en_core_web_nonexistent"}, "en_core_web_nonexistent"),
+        ({"patterns": {"NATIONAL_ID": "([a-z"}}, "pii.patterns.NATIONAL_ID"),
+        ({"patterns": {"NATIONAL_ID": "x*"}}, "empty string"),
+        ({"entities": ["LOCATION"]}, "pii.ner_model"),
+        ({"entities": ["SOCIAL_CREDIT"]}, "unknown entity type"),
+        ({"entities": ["URL"]}, "ignore_entities"),
+    ],
+)
+def test_bad_pii_policy_raises_policy_error_naming_the_key(section, needle):
+    with pytest.raises(PolicyError, match=needle) as info:
+        build_engine(section)
+    assert "\n" not in str(info.value)
+
+
+def test_ner_model_from_a_saved_spacy_pipeline_finds_person_and_location(tmp_path):
+    import spacy
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns(
+        [
+            {"label": "PERSON", "pattern": [{"LOWER": "zorblax"}, {"LOWER": "quint"}]},
+            {"label": "GPE", "pattern": "Springfield"},
+        ]
+    )
+    path = tmp_path / "ner_model"
+    nlp.to_disk(path)
+    engine = build_engine({"ner_model": str(path), "entities": ["PERSON", "LOCATION"]})
+    assert f"PERSON (NER: {path})" in engine.detectable
+    assert pii.GAZETTEER_LABEL not in engine.detectable
+    df = pd.DataFrame({"notes": ["patient Zorblax Quint lives in Springfield", "stable"]})
+    result = scan_dataframe(df, "d", engine=engine, policy_section={"entities": ["PERSON", "LOCATION"]})
+    found = {(f.column, f.entity_type): f for f in result.findings}
+    assert found[("notes", "PERSON")].detector == f"NER ({path})"
+    assert found[("notes", "PERSON")].masked_sample == "Z*** Q***"
+    assert ("notes", "LOCATION") in found
+
+
+def test_no_network_during_engine_build_and_email_scan(monkeypatch, tmp_path):
+    attempts: list[str] = []
+
+    def refuse_connect(self, address, *args, **kwargs):
+        attempts.append(f"connect {address!r}")
+        raise OSError("network disabled by test")
+
+    def refuse_dns(host, *args, **kwargs):
+        attempts.append(f"getaddrinfo {host!r}")
+        raise OSError("network disabled by test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse_connect)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse_dns)
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: refuse_dns(a[0] if a else "?"))
+    pii._recognizer_classes.cache_clear()  # build every class and extractor under the patch
+    engine = build_engine()
+    df = pd.DataFrame({"contact": ["jane.doe@example.co.uk", "ops@hospital.example.org", "n/a"]})
+    result = scan_dataframe(df, "d", engine=engine)
+    assert [(f.entity_type, f.rows_affected) for f in result.findings] == [("EMAIL_ADDRESS", 2)]
+    assert attempts == []
+    # The guard itself works: presidio's stock tldextract set-up does reach for the network.
+    import tldextract
+
+    tldextract.TLDExtract(cache_dir=str(tmp_path / "tld-cache"))("jane.doe@example.co.uk")
+    assert attempts, "socket patch did not catch tldextract's public suffix list download"
+
+
+def test_phone_gate_covers_every_character_phonenumbers_accepts_between_digits():
+    import phonenumbers
+    import regex
+    from phonenumbers import PhoneMetadata
+    from phonenumbers.phonenumberutil import _VALID_PUNCTUATION
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    theirs = regex.compile("[" + _VALID_PUNCTUATION + "]")
+    ours = regex.compile(r"[\W_xXー]")
+    missing = [hex(c) for c in range(0x10000) if theirs.fullmatch(chr(c)) and not ours.fullmatch(chr(c))]
+    assert missing == []
+    shortest = min(
+        min(PhoneMetadata.metadata_for_region(r).general_desc.possible_length)
+        for r in PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS
+    )
+    assert shortest >= pii.PHONE_MIN_DIGITS
+    assert phonenumbers.Leniency.VALID == 1  # presidio's default leniency checks full validity
+
+
+_ALPHABET = st.sampled_from(
+    list("0123456789")
+    + list(" -.()/+@:x")
+    + [
+        "phone ",
+        "call ",
+        "MRN ",
+        "Mary ",
+        "Jones ",
+        "Dr. ",
+        "ssn ",
+        "example.org ",
+        "4111",
+        "555",
+        "212-",
+        "ECOG ",
+        "10.1.2.3",
+        "::1 ",
+        "fe80::",
+        "MRN:",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(_ALPHABET, min_size=1, max_size=14).map("".join), min_size=1, max_size=8))
+def test_gating_never_drops_a_presidio_result(engine, texts):
+    """The gate is exact: every value presidio flags on its own is flagged by the scan."""
+    texts = [t for t in dict.fromkeys(texts) if t.strip()]
+    expected = {}
+    for i, text in enumerate(texts):
+        results = engine.analyzer.analyze(text=text, language="en", context=["notes"], score_threshold=engine.threshold)
+        if results:
+            expected[i] = {r.entity_type for r in results}
+    hits, _ = pii._analyze_values(engine, texts, ["notes"])
+    got = {i: {h.entity for h in value_hits} for i, value_hits in hits.items()}
+    assert set(got) == set(expected)
+    for i in expected:
+        assert got[i] <= expected[i] and got[i]  # only contained duplicates (URL in email) dropped
+
+
+@given(
+    st.text(min_size=5, max_size=40),
+    st.sampled_from(
+        [
+            "EMAIL_ADDRESS",
+            "PHONE_NUMBER",
+            "US_SSN",
+            "CREDIT_CARD",
+            "IBAN_CODE",
+            "IP_ADDRESS",
+            "PERSON",
+            "URL",
+            "MEDICAL_RECORD_NUMBER",
+            "DATE_TIME",
+            "DATE_OF_BIRTH",
+            "NATIONAL_ID",
+            "ZIP_CODE",
+        ]
+    ),
+)
+def test_mask_value_never_contains_the_raw_value(value, entity):
+    if not value.strip() or len(value.strip()) < 5:
+        return
+    assert value.strip() not in mask_value(value, entity)
+
+
+def test_mask_examples():
+    assert mask_value("john.smith@example.org", "EMAIL_ADDRESS") == "j***@***.org"
+    assert mask_value("212-555-0199", "PHONE_NUMBER") == "***-***-0199"
+    assert mask_value("John Smith", "PERSON") == "J*** S***"
+    assert mask_value("MRN: 00123456", "MEDICAL_RECORD_NUMBER") == "MRN: ******56"
+    assert mask_value("10.1.2.3", "IP_ADDRESS") == "10.***.***.***"
+
+
+def test_finding_to_dict_is_plain_json():
+    f = PiiFinding("d", "c", "EMAIL_ADDRESS", np.int64(3), "j***@***.org", (np.int64(1), 2), np.float64(0.85))
+    data = f.to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["row_indices"] == [1, 2] and data["rows_affected"] == 3 and data["blocking"] is True
