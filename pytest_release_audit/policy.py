@@ -163,7 +163,9 @@ DEFAULT_APPROVALS = {
     "staging": ["technical", "security"],
     "production": ["technical", "security", "business"],
 }
-DEFAULT_TIER_ROLES = {"high": ["risk"], "critical": ["risk", "executive"]}
+# Seed 002: a critical-risk release also needs an executive; high risk already needs business,
+# which production requires anyway.
+DEFAULT_TIER_ROLES = {"critical": ["executive"]}
 
 
 @dataclass(frozen=True)

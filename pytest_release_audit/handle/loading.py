@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,10 @@ def load_model(handle: ModelHandle) -> LoadedModel:
     from pytest_release_audit.handle.resolve import using_store
 
     flavors = (handle.model_meta or {}).get("flavors") or []
+    # Importing a model's code_paths must not write __pycache__ into the artifact store: the
+    # audit reads the registry, it never changes it (and approvals digest the artifact listing).
+    saved_flag = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
     try:
         with using_store(handle.tracking_uri):
             if "sklearn" in flavors:
@@ -47,6 +52,8 @@ def load_model(handle: ModelHandle) -> LoadedModel:
             f"cannot load model {handle.name} v{handle.version} from {handle.uri} ({_short(exc)}): "
             "check its artifacts and that its requirements are installed"
         ) from None
+    finally:
+        sys.dont_write_bytecode = saved_flag
 
 
 def predict_scores(handle: ModelHandle, loaded: LoadedModel, X: Any) -> np.ndarray:
