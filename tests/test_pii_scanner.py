@@ -142,7 +142,7 @@ def test_phone_numbers_need_context_from_column_name_or_nearby_words(engine):
         {
             "phone_number": ["(415) 555-0132", "212-555-0199"],
             "reference": ["(415) 555-0132", "212-555-0199"],  # bare number, no context: 0.4 < 0.5
-            "notes": ["reach her mobile 415-555-0132", "ref 212-555-0199 pending"],
+            "notes": ["call back on (617) 555-1002 about scans", "ref 212-555-0199 pending"],
         }
     )
     result = scan_dataframe(df, "d", engine=engine)
