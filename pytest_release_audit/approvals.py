@@ -35,8 +35,8 @@ unknown risk is not a low one). Derivations (tags are read version, then run, th
 
 With nothing recorded a production release scores 5.15 (high): record the facts or the scores.
 Score = weighted sum; tier low (<= 3), medium (<= 5), high (<= 7), critical. Required roles =
-``policy.approvals_required(target)`` plus ``policy.tier_roles(tier)`` (default: high adds
-``risk``, critical adds ``risk`` and ``executive``).
+``policy.approvals_required(target)`` plus ``policy.tier_roles(tier)`` (default: critical adds
+``executive``; configure ``[approvals.tier_roles]`` to add roles for high).
 """
 
 from __future__ import annotations
@@ -102,9 +102,7 @@ class Approval:
         return out
 
     def tag_value(self) -> str:
-        return json.dumps(
-            {k: v for k, v in self.to_dict().items() if k != "error"}, sort_keys=True, ensure_ascii=False
-        )
+        return json.dumps({k: v for k, v in self.to_dict().items() if k != "error"}, sort_keys=True, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -276,9 +274,7 @@ def record_approval(
     try:
         client.set_model_version_tag(name, str(version), TAG_PREFIX + role, approval.tag_value())
     except MlflowException as exc:
-        raise RegistryUnavailable(
-            f"cannot tag {name}/{version} ({_describe(exc)}): check the tracking URI"
-        ) from None
+        raise RegistryUnavailable(f"cannot tag {name}/{version} ({_describe(exc)}): check the tracking URI") from None
     return approval
 
 
@@ -391,8 +387,7 @@ def assess_risk(handle: ModelHandle, policy: Policy, target: str) -> RiskAssessm
     unknown = sorted(set(configured) - set(RISK_WEIGHTS))
     if unknown:
         raise PolicyError(
-            f"policy key 'approvals.risk.{unknown[0]}' is not a risk factor "
-            f"(known: {', '.join(RISK_WEIGHTS)})"
+            f"policy key 'approvals.risk.{unknown[0]}' is not a risk factor (known: {', '.join(RISK_WEIGHTS)})"
         )
     factors: dict[str, dict[str, Any]] = {}
     score = 0.0
@@ -401,8 +396,7 @@ def assess_risk(handle: ModelHandle, policy: Policy, target: str) -> RiskAssessm
             value = _as_score(configured[factor])
             if value is None:
                 raise PolicyError(
-                    f"policy key 'approvals.risk.{factor}' must be a number from 0 to 10, "
-                    f"got {configured[factor]!r}"
+                    f"policy key 'approvals.risk.{factor}' must be a number from 0 to 10, got {configured[factor]!r}"
                 )
             source = "policy"
         elif handle.tag(f"risk.{factor}") is not None:
@@ -434,9 +428,7 @@ def _dedupe(items: list[str]) -> tuple[str, ...]:
     return tuple(k for k in seen if k)
 
 
-def evaluate_approvals(
-    handle: ModelHandle, policy: Policy, target: str, *, client: Any = None
-) -> ApprovalStatus:
+def evaluate_approvals(handle: ModelHandle, policy: Policy, target: str, *, client: Any = None) -> ApprovalStatus:
     """Which required approvals the audited version has, for ``target`` and its risk tier.
 
     Reads the version's current tags and digest from the registry (``client``, default: one for
@@ -456,9 +448,7 @@ def evaluate_approvals(
     ignored: list[dict[str, str]] = []
     for approval in list_approvals(client, handle.name, handle.version):
         if approval.error:
-            ignored.append(
-                {"role": approval.role, "by": approval.by, "reason": f"unreadable: {approval.error}"}
-            )
+            ignored.append({"role": approval.role, "by": approval.by, "reason": f"unreadable: {approval.error}"})
         elif approval.version_digest != digest:
             ignored.append(
                 {

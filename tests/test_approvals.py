@@ -85,9 +85,7 @@ def build_store(root: Path, basetemp: Path) -> dict[str, Any]:
                 mlflow.data.from_pandas(df, source=str(root / "train.csv"), name="train"), context="training"
             )
             if not runs:
-                with warnings.catch_warnings():  # "add type hints to predict": irrelevant here
-                    warnings.simplefilter("ignore")
-                    info = mlflow.pyfunc.log_model(name="model", python_model=Scorer(), registered_model_name=NAME)
+                info = mlflow.pyfunc.log_model(name="model", python_model=Scorer(), registered_model_name=NAME)
         runs.append(run.info.run_id)
     source = client.get_model_version(NAME, "1").source
     assert source == info.model_uri
@@ -101,7 +99,10 @@ def store_fixture(tmp_path_factory: pytest.TempPathFactory, label: str) -> Itera
 
     previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     try:
-        yield build_store(tmp_path_factory.mktemp(label), tmp_path_factory.getbasetemp())
+        with warnings.catch_warnings():  # MLflow's hints about toy models and SQLAlchemy deprecations
+            warnings.simplefilter("ignore")
+            built = build_store(tmp_path_factory.mktemp(label), tmp_path_factory.getbasetemp())
+        yield built
     finally:
         mlflow.set_tracking_uri(previous[0])
         mlflow.set_registry_uri(previous[1])
@@ -199,15 +200,20 @@ def test_ready_when_all_roles_approved_this_version(store, fresh):
     assert data["tier"] == "low" and json.loads(json.dumps(data)) == data
 
 
-def test_high_and_critical_tiers_add_policy_roles(store, fresh):
+def test_tiers_add_the_policy_roles(store, fresh):
     handle = handle_for(store, fresh)
     high = {k: 6 for k in LOW}
     critical = {k: 9 for k in LOW}
-    status = evaluate_approvals(handle, validate({"approvals": {"risk": high}}), "production")
-    assert status.risk.tier == "high" and status.required[-1] == "risk"
+    # Defaults (policy.DEFAULT_TIER_ROLES): critical adds executive; high adds nothing by default.
     status = evaluate_approvals(handle, validate({"approvals": {"risk": critical}}), "staging")
     assert status.risk.tier == "critical"
-    assert status.required == ("technical", "security", "risk", "executive")
+    assert status.required == ("technical", "security", "executive")
+    assert status.missing == status.required
+    status = evaluate_approvals(handle, validate({"approvals": {"risk": high}}), "production")
+    assert status.risk.tier == "high" and status.required == ("technical", "security", "business")
+    # Configured tier roles are added once, after the target's roles, in order.
+    custom = validate({"approvals": {"risk": high, "tier_roles": {"high": ["risk", "Technical"]}}})
+    assert evaluate_approvals(handle, custom, "development").required == ("technical", "risk")
     custom = validate(
         {"approvals": {"risk": high, "tier_roles": {"high": ["cmo"]}, "required": {"production": ["owner"]}}}
     )

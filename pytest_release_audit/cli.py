@@ -1,0 +1,327 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The ``release-audit`` console command: record approvals, list them, verify the trail, show a report.
+
+Examples::
+
+    release-audit approve cl_unimodal_v2/2 --role security --by "M. Chen" --comment "bandit clean"
+    release-audit approve cl_unimodal_v2/2 --role business --by "K. Patel" --reject --comment "wait for Q3"
+    release-audit approvals cl_unimodal_v2/2 --target production
+    release-audit verify-trail audit-reports/audit_log.jsonl
+    release-audit show audit-reports/cl_unimodal_v2-2/audit_report.json
+
+The registry is ``--tracking-uri``, else ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db`` in the
+current directory. Exit codes: 0 success (valid trail, approvals complete), 1 a negative answer
+(broken trail, approvals incomplete), 2 an error (printed as one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from pytest_release_audit.errors import AuditConfigError, AuditError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pytest_release_audit.approvals import Approval
+    from pytest_release_audit.report.model import AuditResult
+
+PROG = "release-audit"
+_WORD = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP", "waived": "WAIVED"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``main`` returns 2 with one line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise AuditConfigError(f"{message} (see {PROG} --help)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Release audit helpers: approvals, audit trail, reports.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    approve = sub.add_parser("approve", help="record an approval (or rejection) of one model version")
+    approve.add_argument("model", metavar="NAME/VERSION", help="model version (NAME@ALIAS resolves the alias)")
+    approve.add_argument("--role", required=True, help="approving role, e.g. technical, security, business")
+    approve.add_argument("--by", required=True, metavar="NAME", help="who approves")
+    approve.add_argument("--reject", action="store_true", help="record a rejection instead (blocks the release)")
+    approve.add_argument("--comment", default="", metavar="TEXT", help="short note kept with the decision")
+    approve.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking/registry URI")
+
+    approvals = sub.add_parser("approvals", help="list the approvals of one model version")
+    approvals.add_argument("model", metavar="NAME/VERSION")
+    approvals.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking/registry URI")
+    approvals.add_argument(
+        "--target",
+        choices=("development", "staging", "production"),
+        help="evaluate against this target (default: the policy's target)",
+    )
+    approvals.add_argument(
+        "--policy", metavar="PATH", help="policy TOML (default: [tool.release_audit] of ./pyproject.toml)"
+    )
+
+    verify = sub.add_parser("verify-trail", help="verify the hash chain of an audit trail")
+    verify.add_argument("path", metavar="PATH", help="the audit_log.jsonl file")
+
+    show = sub.add_parser("show", help="print an audit_report.json in the terminal")
+    show.add_argument("path", metavar="PATH", help="audit_report.json, or the directory holding it")
+    show.add_argument("--plain", action="store_true", help="plain text even on a terminal")
+    return parser
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _clean(text: object) -> str:
+    from pytest_release_audit.report.text import strip_control
+
+    return strip_control(text)
+
+
+def _quiet_mlflow() -> None:
+    import logging
+
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _client(uri: str | None) -> tuple[Any, str]:
+    from pytest_release_audit.handle.resolve import normalize_tracking_uri, open_client
+
+    _quiet_mlflow()
+    tracking_uri = normalize_tracking_uri(uri, Path.cwd())
+    return open_client(tracking_uri), tracking_uri
+
+
+def _version_of(client: Any, spec_text: str) -> tuple[str, str]:
+    """(name, version) from ``NAME/VERSION`` or ``NAME@ALIAS``."""
+    from pytest_release_audit.handle.spec import parse_model_spec
+
+    try:
+        spec = parse_model_spec(spec_text)
+    except AuditConfigError as exc:
+        raise AuditConfigError(str(exc).replace("--audit-model", "model")) from None
+    if spec.version:
+        return spec.name, spec.version
+    if spec.alias:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return spec.name, str(client.get_model_version_by_alias(spec.name, spec.alias).version)
+        except MlflowException:
+            raise AuditConfigError(f"model '{spec.name}' has no alias '{spec.alias}': pass NAME/VERSION") from None
+    raise AuditConfigError(
+        f"'{spec_text}' names no version: an approval is for one version, pass NAME/VERSION (or NAME@ALIAS)"
+    )
+
+
+# -- commands --------------------------------------------------------------------------------
+def _cmd_approve(args: argparse.Namespace, out: TextIO) -> int:
+    from pytest_release_audit.approvals import record_approval
+
+    client, _uri = _client(args.tracking_uri)
+    name, version = _version_of(client, args.model)
+    approval = record_approval(client, name, version, args.role, args.by, reject=args.reject, comment=args.comment)
+    print(
+        f"recorded: {approval.role} {approval.status} by {_clean(approval.by)} on {name}/{version} "
+        f"at {approval.at} (version digest {approval.version_digest[:12]})",
+        file=out,
+    )
+    return 0
+
+
+def _approval_line(approval: Approval, digest: str) -> str:
+    if approval.error:
+        state = f"IGNORED: {approval.error}"
+    elif approval.version_digest != digest:
+        state = "IGNORED: recorded for other content (another version)"
+    else:
+        state = "valid"
+    comment = f'  "{_clean(approval.comment)}"' if approval.comment else ""
+    return (
+        f"  {_clean(approval.role):<12} {approval.status:<9} {_clean(approval.by):<20} "
+        f"{_clean(approval.at):<21} {state}{comment}"
+    )
+
+
+def _cmd_approvals(args: argparse.Namespace, out: TextIO) -> int:
+    from pytest_release_audit.approvals import evaluate_approvals, list_approvals, version_digest
+    from pytest_release_audit.handle.resolve import resolve_handle
+    from pytest_release_audit.handle.spec import ModelSpec
+    from pytest_release_audit.policy import load_policy
+
+    client, uri = _client(args.tracking_uri)
+    name, version = _version_of(client, args.model)
+    digest = version_digest(client, name, version)
+    recorded = list_approvals(client, name, version)
+    print(f"{name}/{version}: {len(recorded)} approval record(s) (version digest {digest[:12]})", file=out)
+    for approval in recorded:
+        print(_approval_line(approval, digest), file=out)
+    policy = load_policy(args.policy, Path.cwd()).for_model(name)
+    target = args.target or policy.get("target")
+    handle = resolve_handle(ModelSpec(name=name, version=version), uri)
+    status = evaluate_approvals(handle, policy, target, client=client)
+    risk = f"risk {status.risk.score:g} {status.risk.tier}"
+    print(f"target {target} ({risk}): required {', '.join(status.required) or 'none'}", file=out)
+    if status.rejected:
+        print(f"  rejected: {', '.join(f'{a.role} by {_clean(a.by)}' for a in status.rejected)}", file=out)
+    if status.missing:
+        print(f"  missing: {', '.join(status.missing)}", file=out)
+        print(f"  record with: {PROG} approve {name}/{version} --role {status.missing[0]} --by NAME", file=out)
+    print("approvals complete" if status.ok else "approvals INCOMPLETE", file=out)
+    return 0 if status.ok else 1
+
+
+def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
+    from pytest_release_audit.trail import verify_trail
+
+    result = verify_trail(args.path)
+    if result.ok:
+        last = f", last hash {result.last_hash[:16]}" if result.last_hash else ""
+        print(f"OK: {args.path}: {result.records} record(s), chain valid{last}", file=out)
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=out)
+        return 0
+    print(
+        f"BROKEN: {args.path}: record {result.first_broken_index} (line {result.first_broken_index}): "
+        f"{result.reason}; {result.records} record(s) before it verified",
+        file=out,
+    )
+    return 1
+
+
+def _load_report(path_text: str) -> AuditResult:
+    from pytest_release_audit.report.model import AuditResult
+
+    path = Path(path_text)
+    if path.is_dir():
+        path = path / "audit_report.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AuditConfigError(f"no report at {path}: pass an audit_report.json or its directory") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AuditConfigError(f"cannot read {path} ({exc.__class__.__name__})") from None
+    except ValueError as exc:
+        raise AuditConfigError(f"{path} is not JSON ({exc}): pass an audit_report.json") from None
+    if not isinstance(data, dict) or data.get("status") not in ("READY", "BLOCKED"):
+        raise AuditConfigError(f"{path} is not an audit_report.json (no READY/BLOCKED status)")
+    try:
+        return AuditResult.from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AuditConfigError(
+            f"{path} does not match the audit report schema ({exc.__class__.__name__}: {exc})"
+        ) from None
+
+
+def _ordered_checks(result: AuditResult) -> list[Any]:
+    from pytest_release_audit.report.build import ORDER
+
+    return sorted(result.checks, key=lambda c: ORDER.get(c.id, len(ORDER)))
+
+
+def _status_line(result: AuditResult) -> str:
+    if result.ready:
+        return f"Status: READY FOR {result.target.upper()}"
+    return f"Status: BLOCKED ({', '.join(result.blocking) or 'audit errors'})"
+
+
+def render_plain(result: AuditResult) -> str:
+    """The report as plain text: title, status, one line per check, blocking list, errors."""
+    model = _clean(result.model.label) if result.model else "(unresolved model)"
+    lines = [f"AUDIT REPORT: {model}  target {_clean(result.target)}  audit {_clean(result.audit_id) or '-'}"]
+    if result.baseline:
+        lines.append(f"baseline {_clean(result.baseline.label)}  finished {_clean(result.finished_at)}")
+    lines.append(_status_line(result))
+    for check in _ordered_checks(result):
+        word = _WORD.get(check.outcome, check.outcome.upper())
+        optional = "" if check.required else " (optional)"
+        summary = _clean(check.summary or check.title)
+        if len(summary) > 300:
+            summary = summary[:297] + "..."
+        lines.append(f"  {word:<7}{_clean(check.id):<22}{summary}{optional}")
+    lines.append(f"Blocking: {', '.join(_clean(b) for b in result.blocking) or 'none'}")
+    for error in result.errors:
+        lines.append(f"Error: {_clean(error)}")
+    return "\n".join(lines) + "\n"
+
+
+def _render_rich(result: AuditResult, out: TextIO) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(file=out)
+    model = _clean(result.model.label) if result.model else "(unresolved model)"
+    console.print(Text(f"AUDIT REPORT: {model}  target {_clean(result.target)}", style="bold"))
+    base = _clean(result.baseline.label) if result.baseline else "none"
+    console.print(
+        Text(f"baseline {base}  audit {_clean(result.audit_id) or '-'}  finished {_clean(result.finished_at)}")
+    )
+    console.print(Text(_status_line(result), style="bold green" if result.ready else "bold red"))
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("outcome")
+    table.add_column("check")
+    table.add_column("summary", overflow="fold")
+    colors = {"passed": "green", "waived": "yellow", "skipped": "yellow"}
+    for check in _ordered_checks(result):
+        word = _WORD.get(check.outcome, check.outcome.upper())
+        style = colors.get(check.outcome, "red") if check.required else "yellow"
+        # Text() cells: report values are shown literally, never parsed as rich markup.
+        optional = "" if check.required else " (optional)"
+        summary = _clean(check.summary or check.title) + optional
+        table.add_row(Text(word, style=style), Text(_clean(check.id)), Text(summary))
+    console.print(table)
+    console.print(Text(f"Blocking: {', '.join(_clean(b) for b in result.blocking) or 'none'}"))
+    for error in result.errors:
+        console.print(Text(f"Error: {_clean(error)}", style="red"))
+
+
+def _use_rich(out: TextIO, plain: bool) -> bool:
+    if plain or not getattr(out, "isatty", lambda: False)():
+        return False
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
+    result = _load_report(args.path)
+    if _use_rich(out, args.plain):
+        _render_rich(result, out)
+    else:
+        out.write(render_plain(result))
+    return 0
+
+
+_COMMANDS = {"approve": _cmd_approve, "approvals": _cmd_approvals, "verify-trail": _cmd_verify, "show": _cmd_show}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 negative answer, 2 error)."""
+    out, err = sys.stdout, sys.stderr
+    try:
+        parser = _parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help / --version print and exit 0
+            return int(exc.code or 0)
+        return _COMMANDS[args.command](args, out)
+    except AuditError as exc:
+        print(f"{PROG}: error: {_clean(exc)}", file=err)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=err)
+        return 130
+    except Exception as exc:  # the last line of defence: one line, no traceback wall
+        print(f"{PROG}: error: {exc.__class__.__name__}: {_clean(exc)}", file=err)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
