@@ -84,8 +84,11 @@ def test_require_significant_fails_when_the_difference_ci_includes_zero():
 
 def test_no_baseline_fails_unless_first_release():
     alone = est(0.71, (0.68, 0.74))
-    decision = evaluate_gate([alone], CINDEX, baseline_label=None)
-    assert not decision.passed and "first_release = true" in decision.message
+    decision = evaluate_gate([alone], CINDEX, baseline_label=None, baseline_missing="no alias production")
+    assert not decision.passed and decision.message == (
+        "no baseline to compare with (no alias production): "
+        "set [tool.release_audit.performance] first_release = true for a first release"
+    )
     first = evaluate_gate([alone], GateRule("c_index", first_release=True), baseline_label=None)
     assert first.passed and first.summary == "C-index 0.71 [0.68, 0.74] (first release: no baseline)"
 

@@ -62,6 +62,9 @@ def test_performance_gate(
     from pytest_release_audit.metrics.gate import assess_performance
 
     kind = evaluation_data.task.kind
+    assert kind in ("survival", "binary", "regression"), (
+        f"unknown task kind {kind!r} for {evaluation_data.name}: set [tool.release_audit.task] kind"
+    )
     outcomes = _outcomes(evaluation_data)
     section = audit_policy.section("performance")
     baseline_scores = evaluation_scores.baseline
@@ -79,6 +82,7 @@ def test_performance_gate(
         section=section,
         baseline_label=_baseline_label(audit_baseline) if audit_baseline is not None else None,
         baseline_problem=problem,
+        baseline_missing=None if audit_baseline is not None else evaluation_scores.baseline_error,
         run_metrics=dict(run.metrics) if run else {},
         eval_context=evaluation_data.context,
         eval_name=evaluation_data.name,
@@ -137,6 +141,9 @@ def test_bias(evaluation_data, evaluation_scores, audit_policy, audit_out, audit
     from pytest_release_audit.metrics.subgroups import CONVENTIONAL_COLUMNS, analyse_subgroups, pick_columns
 
     kind = evaluation_data.task.kind
+    assert kind in TASK_METRICS, (
+        f"unknown task kind {kind!r} for {evaluation_data.name}: set [tool.release_audit.task] kind"
+    )
     bias = audit_policy.section("bias")
     performance = audit_policy.section("performance")
     rule, problems = rule_from_policy(performance, kind)
@@ -208,9 +215,8 @@ def test_bias(evaluation_data, evaluation_scores, audit_policy, audit_out, audit
 
     judged = [s for s in analysis.subgroups if s.status != "insufficient_data"]
     insufficient = len(analysis.subgroups) - len(judged)
-    parts = [
-        f"{len(columns)} columns, {len(analysis.subgroups)} subgroups ({insufficient} insufficient data)"
-    ]
+    noun = "column" if len(columns) == 1 else "columns"
+    parts = [f"{len(columns)} {noun}, {len(analysis.subgroups)} subgroups ({insufficient} insufficient data)"]
     if judged:
         worst = (min if rule.direction == "higher" else max)(judged, key=lambda s: s.metric_value)
         parts.append(f"worst {label} {worst.metric_value:.2f} ({worst.column}={worst.value})")

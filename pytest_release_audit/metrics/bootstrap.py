@@ -165,8 +165,8 @@ class BootstrapResult:
 
 
 def chunk_rows_for(n: int) -> int:
-    """Resamples per vectorised pass: ~256k weight cells keeps the working set in cache."""
-    return max(4, min(64, (1 << 18) // max(n, 1)))
+    """Resamples per vectorised pass (16-32: measured fastest for n = 1,000 and 20,000 here)."""
+    return max(16, min(32, (1 << 19) // max(n, 1)))
 
 
 def paired_bootstrap(

@@ -254,13 +254,14 @@ def evaluate_gate(
     logged: Mapping[str, LoggedMetric] | None = None,
     config_problems: Sequence[str] = (),
     confidence: float = 0.95,
+    baseline_missing: str | None = None,
 ) -> GateDecision:
     """Apply ``rule`` to the bootstrap ``estimates``.
 
     ``baseline_label`` names the baseline in messages (``production``, ``baseline v3``); None when
     there is no baseline. ``baseline_problem`` is why the baseline could not be used (missing /
     unscorable): it fails unless the baseline is merely missing and ``rule.first_release`` holds —
-    the caller passes None for that case.
+    the caller passes None for that case and may say why it is missing in ``baseline_missing``.
     """
     by_name = {e.name: e for e in estimates}
     reasons: list[str] = list(config_problems)
@@ -280,9 +281,10 @@ def evaluate_gate(
         if baseline_problem:
             reasons.append(baseline_problem)
         elif not rule.first_release:
+            why = f" ({baseline_missing})" if baseline_missing else ""
             reasons.append(
-                "no baseline to compare with: set [tool.release_audit.performance] first_release = true "
-                "for a first release"
+                f"no baseline to compare with{why}: set [tool.release_audit.performance] "
+                "first_release = true for a first release"
             )
         summary = (
             f"{gate.label} {fmt(gate.candidate)} {fmt_ci(gate.candidate_ci)} (first release: no baseline)"
@@ -447,6 +449,7 @@ def assess_performance(
     y: Any = None,
     baseline_label: str | None = None,
     baseline_problem: str | None = None,
+    baseline_missing: str | None = None,
     run_metrics: Mapping[str, float] | None = None,
     eval_context: str | None = None,
     eval_name: str | None = None,
@@ -485,6 +488,7 @@ def assess_performance(
         logged=logged,
         config_problems=problems,
         confidence=confidence,
+        baseline_missing=baseline_missing,
     )
     hr = base_hr = None
     n_events: int | None = None

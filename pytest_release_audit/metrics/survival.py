@@ -177,16 +177,28 @@ def _work_dtype(weights: Any, levels: int) -> Any:
     return np.int64
 
 
+def _ordered_span_sum(w: Any, order: Any, died: Any, take: Any, hi: Any, lo: Any | None) -> Any:
+    """Per row: sum over ``take`` of w[order][take] * (events' weight in order[lo:hi]) (int64)."""
+    import numpy as np
+
+    ordered = np.take(w, order, axis=1)
+    cum = np.zeros((w.shape[0], ordered.shape[1] + 1), dtype=w.dtype)
+    np.cumsum(ordered * died.astype(w.dtype, copy=False), axis=1, out=cum[:, 1:])
+    span = np.take(cum, hi, axis=1)
+    if lo is not None:
+        span -= np.take(cum, lo, axis=1)
+    span *= np.take(ordered, take, axis=1)
+    return span.sum(axis=1, dtype=np.int64)
+
+
 def comparable_pairs(plan: PairsPlan, weights: Any) -> Any:
     """Weighted number of comparable pairs, one value per row of ``weights`` (int64)."""
     import numpy as np
 
     if plan.take.size == 0:
         return np.zeros(weights.shape[0], dtype=np.int64)
-    ordered = np.take(weights, plan.order, axis=1).astype(np.int64, copy=False)
-    cum = np.zeros((weights.shape[0], ordered.shape[1] + 1), dtype=np.int64)
-    np.cumsum(ordered * plan.died, axis=1, out=cum[:, 1:])
-    return (np.take(ordered, plan.take, axis=1) * np.take(cum, plan.bound, axis=1)).sum(axis=1)
+    w = weights.astype(_work_dtype(weights, 1), copy=False)
+    return _ordered_span_sum(w, plan.order, plan.died, plan.take, plan.bound, None)
 
 
 def concordant_counts(plan: ConcordancePlan, weights: Any) -> tuple[Any, Any]:
@@ -194,10 +206,11 @@ def concordant_counts(plan: ConcordancePlan, weights: Any) -> tuple[Any, Any]:
     import numpy as np
 
     rows = weights.shape[0]
-    dtype = _work_dtype(weights, plan.levels)
-    w = weights.astype(dtype, copy=False)
+    w = weights.astype(_work_dtype(weights, plan.levels), copy=False)
     if plan.right.size:
-        cum = np.zeros((rows, plan.left.size + 1), dtype=dtype)
+        # Strictly concordant pairs: every merge level's (later patient, earlier events ranked
+        # above it in the same block) spans, as differences of one running sum.
+        cum = np.zeros((rows, plan.left.size + 1), dtype=w.dtype)
         np.cumsum(np.take(w, plan.left, axis=1), axis=1, out=cum[:, 1:])
         span = np.take(cum, plan.hi, axis=1)
         span -= np.take(cum, plan.lo, axis=1)
@@ -206,11 +219,7 @@ def concordant_counts(plan: ConcordancePlan, weights: Any) -> tuple[Any, Any]:
     else:
         concordant = np.zeros(rows, dtype=np.int64)
     if plan.tie_take.size:
-        ordered = np.take(w, plan.tie_order, axis=1).astype(np.int64, copy=False)
-        cum = np.zeros((rows, ordered.shape[1] + 1), dtype=np.int64)
-        np.cumsum(ordered * plan.tie_died, axis=1, out=cum[:, 1:])
-        tied_span = np.take(cum, plan.tie_hi, axis=1) - np.take(cum, plan.tie_lo, axis=1)
-        tied = (np.take(ordered, plan.tie_take, axis=1) * tied_span).sum(axis=1)
+        tied = _ordered_span_sum(w, plan.tie_order, plan.tie_died, plan.tie_take, plan.tie_hi, plan.tie_lo)
     else:
         tied = np.zeros(rows, dtype=np.int64)
     return concordant, tied
