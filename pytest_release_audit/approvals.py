@@ -12,7 +12,8 @@ audit trail keeps the history of audits that saw them.
 Each approval names the ``version_digest`` of what was approved: sha256 over the canonical JSON
 of the model name, version number and creation time, the source run id, the version's storage
 URI, the run's logged datasets (name, digest, context) and the listing (path, size) of the
-model's artifacts. An approval tag copied to another version, or kept after the artifacts
+model's artifacts, leaving out what merely loading the model writes there (``LOAD_DROPPINGS``,
+``__pycache__``). An approval tag copied to another version, or kept after the artifacts
 changed, does not match and is ignored (and listed as ignored in the evidence).
 
 Risk tiering (seed 002)
@@ -165,11 +166,26 @@ def _describe(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
 
 
+#: Files MLflow or Python write into a local artifact store when a version is *loaded*: MLflow
+#: drops ``registered_model_meta`` (name and version of the loader) into the model directory on
+#: every ``models:/NAME/VERSION`` download from a local store, and importing ``code_paths`` can
+#: leave ``__pycache__``. They are not model content; counting them would void every approval
+#: the first time an audit loads the model.
+LOAD_DROPPINGS = ("registered_model_meta",)
+
+
+def _is_dropping(path: str) -> bool:
+    parts = path.replace("\\", "/").split("/")
+    return parts[-1] in LOAD_DROPPINGS or "__pycache__" in parts or parts[-1].endswith(".pyc")
+
+
 def _list_tree(list_fn: Any, path: str | None, depth: int = 0) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     if depth > 8:
         return out
     for entry in list_fn(path):
+        if _is_dropping(entry.path):
+            continue
         if entry.is_dir:
             out.extend(_list_tree(list_fn, entry.path, depth + 1))
         else:

@@ -165,6 +165,20 @@ def test_digest_covers_run_datasets_and_model_files(store):
     assert digest_of({**v1, "artifacts": [["MLmodel", 1]]}) != digest_of(v1)
 
 
+def test_loading_the_model_keeps_the_digest(store, fresh):
+    """MLflow writes registered_model_meta into a local store on load: not content, not counted."""
+    import mlflow
+
+    client = store["client"]
+    before = version_digest(client, NAME, fresh)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlflow.pyfunc.load_model(f"models:/{NAME}/{fresh}")
+    listed = {f.path for f in client.list_logged_model_artifacts(store["source"].removeprefix("models:/"))}
+    assert "registered_model_meta" in listed  # the dropping is really there ...
+    assert version_digest(client, NAME, fresh) == before  # ... and ignored
+
+
 def test_missing_roles_for_production_listed_in_order(store, fresh):
     client = store["client"]
     record_approval(client, NAME, fresh, "technical", "J. Smith")
