@@ -32,8 +32,16 @@ TAG_TARGET = "release_audit.target"
 TAG_PROMOTED_AT = "release_audit.promoted_at"
 ARTIFACT_DIR = "release_audit"
 DEFAULT_ALIAS = "production-candidate"
-#: Report kinds logged as run artifacts, in this order (``paths`` keys as in the report_written hook).
-ARTIFACT_KINDS = ("json", "markdown", "html", "junit", "model_card")
+#: Report kinds logged as run artifacts, in this order (``paths`` keys as in the report_written hook),
+#: with their file names in an output directory.
+REPORT_FILES = {
+    "json": "audit_report.json",
+    "markdown": "audit_report.md",
+    "html": "audit_report.html",
+    "junit": "junit-audit.xml",
+    "model_card": "model_card.md",
+}
+ARTIFACT_KINDS = tuple(REPORT_FILES)
 
 
 def _describe(exc: BaseException) -> str:
@@ -66,6 +74,10 @@ class PromotionRecord:
     model_card: str | None = None
     steps: tuple[str, ...] = ()  # completed steps, in order (to see how far a failed promotion got)
     error: str | None = None
+
+    def __str__(self) -> str:
+        """The one line for the terminal: what happened and why."""
+        return self.reason
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -114,13 +126,19 @@ def _alias_holder(client: Any, name: str, alias: str) -> str | None:
         raise
 
 
+def report_paths(out_dir: str | Path) -> dict[str, str]:
+    """kind -> path of the standard report files that exist in ``out_dir``."""
+    out = Path(out_dir)
+    return {kind: str(out / name) for kind, name in REPORT_FILES.items() if (out / name).is_file()}
+
+
 def promote(
     handle: ModelHandle,
     result: AuditResult,
-    paths: dict[str, str | Path],
+    paths: dict[str, str | Path] | str | Path,
     policy: Policy,
-    *,
     rootdir: str | Path = ".",
+    *,
     client: Any = None,
 ) -> PromotionRecord:
     """Promote the audited version when ``result`` is READY; otherwise do nothing and say why.
@@ -129,15 +147,16 @@ def promote(
     the model card as artifacts of the version's run under ``release_audit/``; copy the model card
     to ``<rootdir>/<model_card.output_dir>/<name>.md``; tag the version with the audit id, status,
     target and report digest; set the alias ``[promotion] alias`` (default production-candidate).
-    ``paths`` maps report kinds (``json``, ``markdown``, ``html``, ``junit``, ``model_card``) to files.
+    ``paths`` maps report kinds (``json``, ``markdown``, ``html``, ``junit``, ``model_card``) to files,
+    or is the output directory holding them under their standard names (``REPORT_FILES``).
     """
+    if not isinstance(paths, dict):
+        paths = report_paths(paths)
     alias = (policy.section("promotion").get("alias") or DEFAULT_ALIAS).strip()
     base = {"model": handle.name, "version": str(handle.version), "alias": alias}
     if not result.ready:
         blocking = ", ".join(result.blocking) or f"{len(result.errors)} audit error(s)"
-        return PromotionRecord(
-            promoted=False, reason=f"not promoted: audit is {result.status} ({blocking})", **base
-        )
+        return PromotionRecord(promoted=False, reason=f"not promoted: audit is {result.status} ({blocking})", **base)
     if result.model is None or (result.model.name, str(result.model.version)) != (
         handle.name,
         str(handle.version),
@@ -283,9 +302,7 @@ def notification_payload(result: AuditResult, report_path: str | Path | None) ->
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": f"Report: `{report_path or 'not written'}` · audit {result.audit_id or '-'}"[
-                        :3000
-                    ],
+                    "text": f"Report: `{report_path or 'not written'}` · audit {result.audit_id or '-'}"[:3000],
                 }
             ],
         },
@@ -312,9 +329,7 @@ def notify(
     started = time.monotonic()
     scheme = urlsplit(url).scheme.lower() if isinstance(url, str) else ""
     if scheme not in ("http", "https") or target == "<invalid URL>":
-        return NotifyOutcome(
-            ok=False, status=None, error="--audit-notify must be an http(s) URL", target=target
-        )
+        return NotifyOutcome(ok=False, status=None, error="--audit-notify must be an http(s) URL", target=target)
     body = json.dumps(notification_payload(result, report_path), ensure_ascii=False).encode("utf-8")
     timeout_s = max(0.1, float(timeout_s))
     attempts = max(1, int(retries) + 1)
@@ -344,9 +359,7 @@ def notify(
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
             status = None
             reason = getattr(exc, "reason", exc)
-            error = (
-                f"{reason.__class__.__name__}: {reason}" if isinstance(reason, BaseException) else str(reason)
-            )
+            error = f"{reason.__class__.__name__}: {reason}" if isinstance(reason, BaseException) else str(reason)
             error = error.replace(url, target)
         if not retryable or attempt == attempts:
             break

@@ -103,11 +103,7 @@ def _parse_tail(path: Path, line: bytes) -> tuple[int, str]:
         raise TrailError(
             f"audit trail {path}: the last line is not valid JSON: run 'release-audit verify-trail {path}'"
         ) from None
-    if (
-        not isinstance(last, dict)
-        or not isinstance(last.get("hash"), str)
-        or not isinstance(last.get("seq"), int)
-    ):
+    if not isinstance(last, dict) or not isinstance(last.get("hash"), str) or not isinstance(last.get("seq"), int):
         raise TrailError(
             f"{path} is not an audit trail (its last line has no hash/seq): point audit_log at another file"
         )
@@ -222,9 +218,16 @@ def build_record(
     """The trail record of one audit (before ``append_record`` adds seq and hashes).
 
     Holds ids, outcomes and digests only, never evidence or data values. ``notify`` and
-    ``promotion`` are ``NotifyOutcome.to_dict()`` / ``PromotionRecord.to_dict()`` or None; the
-    registry keeps no history of alias changes, so the trail is that history.
+    ``promotion`` are ``NotifyOutcome.to_dict()`` / ``PromotionRecord.to_dict()`` or None (a
+    ``url`` in ``notify`` is reduced to scheme and host); the registry keeps no history of alias
+    changes, so the trail is that history.
     """
+    if notify:
+        notify = dict(notify)
+        if notify.get("url"):  # webhook URLs carry their secret in the path: keep scheme and host
+            from pytest_release_audit.release import redact_url
+
+            notify["url"] = redact_url(str(notify["url"]))
     return {
         "trail_version": TRAIL_VERSION,
         "audit_id": result.audit_id or uuid.uuid4().hex,
@@ -269,9 +272,7 @@ class TrailVerification:
 
 
 def _broken(records: int, index: int, reason: str, last: str | None) -> TrailVerification:
-    return TrailVerification(
-        ok=False, records=records, first_broken_index=index, reason=reason, last_hash=last
-    )
+    return TrailVerification(ok=False, records=records, first_broken_index=index, reason=reason, last_hash=last)
 
 
 def verify_trail(path: str | Path) -> TrailVerification:
@@ -286,9 +287,7 @@ def verify_trail(path: str | Path) -> TrailVerification:
     except FileNotFoundError:
         raise TrailError(f"no audit trail at {path}: check the path (policy key audit_log)") from None
     except OSError as exc:
-        raise TrailError(
-            f"cannot read audit trail {path} ({exc.__class__.__name__}): check permissions"
-        ) from None
+        raise TrailError(f"cannot read audit trail {path} ({exc.__class__.__name__}): check permissions") from None
     lines = data.split(b"\n")
     complete = data.endswith(b"\n") or not data
     if complete:
@@ -300,9 +299,7 @@ def verify_trail(path: str | Path) -> TrailVerification:
         last = hashes[-1] if hashes else None
         is_last = number == len(lines)
         if is_last and not complete:
-            return _broken(
-                verified, number, "partial last line: the file was truncated or a write was cut short", last
-            )
+            return _broken(verified, number, "partial last line: the file was truncated or a write was cut short", last)
         try:
             record = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
@@ -358,11 +355,8 @@ def verify_trail(path: str | Path) -> TrailVerification:
             )
         if head_seq < count:
             warnings.append(
-                f"head sidecar lags by {count - head_seq} record(s) (an interrupted append): "
-                "the next append updates it"
+                f"head sidecar lags by {count - head_seq} record(s) (an interrupted append): the next append updates it"
             )
     elif count:
-        warnings.append(
-            f"no head sidecar {head_file.name}: removal of whole trailing records cannot be detected"
-        )
+        warnings.append(f"no head sidecar {head_file.name}: removal of whole trailing records cannot be detected")
     return TrailVerification(ok=True, records=count, warnings=tuple(warnings), last_hash=last)

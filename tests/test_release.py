@@ -281,3 +281,19 @@ def test_webhook_timeout_is_bounded(hook_server):
 def test_webhook_rejects_non_http_urls_without_raising(url):
     outcome = notify(url, make_result("3"), None, timeout_s=0.5, retries=0)
     assert not outcome.ok and outcome.attempts == 0 and "http(s)" in outcome.error
+
+
+def test_promote_accepts_the_output_directory_and_positional_rootdir(store, tmp_path):
+    version = new_version(store)
+    result = make_result(version)
+    out = tmp_path / "out"
+    write_reports(out, result)
+    policy = validate({"promotion": {"alias": "dir-form"}})
+    record = promote(handle_for(store, version), result, out, policy, tmp_path)
+    assert record.promoted and str(record) == record.reason == f"promoted: @dir-form -> {NAME} v{version}"
+    assert set(record.artifacts) == {
+        "release_audit/audit_report.json",
+        "release_audit/audit_report.md",
+        "release_audit/model_card.md",
+    }
+    assert (tmp_path / "docs" / "model_cards" / f"{NAME}.md").is_file()

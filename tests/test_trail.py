@@ -249,9 +249,7 @@ def test_build_record_holds_outcomes_and_digests_not_evidence(tmp_path):
     report.write_text("{}")
     digests = file_digests({"json": report, "html": tmp_path / "missing.html"})
     assert set(digests) == {"json"} and len(digests["json"]) == 64
-    record = build_record(
-        _result(), digests, "ci-bot", {"ok": False, "status": None}, promotion={"promoted": False}
-    )
+    record = build_record(_result(), digests, "ci-bot", {"ok": False, "status": None}, promotion={"promoted": False})
     assert record["audit_id"] == "abc123"
     assert record["verdict"] == "BLOCKED" and record["blocking"] == ["pii"]
     assert record["checks"] == {"pii": "failed", "security": "passed"}
@@ -262,3 +260,9 @@ def test_build_record_holds_outcomes_and_digests_not_evidence(tmp_path):
     assert "j***@x.org" not in text and "/secret/path" not in text
     appended = append_record(tmp_path / "log.jsonl", record)
     assert appended["audit_id"] == "abc123" and verify_trail(tmp_path / "log.jsonl").ok
+
+
+def test_build_record_keeps_no_webhook_secret():
+    record = build_record(_result(), {}, "ci", {"ok": True, "url": "https://hooks.slack.com/services/T0/B0/s3cr3t"})
+    assert record["notify"]["url"] == "https://hooks.slack.com"
+    assert "s3cr3t" not in json.dumps(record)
