@@ -23,10 +23,14 @@ from pytest_release_audit.handle.spec import ModelSpec, parse_model_spec
 
 #: Environment MLflow reads; set (unless the user set them) before mlflow is imported so an
 #: unreachable server fails in seconds, not after minutes of retries, and nothing phones home.
+#: MLflow's own defaults (7 retries, backoff 2, 120 s timeout) wait minutes on a dead server.
+#: Worst case here, a server that accepts and never answers: (1 + retries) x timeout = 20 s; a
+#: closed port fails at once (urllib3 does not back off before the first retry). Measured in
+#: tests/test_remote_server.py; docs/remote-registry.md explains how to override them.
 AUDIT_ENV_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
     "MLFLOW_DISABLE_TELEMETRY": "true",
     "DO_NOT_TRACK": "true",
     "MLFLOW_ENABLE_ASYNC_LOGGING": "false",
