@@ -356,3 +356,27 @@ def test_binary_first_release_passes_on_roc_auc(audit):
     assert names == ["roc_auc", "accuracy", "precision", "recall", "f1"]
     assert all(m["logged"] is not None for m in gate["evidence"]["metrics"])  # bare names, one eval set
     assert gate["evidence"]["baseline"] is None and "first release" in gate["summary"]
+
+
+@pytest.mark.slow
+def test_policy_floor_and_unknown_bias_column_block_with_the_fix(audit):
+    policy = audit.pytester.path / "pyproject.toml"
+    policy.write_text(
+        policy.read_text(encoding="utf-8")
+        + "\n[tool.release_audit.models.cl_unimodal_v2.performance.min_value]\nc_index = 0.9\n"
+        + "\n[tool.release_audit.models.cl_unimodal_v2.bias]\ncolumns = ['site', 'zip_code']\n",
+        encoding="utf-8",
+    )
+    audit.run("cl_unimodal_v2", "-k", "performance or bias")
+    gate = _check(audit, "performance_gate")
+    assert gate["outcome"] == "failed"
+    assert (
+        gate["summary"].startswith("C-index 0.")
+        and "below the floor min_value.c_index = 0.9" in gate["summary"]
+    )
+    assert [m["gate"] for m in gate["evidence"]["metrics"]] == [False]  # beats production, misses the floor
+    bias = _check(audit, "bias")
+    assert bias["outcome"] == "failed"
+    assert bias["summary"] == (
+        "bias columns zip_code are not in evaluation data mm_fusion_v1_eval: fix [tool.release_audit.bias] columns"
+    )
