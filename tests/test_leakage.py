@@ -107,3 +107,78 @@ def test_a_million_rows_is_handled_vectorised():
 def test_mask_id_keeps_only_the_last_two_characters():
     assert mask_id("P100145") == "*****45"
     assert mask_id(1234) == "***"
+
+
+# --------------------------------------------------------------------------------------------
+# The leakage check itself, called with real datasets and a real policy
+
+
+def _loaded(name: str, context: str, df: pd.DataFrame, features: list[str], ids: tuple[str, ...] = ()):
+    from pytest_release_audit.data import LoadedDataset, TaskSpec
+    from pytest_release_audit.handle.model import DatasetRef
+
+    ref = DatasetRef(name=name, digest="d", source_type="local", source=f"{name}.csv", context=context)
+    task = TaskSpec(kind="survival", duration_col="os_days", event_col="event", id_columns=ids)
+    return LoadedDataset(ref=ref, df=df, task=task, feature_columns=features)
+
+
+def _run_leakage_check(datasets, policy_raw=None):
+    from pytest_release_audit.checks.test_data_governance import test_leakage as leakage_check
+    from pytest_release_audit.evidence import Evidence
+    from pytest_release_audit.policy import validate
+
+    evidence = Evidence()
+    policy = validate(policy_raw or {})
+    try:
+        leakage_check(None, datasets, policy, evidence)
+    except AssertionError as exc:
+        return evidence, str(exc)
+    return evidence, None
+
+
+def _no_id_split():
+    train, evaluation = _split()
+    return train.drop(columns=["patient_id"]), evaluation.drop(columns=["patient_id"])
+
+
+def test_leakage_check_without_id_column_still_checks_duplicates_and_says_so():
+    train, evaluation = _no_id_split()
+    features = ["age", "tumor_size", "grade"]
+    datasets = [_loaded("train", "training", train, features), _loaded("eval", "evaluation", evaluation, features)]
+    evidence, failure = _run_leakage_check(datasets)
+    assert failure is None
+    (pair,) = evidence["pairs"]
+    assert pair["id_columns"] == [] and pair["id_overlap"].startswith("no id column found")
+    assert pair["duplicate_rows"]["eval_rows"] == 0
+    assert "patient overlap not checked" in evidence.summary
+    assert "statement" not in evidence  # nothing verified about patients
+
+    copied = pd.concat([evaluation, train.head(2)], ignore_index=True)
+    datasets[1] = _loaded("eval", "evaluation", copied, features)
+    evidence, failure = _run_leakage_check(datasets)
+    assert failure.startswith("Train/evaluation leakage: 2 of 202 rows of eval duplicate a train row")
+
+
+def test_leakage_check_fails_when_nothing_can_be_verified():
+    train, evaluation = _no_id_split()
+    datasets = [_loaded("train", "training", train, ["age"]), _loaded("eval", "evaluation", evaluation, ["age"])]
+    evidence, failure = _run_leakage_check(datasets, {"leakage": {"check_duplicate_rows": False}})
+    assert failure.startswith("leakage not verifiable")
+    assert evidence["status"] == "not_verified"
+
+
+def test_leakage_check_uses_task_ids_and_rejects_a_policy_id_column_that_is_absent():
+    from pytest_release_audit.errors import PolicyError
+
+    train, evaluation = _split()
+    evaluation = pd.concat([evaluation, train.head(4).assign(age=1)], ignore_index=True)  # same ids, new features
+    datasets = [
+        _loaded("train", "training", train, ["age"], ids=("patient_id",)),
+        _loaded("eval", "evaluation", evaluation, ["age"], ids=("patient_id",)),
+    ]
+    evidence, failure = _run_leakage_check(datasets)
+    assert failure.startswith("Train/evaluation leakage: 4 patient_id values in both train and eval")
+    assert evidence["pairs"][0]["id_columns_from"] == "task id_columns"
+    assert all(raw not in failure for raw in train.head(4)["patient_id"])
+    with pytest.raises(PolicyError, match="leakage.id_columns"):
+        _run_leakage_check(datasets, {"leakage": {"id_columns": ["subject_id"]}})

@@ -385,9 +385,17 @@ def _given_names() -> frozenset[str]:
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
-@functools.lru_cache(maxsize=1)
 def _recognizer_classes() -> dict[str, type]:
     """presidio-dependent classes, defined on first use so importing this module stays cheap."""
+    import presidio_analyzer
+
+    # keyed on the module object: a re-imported presidio (pytester's in-process runs drop modules
+    # between runs) must not be mixed with classes derived from the old one
+    return _recognizer_classes_for(id(presidio_analyzer))
+
+
+@functools.lru_cache(maxsize=2)
+def _recognizer_classes_for(_presidio_module_id: int) -> dict[str, type]:
     import regex
     import tldextract
     from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
@@ -919,10 +927,7 @@ def _column_strings(series: pd.Series, name: str, engine: PiiEngine) -> tuple[An
             return None, "non-integral floats cannot encode an identifier"
         big = bool(valid.any()) and float(np.abs(as_float[valid]).max()) >= 10 ** (MIN_IDENTIFIER_DIGITS - 1)
         if not valid.any() or not (_looks_like_id(name) or big):
-            return None, (
-                f"numbers below {10 ** (MIN_IDENTIFIER_DIGITS - 1)} in a column whose name does not suggest "
-                "an identifier cannot encode one"
-            )
+            return None, f"numbers below {10 ** (MIN_IDENTIFIER_DIGITS - 1)}, name not identifier-like"
         out = np.full(len(series), None, dtype=object)
         kept = series[valid]
         if pd.api.types.is_float_dtype(dtype):  # integral floats (an int column with gaps): print as ints
