@@ -309,6 +309,21 @@ def test_bias_columns_default_to_conventional_names_present():
     assert pick_columns([], ["x"]) == ([], [])
 
 
+def test_plots_write_pngs_for_km_forest_and_calibration(tmp_path):
+    from pytest_release_audit.metrics import plots
+
+    t, e, cand, base = _survival(200, 6)
+    km = plots.km_risk_groups(tmp_path / "km.png", t, e, {"candidate": cand, "production": base})
+    frame = pd.DataFrame({"sex": ["F"] * 100 + ["M"] * 90 + ["X"] * 10})
+    analysis = analyse_subgroups(
+        frame, ["sex"], cand, kind="survival", metric="c_index", durations=t, events=e, n_bootstrap=30
+    )
+    forest = plots.forest(tmp_path / "forest.png", analysis.subgroups, "C-index", overall=0.7, floor=0.55)
+    cal = plots.calibration(tmp_path / "cal.png", analysis.calibration)
+    for path in (km, forest, cal):
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+
+
 # -- the checks end to end (real MLflow demo registry) -------------------------------------------
 
 

@@ -148,12 +148,12 @@ def calibration(path: str | Path, bins: Sequence[CalibrationBin], what: str = "e
     obs = [b.observed for b in bins]
     top = max([*pred, *obs, 0.05]) * 1.05
     ax.plot([0, top], [0, top], linestyle=":", color="grey")
-    ax.plot(pred, obs, marker="o", color="#1f77b4")
+    ax.plot(pred, obs, marker="o", linestyle="none", color="#1f77b4")  # bins are not a path
     for b in bins:
         ax.annotate(
             str(b.bin), (b.predicted, b.observed), fontsize=7, xytext=(3, 3), textcoords="offset points"
         )
     ax.set_xlabel(f"predicted {what}")
     ax.set_ylabel(f"observed {what}")
-    ax.set_title(f"Calibration by risk decile ({len(bins)} bins)", fontsize=10)
+    ax.set_title(f"Calibration: {len(bins)} bins of predicted risk (labels: bin, 1 = lowest)", fontsize=9)
     return _save(fig, path)
