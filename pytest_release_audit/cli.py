@@ -93,7 +93,10 @@ def _client(uri: str | None) -> tuple[Any, str]:
 
     _quiet_mlflow()
     tracking_uri = normalize_tracking_uri(uri, Path.cwd())
-    return open_client(tracking_uri), tracking_uri
+    try:
+        return open_client(tracking_uri), tracking_uri
+    except AuditError as exc:  # the resolver names the pytest option; this command's is --tracking-uri
+        raise exc.__class__(str(exc).replace("--audit-tracking-uri", "--tracking-uri")) from None
 
 
 def _version_of(client: Any, spec_text: str) -> tuple[str, str]:

@@ -134,6 +134,7 @@ def test_default_store_is_mlflow_db_in_cwd_and_is_not_created(capsys, monkeypatc
     monkeypatch.chdir(tmp_path)
     code, _out, err = run(capsys, "approve", f"{NAME}/1", "--role", "technical", "--by", "x")
     assert code == 2 and f"no MLflow store at {tmp_path / 'mlflow.db'}" in err
+    assert "--tracking-uri" in err and "--audit-tracking-uri" not in err
     assert not (tmp_path / "mlflow.db").exists()
 
 
