@@ -124,12 +124,15 @@ def finish_audit(
         paths["sarif"] = _display(sarif, ctx)
 
     notify_outcome: dict[str, Any] | None = None
+    promotion: dict[str, Any] | None = None
     if ctx.options.promote:
-        notes.extend(_promote(ctx, result, handle, policy, out))
+        note, promotion = _promote(ctx, result, handle, policy, out)
+        notes.append(note)
     if ctx.options.notify:
         notify_outcome = _notify(config, ctx, result, policy, out)
         if not notify_outcome.get("ok"):
-            notes.append(f"notification to {notify_outcome.get('url')} failed: {notify_outcome.get('error')} "
+            # target is scheme://host only: webhook URLs carry their secret in the path
+            notes.append(f"notification to {notify_outcome.get('target')} failed: {notify_outcome.get('error')} "
                          "(the verdict is unchanged)")
     try:
         from pytest_release_audit import trail
@@ -137,7 +140,7 @@ def finish_audit(
         log = Path(policy.get("audit_log") if policy is not None else "audit-reports/audit_log.jsonl")
         if not log.is_absolute():
             log = ctx.rootdir / log
-        record = trail.build_record(result, digests, ctx.actor, notify_outcome)
+        record = trail.build_record(result, digests, ctx.actor, notify_outcome, promotion=promotion)
         trail.append_record(log, record)
         paths["trail"] = _display(log, ctx)
     except Exception as exc:  # the trail is evidence: failing to extend it blocks
@@ -173,16 +176,13 @@ def _render_markdown(result: AuditResult) -> str:
 
 
 def _promote(ctx: AuditContext, result: AuditResult, handle: ModelHandle | None,
-             policy: Policy | None, out: Path) -> list[str]:
+             policy: Policy | None, out: Path) -> tuple[str, dict[str, Any] | None]:
     if not result.ready or handle is None or policy is None:
-        return [f"not promoted: the audit is {result.status}; nothing was tagged or published"]
+        return f"not promoted: the audit is {result.status}; nothing was tagged or published", None
     from pytest_release_audit import release
 
-    try:
-        record = release.promote(handle, result, out, policy, ctx.rootdir)
-    except Exception as exc:  # promotion failure is reported; the audit verdict stands
-        return [f"PROMOTION FAILED ({_short(exc)}): nothing further was changed"]
-    return [str(record)]
+    record = release.promote(handle, result, out, policy, ctx.rootdir)  # never raises: failures are in it
+    return str(record), record.to_dict()
 
 
 def _notify(config: pytest.Config, ctx: AuditContext, result: AuditResult,
@@ -190,12 +190,14 @@ def _notify(config: pytest.Config, ctx: AuditContext, result: AuditResult,
     url = ctx.options.notify or ""
     custom = config.hook.pytest_release_audit_notify(result=result, url=url)
     if custom is not None:
-        return {"url": url, "ok": bool(custom), "error": None if custom else "custom notifier reported failure"}
+        from urllib.parse import urlparse
+
+        parsed = urlparse(url)
+        return {"target": f"{parsed.scheme}://{parsed.hostname}", "ok": bool(custom),
+                "error": None if custom else "custom notifier reported failure"}
     from pytest_release_audit import release
 
     section = policy.section("notify") if policy is not None else {"timeout_s": 5.0, "retries": 2}
     outcome = release.notify(url, result, str(out / REPORT_FILES["json"]),
                              timeout_s=float(section["timeout_s"]), retries=int(section["retries"]))
-    data = outcome.to_dict() if hasattr(outcome, "to_dict") else dict(vars(outcome))
-    data.setdefault("url", url)
-    return data
+    return outcome.to_dict() if hasattr(outcome, "to_dict") else dict(vars(outcome))
