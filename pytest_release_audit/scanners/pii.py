@@ -437,11 +437,9 @@ def _recognizer_classes_for(_presidio_module_id: int) -> dict[str, type]:
         def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:  # noqa: D102
             spans: list[tuple[int, int]] = []
             for m in self.PAIR.finditer(text):
-                first, last = m.group(1), m.group(2)
-                if first in self.names and last not in SURNAME_STOPWORDS and last not in self.names:
+                # "Mary Jones", also "Mary Ellen" (a second given name is still a name)
+                if m.group(1) in self.names and m.group(2) not in SURNAME_STOPWORDS:
                     spans.append((m.start(1), m.end(2)))
-                elif first in self.names and last in self.names and last not in SURNAME_STOPWORDS:
-                    spans.append((m.start(1), m.end(2)))  # "Mary Grace"-style double given names
             for m in self.TITLE.finditer(text):
                 if m.group(1) not in SURNAME_STOPWORDS:
                     spans.append((m.start(), m.end()))
