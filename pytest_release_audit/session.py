@@ -71,7 +71,7 @@ class AuditContext:
         self.options = options
         self.rootdir = rootdir
         self.invocation_dir = invocation_dir
-        self.started_at = dt.datetime.now(dt.timezone.utc)
+        self.started_at = dt.datetime.now(dt.UTC)
         self._cache: dict[str, Any] = {}
         self.setup_errors: list[str] = []
 
@@ -204,8 +204,17 @@ class AuditContext:
             baseline = None
             error: str | None = reason or None
             if baseline_handle is not None:
+                from pytest_release_audit.datasets import feature_columns
+
+                # The baseline reads its own inputs (its signature), which may differ from the candidate's.
+                columns = feature_columns(baseline_handle, data.task, [str(c) for c in data.df.columns])
+                missing = [c for c in columns if c not in data.df.columns]
                 try:
-                    baseline = baseline_handle.predict(data.X)
+                    if missing:
+                        raise DatasetUnavailable(
+                            f"evaluation dataset '{data.name}' lacks the baseline's inputs: {', '.join(missing[:8])}"
+                        )
+                    baseline = baseline_handle.predict(data.df[columns])
                 except AuditError as exc:
                     error = f"baseline {baseline_handle.name} v{baseline_handle.version}: {exc}"
             return Scores(candidate=candidate, baseline=baseline, baseline_error=error)

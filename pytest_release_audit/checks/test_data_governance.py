@@ -108,13 +108,15 @@ def _id_columns(policy_ids: list[str], train: LoadedDataset, evaluation: LoadedD
     return [], ""
 
 
-def _feature_columns(train: LoadedDataset, evaluation: LoadedDataset, id_columns: list[str]) -> list[str]:
-    common = [c for c in train.df.columns if c in set(evaluation.df.columns)]
-    features = [c for c in train.feature_columns if c in set(evaluation.df.columns)]
-    if features:
-        return features
-    excluded = set(id_columns) | set(train.task.target_columns) | set(train.task.exclude_features)
-    return [c for c in common if c not in excluded]
+def _record_columns(train: LoadedDataset, evaluation: LoadedDataset, id_columns: list[str]) -> list[str]:
+    """Every shared column but the identities: a duplicate *record*, not a duplicate feature value.
+
+    Comparing only the model's inputs would flag any low-dimensional model (one covariate such as
+    age repeats across patients by nature); an identical whole record under a new id is the copy
+    that contaminates an evaluation.
+    """
+    excluded = set(id_columns) | set(train.task.exclude_features)
+    return [c for c in train.df.columns if c in set(evaluation.df.columns) and c not in excluded]
 
 
 @pytest.mark.compliance(
@@ -165,17 +167,17 @@ def test_leakage(request, audit_datasets, audit_policy, audit_evidence):
                 pair["id_overlap"] = "no id column found: set leakage.id_columns (patient overlap not checked)"
                 unverified.append(f"{train.name}/{evaluation.name}")
             if section["check_duplicate_rows"]:
-                features = _feature_columns(train, evaluation, ids)
+                features = _record_columns(train, evaluation, ids)
                 if features:
                     dupes = find_duplicate_rows(train.df, evaluation.df, features)
                     pair["duplicate_rows"] = dupes.to_dict()
                     if dupes.found:
                         problems.append(
                             f"{dupes.eval_rows} of {dupes.eval_total} rows of {evaluation.name} duplicate a "
-                            f"{train.name} row on all {len(features)} feature columns"
+                            f"{train.name} row on all {len(features)} non-id columns"
                         )
                 else:
-                    pair["duplicate_rows"] = "no shared feature columns to compare"
+                    pair["duplicate_rows"] = "no shared non-id columns to compare"
             else:
                 pair["duplicate_rows"] = "disabled by policy (leakage.check_duplicate_rows = false)"
             pairs.append(pair)
