@@ -79,11 +79,13 @@ def test_pii(audit_datasets, audit_policy, audit_evidence):
 
     scanned = sum(d["columns_scanned"] for d in datasets)
     skipped = sum(len(d["columns_skipped"]) for d in datasets)
+    by_policy = sum(1 for d in datasets for reason in d["columns_skipped"].values() if "policy" in reason.lower())
     values = sum(r.values_scanned for r in results)
     person = f"PERSON by NER ({engine.ner_model})" if engine.ner_model else "PERSON by gazetteer only (no NER model)"
     audit_evidence.summary = (
         f"0 findings in {len(datasets)} datasets ({scanned} columns, {values:,} distinct values scanned in full, "
-        f"{skipped} columns skipped with reasons; {person})"
+        f"{skipped} skipped: {skipped - by_policy} numeric that cannot hold identifiers, {by_policy} by policy; "
+        f"{person})"
     )
     if blocking:
         flagged = sorted({f.dataset for f in blocking})
@@ -191,7 +193,7 @@ def test_leakage(request, audit_datasets, audit_policy, audit_evidence):
         audit_evidence["statement"] = "Leakage Verified: patient ID audit"
     note = f"; no id column in {', '.join(unverified)}: patient overlap not checked" if unverified else ""
     audit_evidence.summary = (
-        f"{shared} of {patients} evaluation ids also in training; no duplicate feature rows across "
+        f"{shared} of {patients} evaluation ids also in training; no duplicate records across "
         f"{len(pairs)} train/evaluation pair(s){note}"
     )
     if problems:

@@ -25,7 +25,12 @@ def test_lineage(request, audit_model, audit_datasets, audit_evidence):
     chain, problems = lineage_chain(audit_model, audit_datasets, [e for group in extra if group for e in group])
     audit_evidence["chain"] = chain
     audit_evidence["datasets"] = [dataset_facts(d) for d in audit_datasets]
-    audit_evidence.summary = " -> ".join(f"{step['name']}" for step in chain)
+    stages: list[list[str]] = []
+    for role in ("Raw", "Pinned Split", "Training Run", "Final Artifact"):
+        names = [step["name"] for step in chain if step["role"] == role]
+        if names:
+            stages.append(names)
+    audit_evidence.summary = " -> ".join(" + ".join(names) for names in stages)
     assert not problems, "; ".join(problems)
 
 
