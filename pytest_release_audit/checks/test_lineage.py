@@ -55,8 +55,11 @@ def test_data_integrity(audit_model, audit_datasets, audit_policy, audit_evidenc
 def test_evaluation_artifacts(audit_model, audit_policy, audit_evidence):
     facts, problems = artifact_findings(audit_model, audit_policy.section("evaluation_artifacts"))
     audit_evidence.update(facts)
+    n_required, n_metrics = len(facts["required"]), len(facts["metrics"])
     audit_evidence.summary = (
-        f"{len(facts['required'])} required artifacts present, {len(facts['metrics'])} metrics logged"
+        f"{n_required} required artifact{'s' if n_required != 1 else ''} present "
+        f"({', '.join(facts['required']) or 'none required by the policy'}), "
+        f"{n_metrics} metric{'s' if n_metrics != 1 else ''} logged"
     )
     assert not problems, "; ".join(problems)
 
