@@ -156,7 +156,20 @@ def test_leakage_check_without_id_column_still_checks_duplicates_and_says_so():
     copied = pd.concat([evaluation, train.head(2)], ignore_index=True)
     datasets[1] = _loaded("eval", "evaluation", copied, features)
     evidence, failure = _run_leakage_check(datasets)
-    assert failure.startswith("Train/evaluation leakage: 2 of 202 rows of eval duplicate a train row")
+    assert failure.startswith("Train/evaluation leakage: 2 of 202 rows of eval duplicate a train record")
+
+
+def test_records_that_repeat_within_a_split_are_reported_not_blocking():
+    train, evaluation = _no_id_split()
+    features = ["age", "tumor_size", "grade"]
+    # discrete data: the same record occurs twice in training already, and once in evaluation
+    train = pd.concat([train, train.head(1)], ignore_index=True)
+    evaluation = pd.concat([evaluation, train.head(1)], ignore_index=True)
+    datasets = [_loaded("train", "training", train, features), _loaded("eval", "evaluation", evaluation, features)]
+    evidence, failure = _run_leakage_check(datasets)
+    assert failure is None
+    assert evidence["pairs"][0]["duplicate_rows"]["natural"] is True
+    assert "records also repeat within the splits" in evidence.summary
 
 
 def test_leakage_check_fails_when_nothing_can_be_verified():

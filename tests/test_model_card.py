@@ -459,7 +459,11 @@ def test_missing_sections_flags_placeholders_and_empty_sections():
     todo = final_card(policy={**POLICY, "limitations": ["TODO: write limitations"]})
     assert any("placeholder 'TODO'" in p for p in missing_sections(todo))
     no_task = final_card(policy={**POLICY, "task": ""})
-    assert "Overview: Task is not recorded" in missing_sections(no_task)
+    assert missing_sections(no_task) == [], "the task the performance gate inferred fills the Overview"
+    assert "| Task | Survival prediction (inferred from the data) |" in no_task
+    no_task_no_gate = final_card(checks=[c for c in full_checks() if c.id != "performance_gate"],
+                                 policy={**POLICY, "task": ""})
+    assert "Overview: Task is not recorded" in missing_sections(no_task_no_gate)
     no_data = final_card(checks=[], inputs=False)
     problems = missing_sections(no_data)
     assert "Training Data: section is empty" in problems
@@ -540,15 +544,15 @@ def test_limitations_are_read_from_the_version_description():
     assert "not a limitation" not in section
 
 
-def test_check_card_fails_without_task_or_limitations_whatever_ran_before():
+def test_check_card_fails_without_task_and_warns_without_limitations_whatever_ran_before():
     bare = {**POLICY, "task": "", "limitations": []}
     alone = check_card(make_handle(), bare, [])
     after_others = check_card(make_handle(), bare, full_checks())
-    assert alone.missing == after_others.missing  # bias findings do not stand in for stated limitations
-    assert "Overview: Task is not recorded" in alone.missing
-    assert "Limitations & Bias: no limitation recorded" in alone.missing
+    assert alone.missing == after_others.missing
+    assert alone.missing == ("Overview: Task is not recorded",)
+    assert "no limitation stated" in alone.evidence["warnings"][0]
     message = alone.failure_message
-    assert "\n" not in message and "model_card.task" in message and "model_card.limitations" in message
+    assert "\n" not in message and "model_card.task" in message
 
 
 def test_check_card_fails_without_training_data():

@@ -5,8 +5,8 @@
 The check renders a *provisional* card from the model handle, the policy's ``[model_card]``
 section and whatever checks finished earlier in this process (fixture ``audit_results_so_far``,
 when the plugin provides it), writes ``model_card.md`` to the output directory and attaches it.
-It fails when a required part would be empty or a placeholder remains: no task recorded, no
-training dataset, no stated limitation, no lineage, "TODO" or ``{{`` left in the text. Its verdict
+It fails when a required part would be empty or a placeholder remains: no task recorded or
+inferable, no training dataset, no lineage, "TODO" or ``{{`` left in the text. Its verdict
 depends only on the handle and the policy, so check order and xdist do not change it.
 
 The final card, with every check's outcome and the verdict, is rendered by the plugin at session
@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from pytest_release_audit.report.model_card import CARD_FILENAME, check_card, write_card
+from pytest_release_audit.errors import AuditError
+from pytest_release_audit.report.model_card import CARD_FILENAME, INFERRED_TASKS, check_card, write_card
 
 
 def _results_so_far(request: pytest.FixtureRequest) -> tuple[list[Any], str]:
@@ -39,6 +40,12 @@ def _results_so_far(request: pytest.FixtureRequest) -> tuple[list[Any], str]:
 )
 def test_model_card(audit_model, audit_policy, audit_out, audit_evidence, request):
     section = audit_policy.section("model_card")
+    if not section.get("task") and not audit_model.tag("task"):
+        try:
+            kind = request.getfixturevalue("evaluation_data").task.kind
+        except AuditError:
+            kind = ""  # the data checks report why the data cannot be read
+        section["task"] = INFERRED_TASKS.get(kind, "")
     earlier, source = _results_so_far(request)
     card = check_card(audit_model, section, earlier, base_dir=request.config.rootpath)
     path = write_card(card.markdown, Path(audit_out) / CARD_FILENAME)

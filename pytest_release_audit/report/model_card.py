@@ -54,6 +54,11 @@ SECTIONS: tuple[str, ...] = (
 REQUIRED_OVERVIEW: tuple[str, ...] = ("Model Name", "Version", "Task")
 
 NOT_RECORDED = "not recorded"
+INFERRED_TASKS = {
+    "survival": "Survival prediction (inferred from the data)",
+    "binary": "Binary classification (inferred from the data)",
+    "regression": "Regression (inferred from the data)",
+}
 NOT_RUN = "not run"
 #: Notes that stand in for absent content start with one of these (rendered in italics); a
 #: section holding nothing else counts as empty for ``missing_sections``.
@@ -419,10 +424,17 @@ def _overview(
                     return tag
         return NOT_RECORDED
 
+    task = pick("task", "task")
+    if task == NOT_RECORDED and result is not None:
+        # Nothing recorded: the kind the audit inferred from the data, labelled as inferred.
+        gate = next((c for c in result.checks if c.id == "performance_gate"), None)
+        kind = _as_dict(gate.evidence).get("task") if gate is not None else None
+        if isinstance(kind, str) and kind in INFERRED_TASKS:
+            task = INFERRED_TASKS[kind]
     return [
         {"field": "Model Name", "value": name or NOT_RECORDED},
         {"field": "Version", "value": version or NOT_RECORDED},
-        {"field": "Task", "value": pick("task", "task")},
+        {"field": "Task", "value": task},
         {"field": "Modality", "value": pick("modality", "modality")},
         # mlflow autolog records the estimator class as a run tag: an honest architecture fallback.
         {"field": "Architecture", "value": pick("architecture", "architecture", "estimator_class")},
@@ -1258,8 +1270,12 @@ def check_card(
     problems = missing_sections(markdown, required=CHECK_REQUIRED_SECTIONS)
     # Bias findings depend on the bias check having run first: only stated limitations count here.
     stated = [item for item in context["limitations"]["items"] if item.get("label") != "Bias"]
-    if not stated:
-        problems.append("Limitations & Bias: no limitation recorded")
+    # No stated limitation is reported, not blocking: the final card's Limitations & Bias section
+    # still carries the bias check's subgroup results, so it is never empty.
+    warnings = [] if stated else [
+        "no limitation stated by the model owner: add [tool.release_audit.model_card] limitations or a "
+        "'Limitations:' paragraph to the version description"
+    ]
     present = list(card_sections(markdown))
     training = len(context["training_data"]["rows"])
     metrics = len(context["performance"]["metrics"])
@@ -1273,12 +1289,13 @@ def check_card(
         "checks_seen": sorted({c.id for c in checks}),
         "training_datasets": training,
         "limitations": len(stated),
+        "warnings": warnings,
         "verified_metrics": metrics,
         "license": context["metadata"].get("license"),
     }
     summary = (
         f"model card written: {_plural(len(present), 'section')}, {_plural(training, 'training dataset')}, "
-        f"{_plural(len(stated), 'limitation')}, {_plural(metrics, 'verified metric')} "
+        f"{_plural(len(stated), 'stated limitation')}, {_plural(metrics, 'verified metric')} "
         f"(provisional; {_plural(len(evidence['checks_seen']), 'check')} seen)"
     )
     return CardCheck(

@@ -92,10 +92,17 @@ class DuplicateRowsResult:
     sample_eval_rows: tuple[int, ...]  # 0-based positions, first 10
     sample_train_rows: tuple[int, ...]
     seconds: float = 0.0
+    eval_internal_duplicates: int = 0  # evaluation rows repeating an earlier evaluation row
 
     @property
     def found(self) -> bool:
         return self.eval_rows > 0
+
+    @property
+    def natural(self) -> bool:
+        """Records repeat *within* a split too: identical records are a property of the data
+        (few, discrete columns), so matches across the split are not evidence of a copy."""
+        return self.train_internal_duplicates > 0 or self.eval_internal_duplicates > 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +113,8 @@ class DuplicateRowsResult:
             "train_rows": int(self.train_rows),
             "distinct_rows": int(self.distinct_rows),
             "train_internal_duplicates": int(self.train_internal_duplicates),
+            "eval_internal_duplicates": int(self.eval_internal_duplicates),
+            "natural": self.natural,
             "sample_eval_rows": [int(i) for i in self.sample_eval_rows],
             "sample_train_rows": [int(i) for i in self.sample_train_rows],
             "seconds": round(float(self.seconds), 3),
@@ -239,6 +248,7 @@ def find_duplicate_rows(
         train_rows=int(train_hit.sum()),
         distinct_rows=int(len(np.unique(hb[eval_hit]))),
         train_internal_duplicates=int(len(ha) - len(np.unique(ha))),
+        eval_internal_duplicates=int(len(hb) - len(np.unique(hb))),
         sample_eval_rows=tuple(int(i) for i in np.flatnonzero(eval_hit)[:ROW_SAMPLE]),
         sample_train_rows=tuple(int(i) for i in np.flatnonzero(train_hit)[:ROW_SAMPLE]),
         seconds=time.perf_counter() - started,
