@@ -230,9 +230,13 @@ class AuditContext:
 
     @property
     def actor(self) -> str:
+        try:
+            configured = self.policy.get("actor")
+        except AuditError:  # an invalid policy is the audit's error already; the trail still records it
+            configured = None
         return (
             os.environ.get("RELEASE_AUDIT_ACTOR")
-            or self.policy.get("actor")
+            or configured
             or os.environ.get("GITLAB_USER_LOGIN")
             or os.environ.get("GITHUB_ACTOR")
             or os.environ.get("USER")
