@@ -89,12 +89,24 @@ class AuditReporter:
         if payload is None:
             payload = self._payload_for_unmarked(report)
             if payload is None:
+                self._block_on_crash(report)
                 return
         record = self.records.get(report.nodeid)
         if record is None:
             record = self.records[report.nodeid] = TestRecord(nodeid=report.nodeid, payload=payload)
         record.add(report.when or "call", report.outcome, payload, float(report.duration or 0.0),
                    bool(getattr(report, "wasxfail", None)) and report.when == "call")
+
+    def _block_on_crash(self, report: pytest.TestReport) -> None:
+        """A test that crashed its xdist worker (xdist reports it with ``when='???'``).
+
+        The controller never collected it, so it cannot tell a user's compliance check from an
+        ordinary test: fail closed, or a crashed check would simply be missing from a READY audit.
+        """
+        if report.failed and report.when not in ("setup", "call", "teardown"):
+            text = " ".join(str(report.longrepr).split())[:300]
+            self.errors.append(f"{report.nodeid} crashed ({text}): a crashed test blocks the audit; "
+                               "run it without -n to see why")
 
     def _payload_for_unmarked(self, report: pytest.TestReport) -> dict[str, Any] | None:
         """A built-in check's report without payload: its worker crashed mid-test."""
