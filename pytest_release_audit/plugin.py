@@ -209,6 +209,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 report.longrepr = f"[{info['id']}] {message}"
         else:
             message = f"{exc.__class__.__name__}: {exc}"
+            if info["builtin"]:  # an input a built-in check did not foresee: one line, not frames full of data
+                report.longrepr = f"[{info['id']}] {_one_line(message)}"
         payload["message"] = _one_line(message)
     report.release_audit = payload  # plain JSON: crosses xdist like pytest-html's extras
     return report
