@@ -1,0 +1,212 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The audit under pytest-xdist: same verdict and report, written once, shared work done once.
+
+The matrix of syrupy's own tests: no xdist, ``-n0`` and ``-n 2``. A conftest in the audited
+directory wraps the expensive functions the audit calls (dataset loading, model loading,
+prediction, handle resolution, source export) and the ``report_written`` hook, and records every
+call with its process id, so the tests see what ran where on the controller and on each worker.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections import Counter
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+MODES: dict[str, tuple[str, ...]] = {"no-xdist": (), "n0": ("-n0",), "n2": ("-n", "2")}
+
+#: Loaded into every process of the audited session (controller and xdist workers).
+CALL_RECORDER = '''
+import json
+import os
+from pathlib import Path
+
+CALLS = Path(__file__).parent / "calls"
+WRAPPED = [
+    ("pytest_release_audit.datasets", "load_dataset", lambda a: a[0].name),
+    ("pytest_release_audit.handle.loading", "load_model", lambda a: f"{a[0].name}/{a[0].version}"),
+    ("pytest_release_audit.handle.loading", "predict_scores",
+     lambda a: f"{a[0].name}/{a[0].version} on {len(a[2])} rows x {a[2].shape[1]} columns"),
+    ("pytest_release_audit.handle.resolve", "resolve_handle", lambda a: str(a[0])),
+    ("pytest_release_audit.scanners.source", "open_source_tree", lambda a: f"{a[0].name}/{a[0].version}"),
+]
+_restore = []
+_role = {}
+
+
+def _record(call, key):
+    CALLS.mkdir(exist_ok=True)
+    with (CALLS / f"{os.getpid()}.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"pid": os.getpid(), "role": _role.get("role"), "call": call, "key": key}) + "\\n")
+
+
+def pytest_configure(config):
+    import importlib
+
+    _role["role"] = "worker" if hasattr(config, "workerinput") else "controller"
+    for module_name, attr, key in WRAPPED:
+        module = importlib.import_module(module_name)
+        original = getattr(module, attr)
+
+        def wrapper(*args, _original=original, _attr=attr, _key=key, **kwargs):
+            _record(_attr, _key(args))
+            return _original(*args, **kwargs)
+
+        setattr(module, attr, wrapper)
+        _restore.append((module, attr, original))
+
+
+def pytest_unconfigure(config):
+    while _restore:
+        module, attr, original = _restore.pop()
+        setattr(module, attr, original)
+
+
+def pytest_release_audit_report_written(result, paths):
+    _record("report_written", sorted(paths))
+'''
+
+#: Computed once per process, whatever the number of checks that use it.
+ONCE_PER_PROCESS = ("load_dataset", "load_model", "predict_scores", "resolve_handle", "open_source_tree")
+#: Evidence of the model_card check that depends on which checks finished earlier in the same
+#: process (fixture ``audit_results_so_far``): different by construction under xdist.
+CARD_PROCESS_DEPENDENT = ("checks_seen", "verified_metrics", "provisional_sha256")
+
+
+def calls(pytester: pytest.Pytester) -> list[dict[str, Any]]:
+    folder = pytester.path / "calls"
+    records = []
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        records.extend(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+    return records
+
+
+def trail_records(pytester: pytest.Pytester) -> list[dict[str, Any]]:
+    log = pytester.path / "audit-reports" / "audit_log.jsonl"
+    if not log.is_file():
+        return []
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+#: Wall-clock measurements, wherever they sit in the report (checks time their scans).
+TIMING_KEYS = frozenset({"duration_s", "seconds", "elapsed_s"})
+
+
+def _without_timings(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items() if k not in TIMING_KEYS}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+def normalized(report: dict[str, Any]) -> dict[str, Any]:
+    """The report without what differs between any two runs: ids, clocks, timings, worker count."""
+    out = _without_timings(copy.deepcopy(report))
+    for key in ("audit_id", "started_at", "finished_at"):
+        out.pop(key, None)
+    out["environment"].pop("xdist_workers", None)
+    return out
+
+
+def without_card_provisional_facts(report: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(report)
+    for check in out["checks"]:
+        if check["id"] == "model_card":
+            for key in CARD_PROCESS_DEPENDENT:
+                check["evidence"].pop(key, None)
+            check.pop("summary", None)
+    return out
+
+
+def diff_paths(a: Any, b: Any, path: str = "", limit: int = 8) -> list[str]:
+    """Where two JSON values differ, as 'path: a != b' lines (at most ``limit``)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[str] = []
+        for key in sorted(set(a) | set(b), key=str):
+            out += diff_paths(a.get(key, "<missing>"), b.get(key, "<missing>"), f"{path}/{key}", limit)
+        return out[:limit]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        out = []
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            out += diff_paths(x, y, f"{path}[{i}]", limit)
+        return out[:limit]
+    return [] if a == b else [f"{path}: {json.dumps(a)[:120]} != {json.dumps(b)[:120]}"]
+
+
+def run_audit(audit: Any, *args: str) -> tuple[pytest.RunResult, dict[str, Any], list[dict[str, Any]], int]:
+    """One audit in ``audit``'s directory: (result, report, calls of this run, new trail records)."""
+    before = len(trail_records(audit.pytester))
+    folder = audit.pytester.path / "calls"
+    for stale in folder.glob("*.jsonl") if folder.is_dir() else []:
+        stale.unlink()
+    result = audit.run("cl_unimodal_v2", *args)
+    return result, audit.report(), calls(audit.pytester), len(trail_records(audit.pytester)) - before
+
+
+@pytest.fixture
+def recorded_audit(audit: Any) -> Any:
+    """An Audit against the demo registry whose directory records the audit's expensive calls."""
+    audit.pytester.makeconftest(CALL_RECORDER)
+    return audit
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_each_check_once_reports_and_trail_written_once_by_the_controller(recorded_audit, mode):
+    result, report, records, new_trail = run_audit(recorded_audit, *MODES[mode])
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")
+    ids = [c["id"] for c in report["checks"]]
+    assert len(ids) == len(set(ids)), f"checks reported more than once: {[i for i, n in Counter(ids).items() if n > 1]}"
+    nodeids = [c["nodeid"] for c in report["checks"] if c["nodeid"]]
+    assert len(nodeids) == len(set(nodeids))
+    ran = {c["id"] for c in report["checks"] if "did not run" not in (c["summary"] or "")}
+    assert ran == set(ids), f"checks that did not run under {mode}: {sorted(set(ids) - ran)}"
+    assert report["environment"]["xdist_workers"] == (2 if mode == "n2" else 0)
+
+    written = [r for r in records if r["call"] == "report_written"]
+    assert len(written) == 1 and written[0]["role"] == "controller", written
+    assert new_trail == 1, f"{new_trail} trail records for one audit"
+    assert trail_records(recorded_audit.pytester)[-1]["audit_id"] == report["audit_id"]
+
+    by_process = Counter((r["pid"], r["call"], json.dumps(r["key"])) for r in records if r["call"] in ONCE_PER_PROCESS)
+    repeated = {k: n for k, n in by_process.items() if n > 1}
+    assert not repeated, f"computed more than once in one process: {repeated}"
+    roles = {r["pid"]: r["role"] for r in records}
+    workers = {pid for pid, role in roles.items() if role == "worker"}
+    if mode == "n2":
+        assert len(workers) == 2, roles
+        heavy_on_controller = [r for r in records if r["role"] == "controller"
+                               and r["call"] in ("load_dataset", "load_model", "predict_scores")]
+        assert not heavy_on_controller, "the controller runs no checks and must not load data or models"
+    else:
+        assert set(roles) == {os.getpid()}, "without workers everything runs in this process"
+    loaded = {r["key"] for r in records if r["call"] == "load_dataset"}
+    assert loaded == {"mm_curated_q225", "mm_fusion_v1_train", "mm_fusion_v1_eval"}
+
+
+def test_parallel_run_gives_the_serial_report(recorded_audit):
+    serial_result, serial, _, _ = run_audit(recorded_audit)
+    parallel_result, parallel, _, _ = run_audit(recorded_audit, "-n", "2")
+    assert parallel["status"] == serial["status"]
+    assert (parallel_result.ret == 0) == (serial_result.ret == 0)
+    assert [c["id"] for c in parallel["checks"]] == [c["id"] for c in serial["checks"]]
+    a, b = normalized(serial), normalized(parallel)
+    differing = [diff_paths(c, d, c["id"]) for c, d in zip(without_card_provisional_facts(a)["checks"],
+                                                             without_card_provisional_facts(b)["checks"], strict=True)]
+    assert not [d for d in differing if d], f"changed under -n 2: {[line for d in differing for line in d]}"
+    assert without_card_provisional_facts(a) == without_card_provisional_facts(b)
+    card = {c["id"]: c for c in a["checks"]}["model_card"], {c["id"]: c for c in b["checks"]}["model_card"]
+    if card[0] != card[1]:
+        changed = sorted(k for k in set(card[0]["evidence"]) | set(card[1]["evidence"])
+                         if card[0]["evidence"].get(k) != card[1]["evidence"].get(k))
+        pytest.xfail(f"model_card evidence depends on the checks finished earlier in the same process "
+                     f"({', '.join(changed)}): see the issue 8 report; everything else is identical")
+    assert a == b
+
