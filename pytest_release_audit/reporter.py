@@ -61,16 +61,19 @@ class AuditReporter:
             self.errors.append(error)
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        from pytest_release_audit.report.text import strip_control  # names come from the registry: inert
+
         handle, _ = self.ctx.try_handle()
         if handle is None:
-            return [f"release-audit: {self.ctx.options.model} (unresolved)"]
+            return [strip_control(f"release-audit: {self.ctx.options.model} (unresolved)")]
         try:
             policy = self.ctx.policy.source
         except AuditError:
             policy = "invalid"
+        where = _redact(self.ctx.tracking_uri)
         return [
-            f"release-audit: {handle.ref.label} run {handle.run_id} from {_redact(self.ctx.tracking_uri)}",
-            f"release-audit: target {self.ctx.target}, policy {policy}",
+            strip_control(f"release-audit: {handle.ref.label} run {handle.run_id} from {where}"),
+            strip_control(f"release-audit: target {self.ctx.target}, policy {policy}"),
         ]
 
     # -- collection / run ---------------------------------------------------------------------
