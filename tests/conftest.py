@@ -32,7 +32,12 @@ def build_registry(out: Path, models: tuple[str, ...] | None = None) -> Path:
     """Build the demo registry (all models, or a subset) into ``out``; returns ``out``."""
     import build_demo
 
-    build_demo.build(out, models=models or build_demo.ALL_MODELS, force=True)
+    from pytest_release_audit.handle.resolve import using_store
+
+    # using_store restores MLflow's process-wide tracking/registry URIs the builder sets, so a
+    # registry built here does not leak into later in-process tests.
+    with using_store(f"sqlite:///{out / 'mlflow.db'}"):
+        build_demo.build(out, models=models or build_demo.ALL_MODELS, force=True)
     return out
 
 
