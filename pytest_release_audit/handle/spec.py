@@ -44,10 +44,12 @@ def parse_model_spec(spec: str) -> ModelSpec:
             raise AuditConfigError(f"--audit-model {spec!r}: bad alias {alias!r} ({forms})")
         return ModelSpec(name=name, alias=alias)
     name, sep, version = text.rpartition("/")
-    if sep and version.isdigit() and name:
+    # isdigit() alone also accepts "²" or "٣"; a registry version is ASCII digits
+    is_number = version.isascii() and version.isdigit()
+    if sep and is_number and name:
         return ModelSpec(name=name, version=str(int(version)))
     if sep and not version:
         raise AuditConfigError(f"--audit-model {spec!r}: missing version after '/' ({forms})")
-    if sep and name and not version.isdigit():
+    if sep and name and not is_number:
         raise AuditConfigError(f"--audit-model {spec!r}: version {version!r} is not a number ({forms})")
     return ModelSpec(name=text)
