@@ -404,3 +404,5 @@ def _parse_toml(text: str, where: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"policy file {where} is not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses per nesting level: "x = [[[[...]]]]" exhausts the stack
+        raise PolicyError(f"policy file {where} is nested too deeply to be a policy") from None
