@@ -8,6 +8,7 @@ counts and metric values only, never row-level identifiers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.metrics.survival import CalibrationBin
 
 _DPI = 110
+# Escape sequences and control characters (newlines and tabs kept: titles use them for layout).
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f\x9b]")
+
+
+def _label(text: object) -> str:
+    """A model / column / value name fit for a plot: fonts have no glyph for escape codes, and
+    matplotlib's warning about the missing glyph would put the raw escape on the terminal."""
+    return _CONTROL.sub("", str(text))
 
 
 def _figure(width: float, height: float) -> Any:
@@ -68,7 +77,7 @@ def km_risk_groups(
         if high.any() and (~high).any():
             p = logrank_test(t[high], t[~high], e[high], e[~high]).p_value
             title = f"{title}\nlog-rank p = {p:.2g}"
-        ax.set_title(title, fontsize=10)
+        ax.set_title(_label(title), fontsize=10)
         ax.set_xlabel("time")
         ax.set_ylabel("survival probability")
         ax.set_ylim(0, 1.02)
@@ -86,7 +95,7 @@ def roc_curves(path: str | Path, y: Any, scores: Mapping[str, Any]) -> Path:
     ax = fig.subplots()
     for title, s in scores.items():
         fpr, tpr, _ = roc_curve(labels, s)
-        ax.plot(fpr, tpr, label=f"{title} (AUC {roc_auc_score(labels, s):.3f})")
+        ax.plot(fpr, tpr, label=_label(f"{title} (AUC {roc_auc_score(labels, s):.3f})"))
     ax.plot([0, 1], [0, 1], linestyle=":", color="grey")
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
@@ -109,7 +118,7 @@ def forest(
     ys = list(range(len(rows), 0, -1))
     names = []
     for y, sub in zip(ys, rows, strict=True):
-        names.append(f"{sub.column}={sub.value} (n={sub.n})")
+        names.append(_label(f"{sub.column}={sub.value} (n={sub.n})"))
         if sub.metric_value is None:
             ax.text(
                 0.5,
