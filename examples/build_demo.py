@@ -16,7 +16,7 @@ What it makes, all under examples/:
     cl_unimodal_v2            v1 @candidate   Cox model on 8 covariates (beats v1)      -> READY
     cl_unimodal_v3_regressed  v1 @candidate   Cox model on age alone (worse than v1)    -> performance_gate
     cl_unimodal_v2_dirty      v1 @candidate   PII in notes, patients shared across split -> pii, leakage
-    cl_unimodal_v2_badcode    v1 @candidate   trained at the dirty commit                -> ip_headers, security, dependencies
+    cl_unimodal_v2_badcode    v1 @candidate   trained at the dirty commit  -> ip_headers, security, dependencies
     breast_cancer_classifier  v1 @staging     seed 001 (audit with --audit-target=staging) -> READY
 """
 
@@ -113,7 +113,8 @@ def build_training_repo(REPO: Path) -> tuple[str, str]:
 
 
 def requirements(extra_unpinned: bool = False) -> list[str]:
-    pins = [f"{pkg}=={version(pkg)}" for pkg in ("mlflow", "lifelines", "pandas", "numpy", "scikit-learn", "cloudpickle")]
+    packages = ("mlflow", "lifelines", "pandas", "numpy", "scikit-learn", "cloudpickle")
+    pins = [f"{pkg}=={version(pkg)}" for pkg in packages]
     return pins + (["requests"] if extra_unpinned else [])
 
 

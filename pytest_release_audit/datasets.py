@@ -98,7 +98,9 @@ def read_frame(path: Path, ref: DatasetRef) -> pd.DataFrame:
             sep = "\t" if ".tsv" in name else ","
             return pd.read_csv(path, sep=sep, float_precision="round_trip")
     except PermissionError:
-        raise DatasetUnavailable(f"{_label(ref)}: cannot read {path} (permission denied): fix its permissions") from None
+        raise DatasetUnavailable(
+            f"{_label(ref)}: cannot read {path} (permission denied): fix its permissions"
+        ) from None
     except UnicodeDecodeError as exc:
         raise DatasetUnavailable(
             f"{_label(ref)}: {path} is not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at offset "
@@ -190,7 +192,7 @@ def feature_columns(handle: ModelHandle, task: TaskSpec, columns: list[str]) -> 
     return [c for c in columns if c not in skip]
 
 
-def load_dataset(
+def read_logged_dataset(
     ref: DatasetRef,
     handle: ModelHandle,
     task_policy: dict[str, Any],
@@ -202,7 +204,9 @@ def load_dataset(
     try:
         sha = file_sha256(path)
     except PermissionError:
-        raise DatasetUnavailable(f"{_label(ref)}: cannot read {path} (permission denied): fix its permissions") from None
+        raise DatasetUnavailable(
+            f"{_label(ref)}: cannot read {path} (permission denied): fix its permissions"
+        ) from None
     df = read_frame(path, ref)
     columns = [str(c) for c in df.columns]
     task = infer_task(handle, task_policy, ref, columns)

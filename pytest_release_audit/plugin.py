@@ -22,7 +22,6 @@ from pytest_release_audit.stash import context_key, evidence_key, results_key
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Generator
 
-    from pytest_release_audit.reporter import AuditReporter
 
 CHECKS_DIR = Path(__file__).parent / "checks"
 reporter_key = pytest.StashKey["AuditReporter"]()
@@ -183,7 +182,9 @@ def _one_line(text: str) -> str:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     info = compliance_info(item)
     if info is None or item.config.stash.get(context_key, None) is None:

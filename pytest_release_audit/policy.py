@@ -380,7 +380,9 @@ def load_policy(path: str | Path | None, rootdir: str | Path) -> Policy:
         except FileNotFoundError:
             raise PolicyError(f"policy file {file} does not exist: fix --audit-policy") from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise PolicyError(f"policy file {file} cannot be read ({exc.__class__.__name__}): fix its permissions or encoding") from None
+            raise PolicyError(
+                f"policy file {file} cannot be read ({exc.__class__.__name__}): fix its permissions or encoding"
+            ) from None
         raw = _parse_toml(text, str(file))
         if "tool" in raw and isinstance(raw["tool"], dict) and "release_audit" in raw["tool"]:
             raw = raw["tool"]["release_audit"]

@@ -166,7 +166,7 @@ class AuditContext:
     @property
     def datasets(self) -> list[LoadedDataset]:
         def compute() -> list[LoadedDataset]:
-            from pytest_release_audit.datasets import load_dataset
+            from pytest_release_audit.datasets import read_logged_dataset
 
             handle = self.handle
             if handle.run is None or not handle.run.inputs:
@@ -177,7 +177,7 @@ class AuditContext:
             bases = [self.rootdir, self.invocation_dir, Path.cwd()]
             task_policy = self.policy.section("task")
             return [
-                load_dataset(ref, handle, task_policy, bases, self.workdir / "datasets")
+                read_logged_dataset(ref, handle, task_policy, bases, self.workdir / "datasets")
                 for ref in handle.run.inputs
             ]
 

@@ -10,11 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 # Imported once here: in-process pytester audits otherwise re-import pydantic-based presidio
 # after pytester's module snapshot restore, which breaks (KeyError: 'pydantic.root_model').
 import presidio_analyzer  # noqa: F401
+import pytest
 import spacy  # noqa: F401
 
 pytest_plugins = ["pytester"]

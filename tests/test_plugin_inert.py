@@ -19,10 +19,10 @@ def test_plain_run_imports_nothing_heavy(pytester):
             assert True
 
         def test_zz_report_modules():
-            heavy = [m for m in %r if m in sys.modules]
+            heavy = [m for m in {heavy!r} if m in sys.modules]
             print("HEAVY:", heavy)
             assert heavy == []
-        """ % (HEAVY,)
+        """.replace("{heavy!r}", repr(HEAVY))
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
     result.assert_outcomes(passed=2)

@@ -68,7 +68,8 @@ def train_and_log(paths: dict[str, Path], run_tags: dict[str, str], pip_requirem
         for key, context, name in (("raw", "raw", "breast_cancer"), ("train", "training", "breast_cancer_train"),
                                    ("eval", "evaluation", "breast_cancer_test")):
             ds = mlflow.data.from_pandas(read[key], source=str(paths[key].resolve()), name=name, targets="target")
-            tags = {"data_sha256": sha256_file(paths[key]), "license": "CC-BY-4.0", "pii_status": "none (public benchmark)"}
+            tags = {"data_sha256": sha256_file(paths[key]), "license": "CC-BY-4.0",
+                    "pii_status": "none (public benchmark)"}
             if key != "raw":
                 tags["derived_from"] = "breast_cancer"
             mlflow.log_input(ds, context=context, tags=tags)

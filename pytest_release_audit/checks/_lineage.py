@@ -132,7 +132,8 @@ def integrity_findings(
                              "match": file_ok, "covers": "every byte of the source file"})
             if not file_ok:
                 problems.append(
-                    f"{label} changed since training: sha256 of {data.local_path.name if data.local_path else 'source'} "
+                    f"{label} changed since training: sha256 of "
+                    f"{data.local_path.name if data.local_path else 'source'} "
                     f"is {_short(data.file_sha256)} but the run logged {_short(logged_file)}"
                 )
         logged_frame = data.ref.tags.get(FRAME_DIGEST_TAG)

@@ -40,7 +40,8 @@ class TestRecord:
         new = "passed"
         if wasxfail:
             new = "failed"
-            payload = {**payload, "message": "a compliance check must not be marked xfail: " + (payload.get("message") or "")}
+            reason = payload.get("message") or ""
+            payload = {**payload, "message": "a compliance check must not be marked xfail: " + reason}
         elif outcome == "failed":
             new = "failed" if when == "call" else "error"
         elif outcome == "skipped":
@@ -80,7 +81,9 @@ def check_results(records: list[TestRecord], policy: Policy, today: dt.date | No
             if recorded is not None:
                 waiver = {**recorded.to_dict(), "active": recorded.active(today)}
                 if recorded.active(today):
-                    summary = f"WAIVED by {recorded.approver} until {recorded.expires}: {recorded.reason} (was: {summary})"
+                    summary = (
+                        f"WAIVED by {recorded.approver} until {recorded.expires}: {recorded.reason} (was: {summary})"
+                    )
                     outcome = "waived"
                 else:
                     summary = f"{summary} (waiver expired {recorded.expires}: it no longer applies)"
@@ -163,7 +166,7 @@ def build_result(
         baseline=baseline,
         target=target,
         started_at=started_at.isoformat(timespec="seconds"),
-        finished_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         tool_version=tool_version,
         checks=tuple(results),
         blocking=tuple(blocking),
