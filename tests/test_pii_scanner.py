@@ -472,3 +472,20 @@ def test_data_license_fails_when_the_tag_is_missing_or_not_allowed(audit):
     assert check["outcome"] == "failed"
     assert "not allowed for production (allowed: CC0-1.0)" in check["summary"]
     assert {d["status"] for d in check["evidence"]["datasets"]} == {"not_allowed"}
+
+
+def test_common_placeholder_identities_are_still_found():
+    """Jane Doe, O'Neil / McDonald surnames and presidio's "sample" SSN all count in training data."""
+    import pandas as pd
+
+    from pytest_release_audit.policy import default_policy
+    from pytest_release_audit.scanners.pii import build_engine, scan_dataframe
+
+    section = default_policy().section("pii")
+    df = pd.DataFrame({"notes": ["Contact Jane Doe tomorrow", "Michael O'Neil reported pain", "Linda McDonald seen",
+                                 "ssn: 123-45-6789", "Reviewed imaging; plan unchanged."]})
+    result = scan_dataframe(df, "t", engine=build_engine(section), policy_section=section)
+    found = {(f.entity_type, tuple(f.row_indices)) for f in result.findings}
+    assert ("PERSON", (0, 1, 2)) in found
+    assert ("US_SSN", (3,)) in found
+    assert not any("Jane" in f.masked_sample or "123-45" in f.masked_sample for f in result.findings)

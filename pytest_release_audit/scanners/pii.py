@@ -138,7 +138,8 @@ PHONE_MIN_DIGITS = 4
 PHONE_GATE = r"\d(?:[\W_xXー]{0,4}\d){" + str(PHONE_MIN_DIGITS - 1) + "}"
 
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)"
-_CAPWORD = r"[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?"
+# Capitalised name words: Smith, O'Neil, McDonald, DeLuca, Smith-Jones.
+_CAPWORD = r"[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)?(?:-[A-Z][a-z]+)?"
 #: Capitalised words that follow a given name without being a surname ("Mary Hospital").
 SURNAME_STOPWORDS = frozenset(
     """
@@ -414,6 +415,21 @@ def _recognizer_classes_for(_presidio_module_id: int) -> dict[str, type]:
         def validate_result(self, pattern_text: str) -> bool:  # noqa: D102
             return self._extractor(pattern_text).fqdn != ""
 
+    from presidio_analyzer.predefined_recognizers import UsSsnRecognizer
+
+    class PlaceholderSsnRecognizer(UsSsnRecognizer):
+        """presidio's SSN recognizer, except that published sample SSNs (123-45-6789) still count.
+
+        presidio drops them as placeholders; in training data an SSN-shaped placeholder is still a
+        column or note that holds SSNs, which an audit must report.
+        """
+
+        def invalidate_result(self, pattern_text: str) -> bool:  # noqa: D102
+            digits = "".join(c for c in pattern_text if c.isdigit())
+            if digits in ("123456789", "987654320", "078051120"):
+                return False
+            return super().invalidate_result(pattern_text)
+
     class GazetteerPersonRecognizer(LocalRecognizer):
         """Person names without NER: a bundled list of given names, used conservatively.
 
@@ -480,6 +496,7 @@ def _recognizer_classes_for(_presidio_module_id: int) -> dict[str, type]:
     return {
         "OfflineEmailRecognizer": OfflineEmailRecognizer,
         "GazetteerPersonRecognizer": GazetteerPersonRecognizer,
+        "PlaceholderSsnRecognizer": PlaceholderSsnRecognizer,
         "TokenizerNlpEngine": TokenizerNlpEngine,
     }
 
@@ -570,7 +587,7 @@ def build_engine(policy_section: Mapping[str, Any] | None = None) -> PiiEngine:
         classes["OfflineEmailRecognizer"](),
         # presidio's phone context plus words clinical contact fields use
         PhoneRecognizer(context=[*PhoneRecognizer.CONTEXT, "contact", "reach", "tel", "fax"]),
-        UsSsnRecognizer(),
+        classes["PlaceholderSsnRecognizer"](),
         CreditCardRecognizer(),
         IbanRecognizer(),
         IpRecognizer(),
