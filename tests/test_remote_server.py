@@ -32,6 +32,16 @@ from typing import Any
 
 import pytest
 
+try:
+    # mlflow imports the importlib_metadata backport, whose import deletes the stdlib PathFinder's
+    # find_distributions and appends its own finder to sys.meta_path. When that first happens
+    # inside a pytester in-process run, pytester's sys.meta_path restore drops the new finder and
+    # no entry point (the audit plugin included) is found for the rest of the session. Import it
+    # once, up front, outside any snapshot.
+    import importlib_metadata  # noqa: F401
+except ImportError:  # pragma: no cover - no backport, no hazard
+    pass
+
 pytestmark = pytest.mark.slow
 
 TESTS = Path(__file__).resolve().parent
@@ -84,19 +94,20 @@ def server_env() -> dict[str, str]:
     return env
 
 
-def start_mlflow_server(root: Path, backend_uri: str, *, port: int | None = None) -> RunningServer:
+def start_mlflow_server(root: Path, backend_uri: str, *, extra_args: tuple[str, ...] = (),
+                        extra_env: dict[str, str] | None = None) -> RunningServer:
     """Start ``mlflow server`` on a free loopback port and wait (bounded) until /health answers."""
-    port = port or free_port()
+    port = free_port()
     artifacts = root / "artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
     log = root / "server.log"
     argv = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend_uri,
             "--artifacts-destination", str(artifacts), "--host", "127.0.0.1", "--port", str(port),
-            "--workers", "1"]
+            "--workers", "1", *extra_args]
     with log.open("wb") as out:
         # Its own session: the server forks uvicorn, and stopping must reach the whole group.
-        process = subprocess.Popen(argv, cwd=root, env=server_env(), stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(argv, cwd=root, env={**server_env(), **(extra_env or {})}, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
     server = RunningServer(url=f"http://127.0.0.1:{port}", process=process, log=log, root=root)
     try:
         wait_until_healthy(server, SERVER_START_TIMEOUT_S)
@@ -450,6 +461,64 @@ def test_blocked_within_the_http_timeout_when_the_server_never_answers(pytester,
     assert len(mute_server.accepted) == attempts
     assert took >= attempts * timeout_s * 0.9, "the audit gave up before MLflow's timeout: the bound is not what we set"
     assert took < FAILURE_BOUND_S, f"a server that never answers held the audit for {took:.1f} s"
+
+
+# -- credentials from the environment (basic auth) ---------------------------------------------
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """An ``mlflow server --app-name basic-auth`` with an admin whose password only we know."""
+    import importlib.util
+    import secrets
+
+    if importlib.util.find_spec("flask_wtf") is None:
+        pytest.skip("MLflow's basic-auth server needs Flask-WTF: pip install Flask-WTF (mlflow[auth])")
+    root = tmp_path_factory.mktemp("mlflow-auth-server")
+    password = secrets.token_urlsafe(16)
+    config = root / "basic_auth.ini"
+    config.write_text(
+        "[mlflow]\ndefault_permission = READ\n"
+        f"database_uri = sqlite:///{root / 'basic_auth.db'}\n"
+        f"admin_username = admin\nadmin_password = {password}\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n", encoding="utf-8")
+    server = start_mlflow_server(root, f"sqlite:///{root / 'server.db'}", extra_args=("--app-name", "basic-auth"),
+                                 extra_env={"MLFLOW_AUTH_CONFIG_PATH": str(config),
+                                            "MLFLOW_FLASK_SERVER_SECRET_KEY": secrets.token_hex(16)})
+    server.extra["password"] = password
+    try:
+        yield server
+    finally:
+        stop_process_group(server.process)
+
+
+def _outputs(pytester: pytest.Pytester, result: pytest.RunResult) -> list[str]:
+    texts = [result.stdout.str(), result.stderr.str()]
+    for folder in (pytester.path / "out", pytester.path / "audit-reports"):
+        texts += [p.read_text(encoding="utf-8", errors="replace") for p in folder.glob("*") if p.is_file()]
+    return texts
+
+
+def test_credentials_from_the_environment_reach_the_server(pytester, auth_server, audit_defaults, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", auth_server.extra["password"])
+    use_demo_policy(pytester)
+    result = audit_in(pytester, auth_server.url, "not_registered_here")
+    # Authenticated: the probe succeeded and the registry answered that it has no such model.
+    result.stdout.fnmatch_lines([f"*model 'not_registered_here' is not in the registry at {auth_server.url}*"])
+    assert not [t for t in _outputs(pytester, result) if auth_server.extra["password"] in t]
+    no_traceback(result)
+
+
+def test_blocked_with_one_line_when_the_credentials_are_wrong(pytester, auth_server, audit_defaults, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "not-the-password")
+    use_demo_policy(pytester)
+    started = time.monotonic()
+    result = audit_in(pytester, auth_server.url, "cl_unimodal_v2")
+    took = time.monotonic() - started
+    line = _assert_one_clear_line(pytester, result, auth_server.url)
+    assert "401" in line or "unauthorized" in line.lower() or "credentials" in line.lower(), line
+    assert not [t for t in _outputs(pytester, result) if "not-the-password" in t]
+    assert took < FAILURE_BOUND_S
 
 
 if __name__ == "__main__":  # the training process of run_builder
