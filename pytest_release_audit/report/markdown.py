@@ -9,7 +9,7 @@ from typing import Any
 
 from pytest_release_audit.report.build import SECTIONS
 from pytest_release_audit.report.model import AuditResult, CheckResult
-from pytest_release_audit.report.text import md_cell
+from pytest_release_audit.report.text import md_cell, md_code
 
 ICONS = {"passed": "✅", "failed": "❌", "error": "🛑", "skipped": "⚠️", "waived": "🟡"}
 
@@ -28,7 +28,7 @@ def _section_rows(checks: list[CheckResult]) -> list[str]:
     rows = ["| | Check | Required | Result |", "| :-: | :--- | :-: | :--- |"]
     for check in checks:
         rows.append(
-            f"| {ICONS.get(check.outcome, '?')} | `{md_cell(check.id)}` {md_cell(check.title)} | "
+            f"| {ICONS.get(check.outcome, '?')} | `{md_code(check.id)}` {md_cell(check.title)} | "
             f"{'yes' if check.required else 'no'} | **{check.outcome}**: {md_cell(check.summary)} |"
         )
     return rows
@@ -42,7 +42,7 @@ def render_markdown(result: AuditResult) -> str:
     if result.ready:
         lines += [f"**Status: 🟢 READY for {md_cell(result.target)}**", ""]
     else:
-        blocking = ", ".join(f"`{md_cell(b)}`" for b in result.blocking) or "setup errors"
+        blocking = ", ".join(f"`{md_code(b)}`" for b in result.blocking) or "setup errors"
         lines += [f"**Status: 🔴 BLOCKED** by {blocking}", ""]
     facts: list[tuple[str, Any]] = [
         ("Model", model.label if model else "unresolved"),
@@ -75,7 +75,7 @@ def render_markdown(result: AuditResult) -> str:
     lines += ["## Details", ""]
     for check in result.checks:
         controls = ", ".join(md_cell(c) for c in check.controls) or "none listed"
-        lines += [f"### {ICONS.get(check.outcome, '?')} `{md_cell(check.id)}`: {md_cell(check.title)}", ""]
+        lines += [f"### {ICONS.get(check.outcome, '?')} `{md_code(check.id)}`: {md_cell(check.title)}", ""]
         lines += [f"- Outcome: **{check.outcome}** ({'required' if check.required else 'optional'})"]
         lines += [f"- Summary: {md_cell(check.summary)}", f"- Controls: {controls}"]
         if check.waiver:

@@ -16,14 +16,22 @@ def strip_control(text: object) -> str:
 
 
 def md_cell(text: object) -> str:
-    """Escape a value for a Markdown table cell (pipes, markup, backticks, newlines)."""
-    value = strip_control(text).replace("\\", "\\\\")
-    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    value = value.replace("|", "\\|").replace("`", "\\`").replace("{", "&#123;").replace("}", "&#125;")
-    value = value.replace("[", "\\[").replace("]", "\\]").replace("*", "\\*").replace("_", "\\_")
-    return value
+    """Escape a value for a Markdown table cell or paragraph (one escaping rule for every report).
+
+    Delegates to the model card's ``escape_md``: pipes, markup, braces and backticks are made
+    inert, while ``cl_unimodal_v2`` and ``[0.63, 0.74]`` stay readable.
+    """
+    from pytest_release_audit.report.model_card import escape_md
+
+    return escape_md(strip_control(text))
 
 
 def md_text(text: object) -> str:
     """Escape a value for running Markdown text (same rules as a cell)."""
     return md_cell(text)
+
+
+def md_code(text: object) -> str:
+    """Text for inside a code span in a table: no backticks, pipes escaped (GFM splits cells on them
+    even in code); nothing else, since backslash escapes are shown literally in code."""
+    return strip_control(text).replace("`", "'").replace("|", "\\|")
