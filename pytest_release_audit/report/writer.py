@@ -9,6 +9,7 @@ audit BLOCKED (the evidence is incomplete); a failed notification never changes 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -116,7 +117,15 @@ def finish_audit(
         if kind not in texts:
             continue
         path = out / REPORT_FILES[kind]
-        write_atomic(path, texts[kind])
+        try:
+            write_atomic(path, texts[kind])
+        except OSError as exc:  # e.g. a directory in the way or a full disk: the evidence is incomplete
+            result = _blocked(result, f"cannot write {path} ({_short(exc)}): the reports in {out} are incomplete")
+            text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+            with contextlib.suppress(OSError):  # the JSON, written first, must not keep a READY verdict
+                write_atomic(out / REPORT_FILES["json"], text)
+                digests[REPORT_FILES["json"]] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            break
         paths[kind] = _display(path, ctx)
         digests[REPORT_FILES[kind]] = hashlib.sha256(texts[kind].encode("utf-8")).hexdigest()
     sarif = out / "security.sarif"
