@@ -30,7 +30,7 @@ from pathlib import Path
 
 CALLS = Path(__file__).parent / "calls"
 WRAPPED = [
-    ("pytest_release_audit.datasets", "load_dataset", lambda a: a[0].name),
+    ("pytest_release_audit.datasets", "read_logged_dataset", lambda a: a[0].name),
     ("pytest_release_audit.handle.loading", "load_model", lambda a: f"{a[0].name}/{a[0].version}"),
     ("pytest_release_audit.handle.loading", "predict_scores",
      lambda a: f"{a[0].name}/{a[0].version} on {len(a[2])} rows x {a[2].shape[1]} columns"),
@@ -74,7 +74,7 @@ def pytest_release_audit_report_written(result, paths):
 '''
 
 #: Computed once per process, whatever the number of checks that use it.
-ONCE_PER_PROCESS = ("load_dataset", "load_model", "predict_scores", "resolve_handle", "open_source_tree")
+ONCE_PER_PROCESS = ("read_logged_dataset", "load_model", "predict_scores", "resolve_handle", "open_source_tree")
 #: Evidence of the model_card check that depends on which checks finished earlier in the same
 #: process (fixture ``audit_results_so_far``): different by construction under xdist.
 CARD_PROCESS_DEPENDENT = ("checks_seen", "verified_metrics", "provisional_sha256")
@@ -183,11 +183,11 @@ def test_each_check_once_reports_and_trail_written_once_by_the_controller(record
     if mode == "n2":
         assert len(workers) == 2, roles
         heavy_on_controller = [r for r in records if r["role"] == "controller"
-                               and r["call"] in ("load_dataset", "load_model", "predict_scores")]
+                               and r["call"] in ("read_logged_dataset", "load_model", "predict_scores")]
         assert not heavy_on_controller, "the controller runs no checks and must not load data or models"
     else:
         assert set(roles) == {os.getpid()}, "without workers everything runs in this process"
-    loaded = {r["key"] for r in records if r["call"] == "load_dataset"}
+    loaded = {r["key"] for r in records if r["call"] == "read_logged_dataset"}
     assert loaded == {"mm_curated_q225", "mm_fusion_v1_train", "mm_fusion_v1_eval"}
 
 
