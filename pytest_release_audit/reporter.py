@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,7 @@ class AuditReporter:
         self.collection_errors = 0
         self.result: AuditResult | None = None
         self.paths: dict[str, str] = {}
-        self.audit_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+        self.audit_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
 
     # -- start ---------------------------------------------------------------------------------
     def pytest_sessionstart(self, session: pytest.Session) -> None:
