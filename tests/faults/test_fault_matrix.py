@@ -54,7 +54,7 @@ class Fault:
     checks: tuple[str, ...] | None = FAST_CHECKS  # None: a full run (every built-in check)
     inject: Callable[[Runner], dict[str, Any]] | None = None  # returns run() overrides
     setup_error: bool = False  # the audit stops before any check runs (no check may pass)
-    in_errors: bool = False  # the fault is listed under the report's "errors" (set for setup errors)
+    in_errors: bool = False  # the fault is listed under the report's "errors" (implied by setup_error)
     reports_written: bool = True  # False: nothing may be written (previous reports stay byte-identical)
     skip_if: Callable[[Runner], str | None] | None = None
 
@@ -93,10 +93,11 @@ def _raw_policy(text: str) -> Callable[[Runner], dict[str, Any]]:
     return inject
 
 
-def _user_check(body: str, *extra_args: str, policy: str = "") -> Callable[[Runner], dict[str, Any]]:
+def _user_check(body: str, *extra_args: str, policy: str = "",
+                required: tuple[str, ...] | None = FAST_CHECKS) -> Callable[[Runner], dict[str, Any]]:
     def inject(run: Runner) -> dict[str, Any]:
         run.pytester.makepyfile(test_user_check=USER_CHECK.format(body=body))
-        run.policy(required=FAST_CHECKS, extra=policy)
+        run.policy(required=required, extra=policy)
         return {"args": ("test_user_check.py", *extra_args)}
 
     return inject
@@ -193,8 +194,9 @@ FAULTS = [
           "*policy file *release-policy.toml is not valid TOML: *(at line 2, column *",
           inject=policy_file('required_checks = ["lineage"]\n[bias\nmin_n = 3\n'), setup_error=True),
     # pytest itself reads pyproject.toml first: its own one-line error, exit 4, nothing written
-    Fault("policy TOML syntax error (pyproject.toml)", "clean_clf", "ERROR: *pyproject.toml: *",
-          inject=_raw_policy("\n[tool.release_audit.bias\nmin_n = 3\n"), reports_written=False),
+    Fault("policy TOML syntax error (pyproject.toml)", "clean_clf",
+          "ERROR: *pyproject.toml: Expected ']' at the end of a table declaration (at line *",
+          inject=_raw_policy("\n[tool.release_audit.promotion\nalias = 'x'\n"), reports_written=False),
     Fault("unknown policy key", "clean_clf", "*unknown policy key 'models.clean_clf.bias.min_samples'*",
           inject=_policy("[tool.release_audit.models.clean_clf.bias]\nmin_samples = 3\n"), setup_error=True,
           checks=None),
@@ -215,7 +217,7 @@ FAULTS = [
     Fault("required check deselected with -k", "clean_clf", "*bias*required check did not run: deselected*",
           {"bias": "error"}, inject=deselect_with_k),
     Fault("xdist worker dies mid-run", "clean_clf", "*test_user_check.py::test_calibration*crashed*", in_errors=True,
-          inject=_user_check("import os\n    os._exit(1)", "-n", "2", "-p", "xdist"), checks=None),
+          inject=_user_check("import os\n    os._exit(1)", "-n", "2", "-p", "xdist", required=None), checks=None),
     Fault("--audit-out not writable", "clean_clf", "*cannot write reports to *pass a writable --audit-out*",
           inject=unwritable_out, reports_written=False),
 ]
@@ -260,6 +262,24 @@ def test_fault_fails_closed(runner: Runner, fault: Fault) -> None:
     if "damaged" in runner.facts:
         damaged = Path(overrides["uri"].removeprefix("sqlite:///"))
         assert damaged.read_bytes() == runner.facts["damaged"], "the audit must not modify a damaged store"
+
+
+def test_a_report_that_cannot_be_replaced_blocks_without_a_traceback(runner: Runner) -> None:
+    """A directory where audit_report.md goes: the verdict of record (JSON, trail, exit code) is BLOCKED."""
+    runner.policy(required=FAST_CHECKS)
+    (runner.out / "audit_report.md").unlink()
+    (runner.out / "audit_report.md").mkdir()
+    result = runner.run("clean_clf", *only_checks(FAST_CHECKS))
+    assert result.ret != 0
+    assert_no_traceback(result)
+    assert fault_lines(result, "*ERROR  cannot write *audit_report.md (IsADirectoryError*reports in * are incomplete*")
+    result.stdout.fnmatch_lines(["Status: BLOCKED*"])
+    assert runner.report()["status"] == "BLOCKED"
+    from pytest_release_audit.trail import verify_trail
+
+    trail = runner.trail.read_bytes()
+    assert trail.startswith(runner.previous_trail) and verify_trail(runner.trail).ok
+    assert json.loads(trail.splitlines()[-1])["verdict"] == "BLOCKED"
 
 
 def test_row_15000_edit_keeps_the_mlflow_digest_but_is_blocked(runner: Runner) -> None:
