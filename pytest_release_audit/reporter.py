@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from pytest_release_audit.errors import AuditError
+from pytest_release_audit.handle.resolve import redact_uri
 from pytest_release_audit.plugin import CHECKS_DIR
 from pytest_release_audit.report.build import TestRecord, build_result
 from pytest_release_audit.report.model import AuditResult, ModelRef
@@ -69,7 +70,7 @@ class AuditReporter:
             policy = self.ctx.policy.source
         except AuditError:
             policy = "invalid"
-        where = _redact(self.ctx.tracking_uri)
+        where = redact_uri(self.ctx.tracking_uri)
         return [
             strip_control(f"release-audit: {handle.ref.label} run {handle.run_id} from {where}"),
             strip_control(f"release-audit: target {self.ctx.target}, policy {policy}"),
@@ -145,7 +146,7 @@ class AuditReporter:
             "python": platform.python_version(),
             "platform": platform.platform(terse=True),
             "pytest": pytest.__version__,
-            "tracking_uri": _redact(self.ctx.tracking_uri) if "tracking_uri" in self.ctx.__dict__ else None,
+            "tracking_uri": redact_uri(self.ctx.tracking_uri) if "tracking_uri" in self.ctx.__dict__ else None,
             "rootdir": str(self.ctx.rootdir),
             "xdist_workers": getattr(self.config.option, "numprocesses", None) or 0,
         }
@@ -208,11 +209,3 @@ class AuditReporter:
         from pytest_release_audit.report.terminal import write_summary
 
         write_summary(terminalreporter, self.result, self.paths, self.notes)
-
-
-def _redact(uri: str) -> str:
-    from pytest_release_audit.handle.resolve import _redact as redact
-
-    return redact(uri)
-
-

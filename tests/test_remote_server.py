@@ -463,8 +463,6 @@ def test_blocked_within_the_http_timeout_when_the_server_never_answers(pytester,
     assert took < FAILURE_BOUND_S, f"a server that never answers held the audit for {took:.1f} s"
 
 
-@pytest.mark.xfail(strict=True, reason="resolve.open_client cuts MLflow's message at 200 characters, before "
-                   "urllib3's cause (Connection refused / Read timed out): fix proposed to the lead in issue 8")
 def test_the_line_names_why_the_server_cannot_be_read(pytester, audit_defaults):
     use_demo_policy(pytester)
     url = f"http://127.0.0.1:{free_port()}"
@@ -473,8 +471,6 @@ def test_the_line_names_why_the_server_cannot_be_read(pytester, audit_defaults):
     assert "refused" in line.lower(), line
 
 
-@pytest.mark.xfail(strict=True, reason="resolve._describe repeats MLflow's exception text, which holds the URI "
-                   "with user:password: fix proposed to the lead in issue 8")
 def test_credentials_in_the_uri_never_reach_the_outputs(pytester, audit_defaults):
     use_demo_policy(pytester)
     url = f"http://auditor:s3cret-in-uri@127.0.0.1:{free_port()}"

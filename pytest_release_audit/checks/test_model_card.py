@@ -2,9 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The ``model_card`` check: the release's model card can be generated and is complete.
 
-The check renders a *provisional* card from the model handle, the policy's ``[model_card]``
-section and whatever checks finished earlier in this process (fixture ``audit_results_so_far``,
-when the plugin provides it), writes ``model_card.md`` to the output directory and attaches it.
+The check renders a *provisional* card from the model handle and the policy's ``[model_card]``
+section, writes ``model_card.md`` to the output directory and attaches it.
 It fails when a required part would be empty or a placeholder remains: no task recorded or
 inferable, no training dataset, no lineage, "TODO" or ``{{`` left in the text. Its verdict
 depends only on the handle and the policy, so check order and xdist do not change it.
@@ -16,21 +15,11 @@ end with the same ``build_context`` / ``render_model_card`` and overwrites this 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from pytest_release_audit.errors import AuditError
 from pytest_release_audit.report.model_card import CARD_FILENAME, INFERRED_TASKS, check_card, write_card
-
-
-def _results_so_far(request: pytest.FixtureRequest) -> tuple[list[Any], str]:
-    """Earlier checks' results, and where they came from (the fixture is optional)."""
-    try:
-        results = request.getfixturevalue("audit_results_so_far")
-    except pytest.FixtureLookupError:
-        return [], "handle and policy only (no audit_results_so_far fixture)"
-    return list(results or []), "handle, policy and checks finished earlier in this process"
 
 
 @pytest.mark.compliance(
@@ -46,11 +35,12 @@ def test_model_card(audit_model, audit_policy, audit_out, audit_evidence, reques
         except AuditError:
             kind = ""  # the data checks report why the data cannot be read
         section["task"] = INFERRED_TASKS.get(kind, "")
-    earlier, source = _results_so_far(request)
-    card = check_card(audit_model, section, earlier, base_dir=request.config.rootpath)
+    # From the handle and policy only: the verdict and evidence are the same in any check order and
+    # under xdist. The final card, with every check's outcome, is rendered at session end.
+    card = check_card(audit_model, section, (), base_dir=request.config.rootpath)
     path = write_card(card.markdown, Path(audit_out) / CARD_FILENAME)
     audit_evidence.update(card.evidence)
-    audit_evidence["rendered_from"] = source
+    audit_evidence["rendered_from"] = "handle and policy (the final card adds every check's outcome)"
     audit_evidence.attach(path)
     audit_evidence.summary = card.summary
     assert not card.missing, card.failure_message

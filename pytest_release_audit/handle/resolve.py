@@ -11,6 +11,7 @@ import contextlib
 import difflib
 import json
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,8 +84,37 @@ def _check_sqlite_exists(uri: str) -> None:
         )
 
 
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@]+@")
+
+
+def _http_cause(text: str) -> str | None:
+    """The cause of an HTTP failure in words, from the text MLflow / urllib3 put in the exception."""
+    timeout = os.environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT", "?")
+    if "Read timed out" in text:
+        return f"no answer within {timeout} s"
+    if "Connection refused" in text:
+        return "connection refused"
+    if "NameResolutionError" in text or "Name or service not known" in text:
+        return "host name not found"
+    if "ConnectTimeoutError" in text:
+        return f"no connection within {timeout} s"
+    if "SSLError" in text or "CERTIFICATE_VERIFY_FAILED" in text:
+        return "TLS error (set MLFLOW_TRACKING_SERVER_CERT_PATH for a private CA)"
+    code = re.search(r"error code (\d{3}) != 200", text)
+    if code:
+        return {
+            "401": "HTTP 401: not authenticated (set MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN)",
+            "403": "HTTP 403: permission denied for these credentials",
+        }.get(code.group(1), f"HTTP {code.group(1)}")
+    return None
+
+
 def _describe(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    """One short line for an exception: credentials in URIs removed, HTTP causes in words."""
+    text = _USERINFO.sub(r"\1", " ".join(str(exc).split()))
+    cause = _http_cause(text)
+    if cause:
+        return cause
     if len(text) > 200:
         text = text[:197] + "..."
     return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
@@ -105,7 +135,7 @@ def open_client(tracking_uri: str) -> Any:
     except AuditError:
         raise
     except Exception as exc:  # any driver / HTTP / schema error means the same to the user
-        where = _redact(tracking_uri)
+        where = redact_uri(tracking_uri)
         raise RegistryUnavailable(
             f"cannot read the MLflow registry at {where} ({_describe(exc)}): check the URI, that "
             "the server is up and reachable, or pass --audit-tracking-uri"
@@ -113,7 +143,7 @@ def open_client(tracking_uri: str) -> Any:
     return client
 
 
-def _redact(uri: str) -> str:
+def redact_uri(uri: str) -> str:
     """Drop credentials from a URI before it is printed."""
     parsed = urlparse(uri)
     if parsed.password or parsed.username:
@@ -158,7 +188,7 @@ def _resolve_with_client(client: Any, spec: ModelSpec, tracking_uri: str, *, def
     except MlflowException as exc:
         if _is_not_found(exc):
             raise HandleNotFound(
-                f"model '{spec.name}' is not in the registry at {_redact(tracking_uri)}"
+                f"model '{spec.name}' is not in the registry at {redact_uri(tracking_uri)}"
                 f"{_names_hint(client, spec.name)}"
             ) from None
         raise RegistryUnavailable(f"cannot read model '{spec.name}': {_describe(exc)}") from None

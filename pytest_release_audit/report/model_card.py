@@ -1296,7 +1296,7 @@ def check_card(
     summary = (
         f"model card written: {_plural(len(present), 'section')}, {_plural(training, 'training dataset')}, "
         f"{_plural(len(stated), 'stated limitation')}, {_plural(metrics, 'verified metric')} "
-        f"(provisional; {_plural(len(evidence['checks_seen']), 'check')} seen)"
+        "(final card written at session end)"
     )
     return CardCheck(
         markdown=markdown, context=context, missing=tuple(problems), evidence=evidence, summary=summary

@@ -568,7 +568,6 @@ def build_engine(policy_section: Mapping[str, Any] | None = None) -> PiiEngine:
         IpRecognizer,
         PhoneRecognizer,
         UrlRecognizer,
-        UsSsnRecognizer,
     )
 
     section = _section_with_defaults(policy_section)
