@@ -254,6 +254,7 @@ def _inert_bytes(data: bytes, where: str) -> None:
     assert CANARY.encode() not in data, f"{where}: a template expression was evaluated ({CANARY})"
 
 
+@pytest.mark.slow
 def test_the_hostile_model_was_really_audited(hostile_audit: dict[str, Any]) -> None:
     report = hostile_audit["report"]
     assert report["model"]["name"] == NAME
@@ -263,6 +264,7 @@ def test_the_hostile_model_was_really_audited(hostile_audit: dict[str, Any]) -> 
     assert bias["evidence"].get("columns") == [SITE], "the hostile column was analysed"
 
 
+@pytest.mark.slow
 def test_terminal_output_is_inert(hostile_audit: dict[str, Any]) -> None:
     done = hostile_audit["done"]
     for stream, data in (("stdout", done.stdout), ("stderr", done.stderr)):
@@ -290,6 +292,7 @@ def _unescaped_pipes(line: str) -> int:
     return len(re.findall(r"(?<!\\)\|", line))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["audit_report.md", "model_card.md"])
 def test_markdown_outputs_are_inert(hostile_audit: dict[str, Any], name: str) -> None:
     data = (hostile_audit["out"] / name).read_bytes()
@@ -331,6 +334,7 @@ class _Tags(HTMLParser):
         self.text.append(data)
 
 
+@pytest.mark.slow
 def test_html_report_is_inert(hostile_audit: dict[str, Any]) -> None:
     data = (hostile_audit["out"] / "audit_report.html").read_bytes()
     _inert_bytes(data, "audit_report.html")
@@ -348,6 +352,7 @@ def test_html_report_is_inert(hostile_audit: dict[str, Any]) -> None:
     assert "f<script>1" in text or "site<script>" in text, "the payload is shown as text"
 
 
+@pytest.mark.slow
 def test_junit_report_is_inert_and_valid(hostile_audit: dict[str, Any]) -> None:
     import xmlschema
 
