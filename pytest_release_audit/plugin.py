@@ -203,7 +203,9 @@ def pytest_runtest_makereport(
         exc = excinfo.value
         if isinstance(exc, AuditError):
             message = str(exc)
-            report.longrepr = f"[{info['id']}] {message}"
+            # An unusable input (a missing dataset, an unreadable store) breaks every check that
+            # needs it: the AUDIT REPORT names it once, pytest's own sections just point there.
+            report.longrepr = f"[{info['id']}] could not run: an audit input is unusable (named in the AUDIT REPORT)"
         elif isinstance(exc, AssertionError):
             message = (str(exc).strip().splitlines() or ["assertion failed"])[0]
             if info["builtin"]:

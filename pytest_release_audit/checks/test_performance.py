@@ -22,9 +22,28 @@ import pytest
 def _outcomes(evaluation_data: Any) -> dict[str, Any]:
     """durations / events (survival) or y (binary as 0/1, regression as float) of the eval data."""
     import numpy as np
+    import pandas as pd
 
     kind = evaluation_data.task.kind
     if kind == "survival":
+        task, df = evaluation_data.task, evaluation_data.df
+        problems = []
+        for role, col in (("duration", task.duration_col), ("event", task.event_col)):
+            if not col or col not in df.columns:
+                problems.append(f"no {role} column (set [tool.release_audit.task] {role}_col)")
+                continue
+            values = pd.to_numeric(df[col], errors="coerce")
+            missing = int(values.isna().sum())
+            if missing:
+                problems.append(f"{missing} missing (NaN) or non-numeric values in {col}")
+            elif role == "event" and not values.isin([0, 1]).all():
+                problems.append(f"{col} holds values other than 0/1")
+            elif role == "duration" and (values < 0).any():
+                problems.append(f"{int((values < 0).sum())} negative durations in {col}")
+        assert not problems, (
+            f"evaluation data {evaluation_data.name}: {'; '.join(problems)}: fix the data (drop or impute) "
+            "before it is logged"
+        )
         return {"durations": evaluation_data.durations, "events": evaluation_data.events}
     y = evaluation_data.y
     assert y is not None, (

@@ -1295,7 +1295,7 @@ def check_card(
     }
     summary = (
         f"model card written: {_plural(len(present), 'section')}, {_plural(training, 'training dataset')}, "
-        f"{_plural(len(stated), 'stated limitation')}, {_plural(metrics, 'verified metric')} "
+        f"{_plural(len(stated), 'stated limitation')} "
         "(final card written at session end)"
     )
     return CardCheck(

@@ -15,7 +15,12 @@ _MARK = {"passed": ("PASS", "green"), "failed": ("FAIL", "red"), "error": ("ERRO
          "skipped": ("SKIP", "yellow"), "waived": ("WAIVED", "yellow")}
 
 
-def _line(tr: Any, check: CheckResult, width: int) -> None:
+def _is_input_error(check: CheckResult) -> bool:
+    """An error that is about an input (named once at the top), not a check that never ran."""
+    return check.outcome == "error" and not check.summary.startswith("required check did not run")
+
+
+def _line(tr: Any, check: CheckResult, width: int, errors: list[str]) -> None:
     word, color = _MARK.get(check.outcome, ("?", "red"))
     if not check.required and check.outcome not in ("passed", "waived"):
         color = "yellow"
@@ -23,7 +28,10 @@ def _line(tr: Any, check: CheckResult, width: int) -> None:
     tr.write("   ")
     tr.write(f"{word:<6}", **{color: True, "bold": True})
     indent = 3 + 7 + 21
-    lines = textwrap.wrap(strip_control(check.summary) + optional, width=max(width - indent, 40)) or [""]
+    summary = strip_control(check.summary)
+    if _is_input_error(check) and summary in errors:
+        summary = f"could not run: see ERROR {errors.index(summary) + 1} above"
+    lines = textwrap.wrap(summary + optional, width=max(width - indent, 40)) or [""]
     tr.write_line(f" {strip_control(check.id):<20} {lines[0]}")
     for more in lines[1:4]:
         tr.write_line(" " * indent + more)
@@ -40,8 +48,14 @@ def write_summary(tr: Any, result: AuditResult, paths: dict[str, str], notes: li
     if model and model.run_id:
         base = strip_control(result.baseline.label) if result.baseline else "none"
         tr.write_line(f"   run {model.run_id}   baseline {base}   target {result.target}")
-    for error in result.errors:
-        tr.write_line(f"   ERROR  {strip_control(error)}", red=True, bold=True)
+    # Each distinct problem once, in full, on one line; the checks it broke point back to it.
+    errors: list[str] = []
+    for text in [*result.errors, *(c.summary for c in result.checks if _is_input_error(c))]:
+        clean = strip_control(text)
+        if clean not in errors:
+            errors.append(clean)
+    for number, error in enumerate(errors, start=1):
+        tr.write_line(f"   ERROR {number}  {error}", red=True, bold=True)
     by_id = {c.id: c for c in result.checks}
     shown: set[str] = set()
     number = 0
@@ -54,13 +68,13 @@ def write_summary(tr: Any, result: AuditResult, paths: dict[str, str], notes: li
         tr.write_line(f"{number}. {heading}", bold=True)
         for check in checks:
             shown.add(check.id)
-            _line(tr, check, width)
+            _line(tr, check, width, errors)
     others = [c for c in result.checks if c.id not in shown]
     if others:
         tr.write_line("")
         tr.write_line(f"{number + 1}. Your compliance checks", bold=True)
         for check in others:
-            _line(tr, check, width)
+            _line(tr, check, width, errors)
     if notes:
         tr.write_line("")
         for note in notes:
