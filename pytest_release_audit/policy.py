@@ -263,14 +263,14 @@ def _type_name(expected: Any) -> str:
 def _check_leaf(path: str, value: Any, expected: Any) -> Any:
     if expected is STR_LIST:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise PolicyError(f"policy key '{path}' must be a list of strings, got {value!r}")
+            raise PolicyError(f"policy key {path!r} must be a list of strings, got {value!r}")
         return list(value)
     types = expected if isinstance(expected, tuple) else (expected,)
     # bool is an int in Python; a policy that says `threshold = true` is a mistake.
     if isinstance(value, bool) and bool not in types:
-        raise PolicyError(f"policy key '{path}' must be {_type_name(expected)}, got {value!r}")
+        raise PolicyError(f"policy key {path!r} must be {_type_name(expected)}, got {value!r}")
     if not isinstance(value, types):
-        raise PolicyError(f"policy key '{path}' must be {_type_name(expected)}, got {value!r}")
+        raise PolicyError(f"policy key {path!r} must be {_type_name(expected)}, got {value!r}")
     return value
 
 
@@ -278,7 +278,7 @@ def _validate_table(
     path: str, raw: Any, schema: dict[str, Any], *, fill: bool = True
 ) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        raise PolicyError(f"policy key '{path}' must be a table, got {raw!r}")
+        raise PolicyError(f"policy key {path!r} must be a table, got {raw!r}")
     if set(schema) == {"*"}:
         leaf = schema["*"]
         return {str(k): _check_leaf(f"{path}.{k}", v, leaf[0]) for k, v in raw.items()}
@@ -287,7 +287,7 @@ def _validate_table(
         sub = f"{path}.{key}" if path else key
         if key not in schema:
             known = ", ".join(sorted(schema))
-            raise PolicyError(f"unknown policy key '{sub}' (known keys here: {known})")
+            raise PolicyError(f"unknown policy key {sub!r} (known keys here: {known})")
         spec = schema[key]
         if isinstance(spec, dict):
             out[key] = _validate_table(sub, value, spec, fill=fill)
@@ -316,7 +316,7 @@ def _parse_waivers(raw: Any, where: str) -> tuple[Waiver, ...]:
         for key in item:
             if key not in WAIVER_KEYS:
                 raise PolicyError(
-                    f"unknown policy key '{path}.{key}' (known keys here: approver, expires, id, reason)"
+                    f"unknown policy key {path + '.' + str(key)!r} (known keys here: approver, expires, id, reason)"
                 )
         for key, typ in WAIVER_KEYS.items():
             if key not in item:

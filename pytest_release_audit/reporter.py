@@ -82,6 +82,7 @@ class AuditReporter:
             self.collection_errors += 1
             text = str(report.longrepr).strip().splitlines()
             last = text[-1] if text else "collection failed"
+            last = last[2:] if last.startswith("E ") else last  # pytest's error-line marker
             self.errors.append(f"collection error in {report.nodeid or 'session'}: {' '.join(last.split())[:300]}")
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:

@@ -24,8 +24,9 @@ _CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\
 
 def _label(text: object) -> str:
     """A model / column / value name fit for a plot: fonts have no glyph for escape codes, and
-    matplotlib's warning about the missing glyph would put the raw escape on the terminal."""
-    return _CONTROL.sub("", str(text))
+    matplotlib's warning about the missing glyph would put the raw escape on the terminal. ``$`` is
+    escaped: a name like ``$\\frac{$`` must print as text, not be parsed (and fail) as mathtext."""
+    return _CONTROL.sub("", str(text)).replace("$", r"\$")
 
 
 def _figure(width: float, height: float) -> Any:

@@ -41,6 +41,8 @@ class ModelRef:
     @property
     def label(self) -> str:
         """``name v3 (@candidate)`` for humans."""
+        if self.version == "unresolved":
+            return f"{self.name} (unresolved)"
         alias = f" (@{self.alias})" if self.alias else ""
         return f"{self.name} v{self.version}{alias}"
 
