@@ -489,3 +489,18 @@ def test_common_placeholder_identities_are_still_found():
     assert ("PERSON", (0, 1, 2)) in found
     assert ("US_SSN", (3,)) in found
     assert not any("Jane" in f.masked_sample or "123-45" in f.masked_sample for f in result.findings)
+
+
+def test_decimal_numbers_read_as_text_are_not_card_numbers():
+    """A numeric column with one bad cell is read as text; its 16-digit floats pass Luhn by chance."""
+    import numpy as np
+    import pandas as pd
+
+    from pytest_release_audit.policy import default_policy
+    from pytest_release_audit.scanners.pii import build_engine, scan_dataframe
+
+    section = default_policy().section("pii")
+    values = [repr(float(v)) for v in np.random.default_rng(0).normal(size=400)] + ["1-0.25", "4111 1111 1111 1111"]
+    result = scan_dataframe(pd.DataFrame({"f0": values}), "t", engine=build_engine(section), policy_section=section)
+    cards = [f for f in result.findings if f.entity_type == "CREDIT_CARD"]
+    assert len(cards) == 1 and cards[0].rows_affected == 1 and cards[0].row_indices == (401,)

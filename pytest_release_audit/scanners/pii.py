@@ -919,6 +919,10 @@ def _detector(result: Any, engine: PiiEngine) -> str:
     return f"presidio:{name}" if name else "presidio"
 
 
+#: A decimal number with a fractional part (one point, optional sign and exponent).
+_DECIMAL_TEXT = r"[+-]?(?:\d+\.\d+|\.\d+)(?:[eE][+-]?\d+)?"
+
+
 def _column_strings(series: pd.Series, name: str, engine: PiiEngine) -> tuple[Any, str | None]:
     """Values of one column as strings (object array, None where empty), or None and a skip reason."""
     import numpy as np
@@ -948,10 +952,12 @@ def _column_strings(series: pd.Series, name: str, engine: PiiEngine) -> tuple[An
             kept = kept.map(lambda v: str(int(v)))
         out[np.flatnonzero(valid)] = kept.astype(str).to_numpy(dtype=object)
         return out, None
-    # object, string, category: everything as text
+    # object, string, category: everything as text, except decimal numbers written as text (a
+    # numeric column with one bad cell is read as text): "-0.4563456345634563" is not a card number.
     notna = series.notna().to_numpy()
     out = np.full(len(series), None, dtype=object)
     text = series[notna].astype(str).str.strip()
+    text = text.where(~text.str.fullmatch(_DECIMAL_TEXT), "")
     out[np.flatnonzero(notna)] = text.where(text != "", None).to_numpy(dtype=object)
     return out, None
 
