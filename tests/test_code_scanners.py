@@ -513,8 +513,9 @@ def test_environment_files_downloaded_from_a_real_registry(tmp_path, monkeypatch
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     monkeypatch.chdir(cwd)  # nothing may fall back to ./mlflow.db or ./mlruns
-    mlflow.set_tracking_uri(uri)
-    try:
+    from pytest_release_audit.handle.resolve import using_store
+
+    with using_store(uri):  # process-wide URIs set for the block and restored, whatever ran before
         exp = mlflow.create_experiment("deps", artifact_location=(tmp_path / "artifacts").as_uri())
         with mlflow.start_run(experiment_id=exp):
             mlflow.pyfunc.log_model(
@@ -523,8 +524,6 @@ def test_environment_files_downloaded_from_a_real_registry(tmp_path, monkeypatch
                 pip_requirements=["numpy==1.26.4", "requests"],
                 registered_model_name="deps_demo",
             )
-    finally:
-        mlflow.set_tracking_uri(None)
     version = MlflowClient(tracking_uri=uri, registry_uri=uri).get_model_version("deps_demo", "1")
     handle = ModelHandle(
         name="deps_demo", version="1", tracking_uri=uri, registry_uri=uri, source=version.source
