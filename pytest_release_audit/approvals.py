@@ -49,7 +49,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from pytest_release_audit.errors import AuditConfigError, PolicyError, RegistryUnavailable
+from pytest_release_audit.errors import AuditConfigError, PolicyError, RegistryUnavailable, describe_exception
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.handle.model import ModelHandle
@@ -161,9 +161,6 @@ class ApprovalStatus:
 
 
 # -- version digest --------------------------------------------------------------------------
-def _describe(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())[:200]
-    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
 
 
 #: Files MLflow or Python write into a local artifact store when a version is *loaded*: MLflow
@@ -220,7 +217,7 @@ def version_facts(client: Any, name: str, version: str | int) -> dict[str, Any]:
         artifacts = _model_artifacts(client, mv.source or "", mv.run_id)
     except MlflowException as exc:
         raise RegistryUnavailable(
-            f"cannot read {name}/{version} to compute its digest ({_describe(exc)}): check the name, "
+            f"cannot read {name}/{version} to compute its digest ({describe_exception(exc)}): check the name, "
             "version and tracking URI"
         ) from None
     return {
@@ -290,7 +287,9 @@ def record_approval(
     try:
         client.set_model_version_tag(name, str(version), TAG_PREFIX + role, approval.tag_value())
     except MlflowException as exc:
-        raise RegistryUnavailable(f"cannot tag {name}/{version} ({_describe(exc)}): check the tracking URI") from None
+        raise RegistryUnavailable(
+            f"cannot tag {name}/{version} ({describe_exception(exc)}): check the tracking URI"
+        ) from None
     return approval
 
 
@@ -335,7 +334,7 @@ def list_approvals(client: Any, name: str, version: str | int) -> list[Approval]
     try:
         mv = client.get_model_version(name, str(version))
     except MlflowException as exc:
-        raise RegistryUnavailable(f"cannot read {name}/{version} ({_describe(exc)})") from None
+        raise RegistryUnavailable(f"cannot read {name}/{version} ({describe_exception(exc)})") from None
     return approvals_from_tags(dict(mv.tags or {}))
 
 

@@ -9,6 +9,9 @@ them into a BLOCKED verdict and a single terminal line, never a traceback wall.
 
 from __future__ import annotations
 
+import os
+import re
+
 
 class AuditError(Exception):
     """Base class: an audit input is wrong or unavailable. ``str(exc)`` is one line."""
@@ -40,3 +43,39 @@ class SourceTreeError(AuditError):
 
 class ModelLoadError(AuditError):
     """The registered model cannot be loaded or fails to predict."""
+
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@]+@")
+
+
+def _http_cause(text: str) -> str | None:
+    """The cause of an HTTP failure in words, from the text MLflow / urllib3 put in the exception."""
+    timeout = os.environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT", "?")
+    if "Read timed out" in text:
+        return f"no answer within {timeout} s"
+    if "Connection refused" in text:
+        return "connection refused"
+    if "NameResolutionError" in text or "Name or service not known" in text:
+        return "host name not found"
+    if "ConnectTimeoutError" in text:
+        return f"no connection within {timeout} s"
+    if "SSLError" in text or "CERTIFICATE_VERIFY_FAILED" in text:
+        return "TLS error (set MLFLOW_TRACKING_SERVER_CERT_PATH for a private CA)"
+    code = re.search(r"error code (\d{3}) != 200", text)
+    if code:
+        return {
+            "401": "HTTP 401: not authenticated (set MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN)",
+            "403": "HTTP 403: permission denied for these credentials",
+        }.get(code.group(1), f"HTTP {code.group(1)}")
+    return None
+
+
+def describe_exception(exc: BaseException) -> str:
+    """One short line for an exception: credentials in URIs removed, HTTP causes in words."""
+    text = _USERINFO.sub(r"\1", " ".join(str(exc).split()))
+    cause = _http_cause(text)
+    if cause:
+        return cause
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__

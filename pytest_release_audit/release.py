@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from pytest_release_audit.errors import describe_exception
+from pytest_release_audit.report.writer import REPORT_FILES
+
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.handle.model import ModelHandle
     from pytest_release_audit.policy import Policy
@@ -34,19 +37,9 @@ ARTIFACT_DIR = "release_audit"
 DEFAULT_ALIAS = "production-candidate"
 #: Report kinds logged as run artifacts, in this order (``paths`` keys as in the report_written hook),
 #: with their file names in an output directory.
-REPORT_FILES = {
-    "json": "audit_report.json",
-    "markdown": "audit_report.md",
-    "html": "audit_report.html",
-    "junit": "junit-audit.xml",
-    "model_card": "model_card.md",
-}
 ARTIFACT_KINDS = tuple(REPORT_FILES)
 
 
-def _describe(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())[:200]
-    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
 
 
 def _utc_now() -> str:
@@ -213,7 +206,7 @@ def promote(
     except Exception as exc:  # any registry / artifact-store error: reported, never raised at session end
         from pytest_release_audit.errors import AuditError
 
-        error = str(exc) if isinstance(exc, AuditError) else _describe(exc)
+        error = str(exc) if isinstance(exc, AuditError) else describe_exception(exc)
         return PromotionRecord(
             promoted=False,
             reason=f"promotion failed after steps [{', '.join(steps) or 'none'}]: {error}",

@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_release_audit.errors import ModelLoadError
+from pytest_release_audit.errors import ModelLoadError, describe_exception
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -24,9 +24,6 @@ class LoadedModel:
     kind: str  # "sklearn" (predict_proba when available) or "pyfunc"
 
 
-def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{exc.__class__.__name__}: {text[:200]}"
 
 
 def load_model(handle: ModelHandle) -> LoadedModel:
@@ -49,7 +46,7 @@ def load_model(handle: ModelHandle) -> LoadedModel:
             return LoadedModel(mlflow.pyfunc.load_model(handle.uri), "pyfunc")
     except Exception as exc:  # any loader failure means the model cannot be audited
         raise ModelLoadError(
-            f"cannot load model {handle.name} v{handle.version} from {handle.uri} ({_short(exc)}): "
+            f"cannot load model {handle.name} v{handle.version} from {handle.uri} ({describe_exception(exc)}): "
             "check its artifacts and that its requirements are installed"
         ) from None
     finally:
@@ -71,7 +68,7 @@ def predict_scores(handle: ModelHandle, loaded: LoadedModel, X: Any) -> np.ndarr
         else:
             raw = loaded.model.predict(X)
     except Exception as exc:  # a model that cannot score the evaluation data blocks the release
-        raise ModelLoadError(f"{label} failed to predict ({_short(exc)})") from None
+        raise ModelLoadError(f"{label} failed to predict ({describe_exception(exc)})") from None
     if isinstance(raw, pd.DataFrame):
         if raw.shape[1] != 1:
             raise ModelLoadError(

@@ -11,7 +11,6 @@ import contextlib
 import difflib
 import json
 import os
-import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from pytest_release_audit.errors import AuditError, HandleNotFound, RegistryUnavailable
+from pytest_release_audit.errors import describe_exception as _describe
 from pytest_release_audit.handle.model import DatasetRef, ModelHandle, RunRecord
 from pytest_release_audit.handle.spec import ModelSpec, parse_model_spec
 
@@ -82,42 +82,6 @@ def _check_sqlite_exists(uri: str) -> None:
             f"MLflow store {path} is not an SQLite database (corrupt or wrong file): restore it "
             "or point --audit-tracking-uri at the right store"
         )
-
-
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@]+@")
-
-
-def _http_cause(text: str) -> str | None:
-    """The cause of an HTTP failure in words, from the text MLflow / urllib3 put in the exception."""
-    timeout = os.environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT", "?")
-    if "Read timed out" in text:
-        return f"no answer within {timeout} s"
-    if "Connection refused" in text:
-        return "connection refused"
-    if "NameResolutionError" in text or "Name or service not known" in text:
-        return "host name not found"
-    if "ConnectTimeoutError" in text:
-        return f"no connection within {timeout} s"
-    if "SSLError" in text or "CERTIFICATE_VERIFY_FAILED" in text:
-        return "TLS error (set MLFLOW_TRACKING_SERVER_CERT_PATH for a private CA)"
-    code = re.search(r"error code (\d{3}) != 200", text)
-    if code:
-        return {
-            "401": "HTTP 401: not authenticated (set MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN)",
-            "403": "HTTP 403: permission denied for these credentials",
-        }.get(code.group(1), f"HTTP {code.group(1)}")
-    return None
-
-
-def _describe(exc: BaseException) -> str:
-    """One short line for an exception: credentials in URIs removed, HTTP causes in words."""
-    text = _USERINFO.sub(r"\1", " ".join(str(exc).split()))
-    cause = _http_cause(text)
-    if cause:
-        return cause
-    if len(text) > 200:
-        text = text[:197] + "..."
-    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
 
 
 def open_client(tracking_uri: str) -> Any:

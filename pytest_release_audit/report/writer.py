@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_release_audit.errors import describe_exception
 from pytest_release_audit.report.model import AuditResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,8 +54,6 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _short(exc: BaseException) -> str:
-    return f"{exc.__class__.__name__}: {' '.join(str(exc).split())[:200]}"
 
 
 def _blocked(result: AuditResult, error: str) -> AuditResult:
@@ -107,7 +106,7 @@ def finish_audit(
         try:
             texts[kind] = render(result)
         except Exception as exc:  # a renderer bug must not hide the verdict: report and block
-            result = _blocked(result, f"could not render {REPORT_FILES[kind]} ({_short(exc)})")
+            result = _blocked(result, f"could not render {REPORT_FILES[kind]} ({describe_exception(exc)})")
     if any(e.startswith("could not render") for e in result.errors):
         # re-render the others so every file shows the same (BLOCKED) verdict
         for kind, render in renderers.items():
@@ -124,7 +123,8 @@ def finish_audit(
         try:
             write_atomic(path, texts[kind])
         except OSError as exc:  # e.g. a directory in the way or a full disk: the evidence is incomplete
-            result = _blocked(result, f"cannot write {path} ({_short(exc)}): the reports in {out} are incomplete")
+            problem = f"cannot write {path} ({describe_exception(exc)}): the reports in {out} are incomplete"
+            result = _blocked(result, problem)
             text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
             with contextlib.suppress(OSError):  # the JSON, written first, must not keep a READY verdict
                 write_atomic(out / REPORT_FILES["json"], text)
@@ -157,7 +157,7 @@ def finish_audit(
         trail.append_record(log, record)
         paths["trail"] = _display(log, ctx)
     except Exception as exc:  # the trail is evidence: failing to extend it blocks
-        result = _blocked(result, f"could not append to the audit trail ({_short(exc)})")
+        result = _blocked(result, f"could not append to the audit trail ({describe_exception(exc)})")
         write_atomic(out / REPORT_FILES["json"], json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     config.hook.pytest_release_audit_report_written(result=result, paths=dict(paths))
     return result, paths, notes
