@@ -37,6 +37,7 @@ CONVENTIONAL_COLUMNS: tuple[str, ...] = (
     "ethnicity",
     "site",
     "region",
+    "age",  # numeric: banded into quartiles
 )
 
 STATUS_OK = "ok"
