@@ -304,7 +304,7 @@ def test_numeric_columns_are_banded_and_identifier_like_columns_refused():
 
 
 def test_bias_columns_default_to_conventional_names_present():
-    assert pick_columns([], ["age", "sex", "site", "x"]) == (["sex", "site"], [])
+    assert pick_columns([], ["age", "sex", "site", "x"]) == (["sex", "site", "age"], [])
     assert pick_columns(["site", "zip"], ["site"]) == (["site"], ["zip"])
     assert pick_columns([], ["x"]) == ([], [])
 
