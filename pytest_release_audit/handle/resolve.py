@@ -71,9 +71,15 @@ def _check_sqlite_exists(uri: str) -> None:
         return
     path = Path(uri[len("sqlite:///") :])
     if not path.is_file():
+        file_store = path.parent / "mlruns"
+        hint = (
+            f"; {file_store} looks like a file store: pass --audit-tracking-uri={file_store.as_uri()}"
+            if (file_store / "0" / "meta.yaml").is_file() or (file_store / "models").is_dir()
+            else ""
+        )
         raise RegistryUnavailable(
             f"no MLflow store at {path}: build the demo (python examples/build_demo.py) or pass "
-            "--audit-tracking-uri / set MLFLOW_TRACKING_URI"
+            f"--audit-tracking-uri / set MLFLOW_TRACKING_URI{hint}"
         )
     with path.open("rb") as fh:
         header = fh.read(16)
