@@ -5,12 +5,13 @@
 The policy is ``[tool.release_audit]`` in the rootdir's ``pyproject.toml`` or a TOML file given by
 ``--audit-policy`` (top-level keys, or a ``[tool.release_audit]`` table). Every key is validated
 against ``SCHEMA``: unknown keys and wrong types are rejected with the key path in the message.
-``[models.NAME]`` tables override any section for one registered model.
+``[models.NAME]`` tables override any section for one registered model (NAME may be a glob).
 """
 
 from __future__ import annotations
 
 import copy
+import fnmatch
 import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
@@ -206,11 +207,18 @@ class Policy:
         return copy.deepcopy(self.data[key])
 
     def for_model(self, name: str) -> Policy:
-        """This policy with ``[models.NAME]`` overrides applied."""
-        override = self.models.get(name)
-        if not override:
+        """This policy with the ``[models.PATTERN]`` overrides that match ``name`` applied.
+
+        A pattern is a model name or a glob (``[models."cl_unimodal_*"]``); globs apply first, in
+        the order written, and an exact name last, so the most specific table wins.
+        """
+        globs = [k for k in self.models if k != name and fnmatch.fnmatchcase(name, k)]
+        tables = [self.models[k] for k in globs] + ([self.models[name]] if name in self.models else [])
+        if not tables:
             return self
-        merged = _merge(self.data, override)
+        merged = self.data
+        for table in tables:
+            merged = _merge(merged, table)
         return Policy(data=merged, waivers=self.waivers, source=self.source, models=self.models)
 
     @property

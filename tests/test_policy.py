@@ -1,0 +1,80 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The policy loader: defaults, validation with key paths, waivers, per-model overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pytest_release_audit.policy import BUILTIN_CHECKS, PolicyError, default_policy, load_policy, validate
+
+
+def test_default_policy_requires_every_builtin_check_for_production():
+    policy = default_policy()
+    assert policy.required_checks == BUILTIN_CHECKS
+    assert policy.get("target") == "production"
+    assert policy.approvals_required("production") == ["technical", "security", "business"]
+    assert policy.approvals_required("development") == ["technical"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"pii": {"thresold": 0.5}}, "unknown policy key 'pii.thresold' (known keys here: allow, "),
+        ({"pii": {"threshold": "high"}}, "policy key 'pii.threshold' must be an integer or a number"),
+        ({"bias": {"columns": "sex"}}, "policy key 'bias.columns' must be a list of strings"),
+        ({"performance": {"first_release": 1}}, "policy key 'performance.first_release' must be true/false"),
+        ({"target": "prod"}, "policy key 'target' must be one of development, staging, production"),
+        ({"waivers": [{"id": "pii", "reason": "r", "approver": "a"}]}, "'waivers[0].expires' is missing"),
+        ({"waivers": [{"id": "pii", "reason": "r", "approver": "a", "expires": "soon"}]}, "must be a date"),
+    ],
+)
+def test_invalid_policies_name_the_key_path(raw, message):
+    with pytest.raises(PolicyError) as info:
+        validate(raw)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_waiver_is_active_until_its_expiry_day_inclusive():
+    policy = validate({"waivers": [{"id": "bias", "reason": "r", "approver": "K. Patel", "expires": dt.date(2026, 1, 31)}]})
+    waiver = policy.waiver_for("bias")
+    assert waiver.active(dt.date(2026, 1, 31)) and not waiver.active(dt.date(2026, 2, 1))
+    assert policy.waiver_for("pii") is None
+
+
+def test_model_tables_apply_globs_first_then_the_exact_name():
+    policy = validate({
+        "bias": {"min_n": 30},
+        "models": {
+            "cl_*": {"bias": {"columns": ["site"], "min_n": 10}},
+            "cl_special": {"bias": {"min_n": 5}},
+        },
+    })
+    assert policy.for_model("cl_special").section("bias")["columns"] == ["site"]
+    assert policy.for_model("cl_special").section("bias")["min_n"] == 5
+    assert policy.for_model("cl_other").section("bias")["min_n"] == 10
+    assert policy.for_model("risk").section("bias") == policy.section("bias")
+
+
+def test_model_tables_are_validated_too():
+    with pytest.raises(PolicyError, match="unknown policy key 'models.m.bias.colums'"):
+        validate({"models": {"m": {"bias": {"colums": ["x"]}}}})
+
+
+def test_pyproject_without_a_release_audit_table_gives_the_default(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    assert load_policy(None, tmp_path).source == "default policy"
+
+
+def test_a_missing_policy_file_is_one_clear_line(tmp_path):
+    with pytest.raises(PolicyError, match="policy file .*nope.toml does not exist: fix --audit-policy"):
+        load_policy("nope.toml", tmp_path)
+
+
+def test_syntax_errors_are_reported_with_the_file(tmp_path):
+    (tmp_path / "p.toml").write_text("[release\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match="is not valid TOML"):
+        load_policy("p.toml", tmp_path)
