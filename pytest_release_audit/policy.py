@@ -11,8 +11,8 @@ against ``SCHEMA``: unknown keys and wrong types are rejected with the key path 
 from __future__ import annotations
 
 import copy
-import fnmatch
 import datetime as dt
+import fnmatch
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path

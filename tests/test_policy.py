@@ -39,7 +39,8 @@ def test_invalid_policies_name_the_key_path(raw, message):
 
 
 def test_waiver_is_active_until_its_expiry_day_inclusive():
-    policy = validate({"waivers": [{"id": "bias", "reason": "r", "approver": "K. Patel", "expires": dt.date(2026, 1, 31)}]})
+    waivers = [{"id": "bias", "reason": "r", "approver": "K. Patel", "expires": dt.date(2026, 1, 31)}]
+    policy = validate({"waivers": waivers})
     waiver = policy.waiver_for("bias")
     assert waiver.active(dt.date(2026, 1, 31)) and not waiver.active(dt.date(2026, 2, 1))
     assert policy.waiver_for("pii") is None
