@@ -640,7 +640,7 @@ def test_audit_writes_the_final_card_with_every_check_and_the_verdict(audit):
 def test_model_card_check_blocks_when_a_placeholder_remains(audit):
     pyproject = audit.pytester.path / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
-    section = "[tool.release_audit.model_card]\n"
+    section = '[tool.release_audit.models."cl_unimodal_*".model_card]\n'
     assert section in text
     pyproject.write_text(text.replace(section, section + 'task = "TODO"\n'), encoding="utf-8")
     audit.run("cl_unimodal_v2")

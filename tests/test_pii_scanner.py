@@ -455,10 +455,9 @@ def test_data_license_fails_when_the_tag_is_missing_or_not_allowed(audit):
     from conftest import EXAMPLES
 
     policy = (EXAMPLES / "pyproject.toml").read_text(encoding="utf-8")
-    missing = policy.replace(
-        "[tool.release_audit.data_license.allowed]",
-        '[tool.release_audit.data_license]\ntag_keys = ["usage_terms"]\n\n[tool.release_audit.data_license.allowed]',
-    )
+    table = '[tool.release_audit.models."cl_unimodal_*".data_license'
+    assert table + ".allowed]" in policy
+    missing = policy.replace(table + ".allowed]", table + ']\ntag_keys = ["usage_terms"]\n\n' + table + ".allowed]")
     (audit.pytester.path / "missing.toml").write_text(missing, encoding="utf-8")
     audit.run("cl_unimodal_v2", "-k", "data_license", "--audit-policy=missing.toml")
     check = {c["id"]: c for c in audit.report()["checks"]}["data_license"]
