@@ -132,9 +132,9 @@ def finish_audit(
             break
         paths[kind] = _display(path, ctx)
         digests[REPORT_FILES[kind]] = hashlib.sha256(texts[kind].encode("utf-8")).hexdigest()
-    sarif = out / "security.sarif"
-    if sarif.is_file():
-        paths["sarif"] = _display(sarif, ctx)
+    security = result.check("security")
+    if security is not None and "security.sarif" in security.artifacts:  # this audit's, not a stale one
+        paths["sarif"] = _display(out / "security.sarif", ctx)
 
     notify_outcome: dict[str, Any] | None = None
     promotion: dict[str, Any] | None = None
