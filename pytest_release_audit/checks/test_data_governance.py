@@ -31,7 +31,7 @@ def _labels(datasets: list[LoadedDataset]) -> list[str]:
     controls=["GDPR:Art.5(1)(c)", "GDPR:Art.25", "HIPAA:164.514(b)"],
 )
 def test_pii(audit_datasets, audit_policy, audit_evidence):
-    from pytest_release_audit.scanners.pii import build_engine, masked_summary, scan_dataframe
+    from pytest_release_audit.scanners.pii import build_engine, masked_summary, rows_text, scan_dataframe
 
     section = audit_policy.section("pii")
     engine = build_engine(section)
@@ -62,7 +62,7 @@ def test_pii(audit_datasets, audit_policy, audit_evidence):
                 "columns_skipped": dict(result.columns_skipped),
                 "findings": len(result.blocking),
                 "findings_not_blocking": len(result.findings) - len(result.blocking),
-                "allowed": [f"{f.column}: {f.entity_type} ({f.rows_affected} rows)" for f in result.allowed],
+                "allowed": [f"{f.column}: {f.entity_type} ({rows_text(f.rows_affected)})" for f in result.allowed],
                 "values_scanned": result.values_scanned,
                 "values_analyzed": result.values_analyzed,
                 "seconds": round(result.seconds, 3),

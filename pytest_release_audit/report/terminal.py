@@ -33,9 +33,10 @@ def _line(tr: Any, check: CheckResult, width: int, errors: list[str]) -> None:
         summary = f"could not run: see ERROR {errors.index(summary) + 1} above"
     lines = textwrap.wrap(summary + optional, width=max(width - indent, 40)) or [""]
     tr.write_line(f" {strip_control(check.id):<20} {lines[0]}")
-    for more in lines[1:4]:
+    shown = 4 if check.outcome in ("passed", "waived") else 8  # a reason to block gets more room
+    for more in lines[1:shown]:
         tr.write_line(" " * indent + more)
-    if len(lines) > 4:
+    if len(lines) > shown:
         tr.write_line(" " * indent + "... (full text in the reports)")
 
 

@@ -1088,9 +1088,14 @@ def scan_dataframe(
     )
 
 
+def rows_text(n: int) -> str:
+    """``1 row`` / ``14 rows``."""
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
+
+
 def masked_summary(findings: Iterable[PiiFinding]) -> str:
     """``notes: EMAIL_ADDRESS 14 rows, PERSON 3 rows; contact: PHONE_NUMBER 2 rows`` (no values)."""
     by_column: dict[str, list[str]] = {}
     for f in findings:
-        by_column.setdefault(f"{f.dataset}:{f.column}", []).append(f"{f.entity_type} {f.rows_affected} rows")
+        by_column.setdefault(f"{f.dataset}:{f.column}", []).append(f"{f.entity_type} {rows_text(f.rows_affected)}")
     return "; ".join(f"{col}: {', '.join(items)}" for col, items in by_column.items())
