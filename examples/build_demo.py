@@ -118,6 +118,23 @@ def requirements(extra_unpinned: bool = False) -> list[str]:
     return pins + (["requests"] if extra_unpinned else [])
 
 
+def describe_survival_version(client: object, name: str, version: str, alias: str, features: list[str]) -> None:
+    """Alias, description, model-card tags and the three production approvals of a cl_unimodal version."""
+    from pytest_release_audit.approvals import record_approval
+
+    client.set_registered_model_alias(name, alias, version)
+    client.update_registered_model(name, description=(
+        "Overall survival risk model for early breast cancer (GBSG2 cohort). "
+        "Limitations: trained on a single German trial cohort (1984-1989); may not generalize to other "
+        "populations or current treatment regimens."))
+    for key, value in {"task": "Overall Survival Prediction", "modality": "Clinical Features Only",
+                       "architecture": f"Cox proportional hazards ({len(features)} covariates, L2 0.01)",
+                       "duration_col": "os_days", "event_col": "event"}.items():
+        client.set_model_version_tag(name, version, key, value)
+    for role, person in (("technical", "J. Smith"), ("security", "M. Chen"), ("business", "K. Patel")):
+        record_approval(client, name, version, role=role, by=person, comment="demo approval")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="rebuild even if the demo is up to date")
@@ -208,17 +225,7 @@ def build(out: Path, *, models: list[str] | tuple[str, ...] = ALL_MODELS, force:
             run_tags=run_tags(commit, f"Cox PH survival model {name}"),
             pip_requirements=requirements(extra_unpinned=unpinned), code_path=code_path, seed=SEED,
         )
-        client.set_registered_model_alias(name, alias, version_)
-        client.update_registered_model(name, description=(
-            "Overall survival risk model for early breast cancer (GBSG2 cohort). "
-            "Limitations: trained on a single German trial cohort (1984-1989); may not generalize to other "
-            "populations or current treatment regimens."))
-        for key, value in {"task": "Overall Survival Prediction", "modality": "Clinical Features Only",
-                           "architecture": f"Cox proportional hazards ({len(features)} covariates, L2 0.01)",
-                           "duration_col": "os_days", "event_col": "event"}.items():
-            client.set_model_version_tag(name, version_, key, value)
-        for role, person in (("technical", "J. Smith"), ("security", "M. Chen"), ("business", "K. Patel")):
-            record_approval(client, name, version_, role=role, by=person, comment="demo approval")
+        describe_survival_version(client, name, version_, alias, features)
 
     if "breast_cancer_classifier" not in models:
         return _done(client, DB, STAMP, stamp, started)

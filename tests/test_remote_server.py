@@ -176,7 +176,6 @@ def build_through_server(uri: str, demo: Path, workdir: Path) -> dict[str, str]:
     from mlflow import MlflowClient
     from mlflow.entities import Dataset, DatasetInput, InputTag
 
-    from pytest_release_audit.approvals import record_approval
 
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
@@ -223,17 +222,7 @@ def build_through_server(uri: str, demo: Path, workdir: Path) -> dict[str, str]:
             pip_requirements=build_demo.requirements(), code_path=repo / "survival_model.py", seed=build_demo.SEED,
         )
         versions[name] = version
-        client.set_registered_model_alias(name, alias, version)
-        client.update_registered_model(name, description=(
-            "Overall survival risk model for early breast cancer (GBSG2 cohort). "
-            "Limitations: trained on a single German trial cohort (1984-1989); may not generalize to other "
-            "populations or current treatment regimens."))
-        for key, value in {"task": "Overall Survival Prediction", "modality": "Clinical Features Only",
-                           "architecture": f"Cox proportional hazards ({len(features)} covariates, L2 0.01)",
-                           "duration_col": "os_days", "event_col": "event"}.items():
-            client.set_model_version_tag(name, version, key, value)
-        for role, person in (("technical", "J. Smith"), ("security", "M. Chen"), ("business", "K. Patel")):
-            record_approval(client, name, version, role=role, by=person, comment="demo approval")
+        build_demo.describe_survival_version(client, name, version, alias, features)
     train_survival.log_dataset = standard_log_dataset
     shutil.rmtree(staged)
     return versions
