@@ -170,6 +170,7 @@ def test_error_when_dirty_marker_set(repo, tmp_path):
 def test_dirty_marker_false_is_fine(repo, tmp_path):
     path, first, _ = repo
     tree = open_source_tree(handle_for(first, **{"mlflow.source.git.dirty": "false"}), path, tmp_path / "w")
+    assert tree.commit == first and tree.files, "an explicit 'false' marker exports the commit as usual"
     close_source_tree(tree)
 
 
