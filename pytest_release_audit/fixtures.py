@@ -16,13 +16,12 @@ import pytest
 
 from pytest_release_audit.evidence import Evidence
 from pytest_release_audit.handle.model import EVALUATION_CONTEXTS, TRAINING_CONTEXTS
-from pytest_release_audit.stash import context_key, evidence_key, results_key
+from pytest_release_audit.stash import context_key, evidence_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.data import LoadedDataset
     from pytest_release_audit.handle.model import ModelHandle
     from pytest_release_audit.policy import Policy
-    from pytest_release_audit.report.model import CheckResult
     from pytest_release_audit.scanners.source import SourceTree
     from pytest_release_audit.session import AuditContext, Scores
 
@@ -69,10 +68,8 @@ def audit_target(audit_context: AuditContext) -> str:
 
 @pytest.fixture(scope="session")
 def audit_out(audit_context: AuditContext) -> Path:
-    """The report directory; checks write plots / SARIF here and ``audit_evidence.attach`` them."""
-    out = audit_context.out_dir
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    """Where checks write plots / SARIF and ``audit_evidence.attach`` them (joins the report set)."""
+    return audit_context.artifacts_dir
 
 
 @pytest.fixture(scope="session")
@@ -119,12 +116,6 @@ def source_tree(audit_context: AuditContext) -> Iterator[SourceTree]:
     tree = open_source_tree(handle, repo, audit_context.workdir / "source", fallback_repos=fallbacks)
     yield tree
     close_source_tree(tree)
-
-
-@pytest.fixture(scope="session")
-def audit_results_so_far(request: pytest.FixtureRequest) -> list[CheckResult]:
-    """Results of the checks this process has finished so far (for the model card check)."""
-    return request.config.stash.get(results_key, [])
 
 
 @pytest.fixture

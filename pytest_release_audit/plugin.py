@@ -1,36 +1,50 @@
 # SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The pytest hooks: options, built-in suite collection, evidence capture, verdict at session end.
+"""The pytest hooks: options, compliance markers, evidence capture, the verdict's exit code.
 
-Thin on purpose: inputs live in ``session.AuditContext``, the verdict in ``report.build``, the
-files in ``report.writer``. Without ``--audit-model`` the plugin only registers its marker and
-skips compliance-marked tests; nothing heavy is imported.
+Thin on purpose: inputs live in ``session.AuditContext``, the built-in suite's clean child
+session in ``suite``, the verdict in ``report.build``, the session end in ``reporter``. Without
+``--audit-model`` the plugin only registers its marker and skips compliance-marked tests;
+nothing heavy is imported.
+
+Two kinds of session load this plugin:
+
+* the **user's session** (``pytest --audit-model=M``): runs the project's own tests and
+  compliance checks, starts the built-in suite in a child process and merges its results;
+* the **checks child** (``suite.ChecksChild``): a clean session over ``checks/`` that loads no
+  project conftest, plugin or ``addopts``; it only records and returns its results.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+# Imported at plugin load, before any conftest of the audited repository: it snapshots the
+# environment the CI set (see isolation.TRUSTED_ENV).
+from pytest_release_audit import isolation  # noqa: F401
 from pytest_release_audit.errors import AuditError
 from pytest_release_audit.evidence import plain_json
 from pytest_release_audit.session import AuditContext, get_options
-from pytest_release_audit.stash import context_key, evidence_key, results_key
+from pytest_release_audit.stash import context_key, evidence_key, verdict_key
+from pytest_release_audit.suite import CHECKS_DIR, child_spec
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Generator
 
-
-CHECKS_DIR = Path(__file__).parent / "checks"
-reporter_key = pytest.StashKey["AuditReporter"]()
+reporter_key = pytest.StashKey["Any"]()
 
 MARKER_HELP = (
     "compliance(id, title='', controls=[], severity='required'): a release-audit compliance check. "
     "It runs when pytest is given --audit-model=NAME and its outcome and audit_evidence land in the "
     "audit report; a required check that fails, errors or skips blocks the release."
 )
+SEVERITIES = ("required", "optional")
+MARKER_KEYWORDS = ("id", "title", "controls", "severity")
+CHECK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}$")
 
 _OPTIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("--audit-model", "audit_model", {"metavar": "NAME[@ALIAS|/VERSION]",
@@ -46,7 +60,7 @@ _OPTIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("--audit-source", "audit_source", {"metavar": "PATH",
      "help": "git repository of the training code (default: rootdir); audited at the run's commit."}),
     ("--audit-out", "audit_out", {"metavar": "DIR",
-     "help": "where reports go (default: audit-reports/<model>-<version>/)."}),
+     "help": "where reports go (default: audit-reports/<model>-<version>-<target>/)."}),
     ("--audit-promote", "audit_promote", {"action": "store_true", "default": None,
      "help": "when READY: set alias production-candidate, tag the version, publish the model card."}),
     ("--audit-notify", "audit_notify", {"metavar": "URL",
@@ -81,23 +95,49 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if not config.pluginmanager.is_registered(fixtures):
         config.pluginmanager.register(fixtures, "release_audit_fixtures")
+    spec = child_spec()
+    if spec is not None:
+        _configure_child(config, spec)
+        return
     options = get_options(config)
     if options is None:
         return
     ctx = AuditContext(options, Path(config.rootpath), Path(config.invocation_params.dir))
     config.stash[context_key] = ctx
-    config.stash[results_key] = []
-    config.pluginmanager.register(ResultsSoFar(config), "release_audit_results_so_far")
-    # The built-in suite joins whatever the user collects, once: xdist workers may already
-    # receive it from the controller. As a directory argument its nodeids read test_pii.py::...
-    if str(CHECKS_DIR) not in {str(Path(a)) for a in config.args}:
-        config.args.append(str(CHECKS_DIR))
-    if not is_xdist_worker(config):
+    if is_xdist_worker(config):
+        exchange = getattr(config, "workerinput", {}).get("release_audit_exchange")
+        ctx.exchange_dir = Path(exchange) if exchange else None
+    else:
         from pytest_release_audit.reporter import AuditReporter
 
         reporter = AuditReporter(config, ctx)
         config.stash[reporter_key] = reporter
         config.pluginmanager.register(reporter, "release_audit_reporter")
+        reporter.start_checks()  # now: the built-in suite runs while this session collects and runs
+        if config.pluginmanager.hasplugin("xdist"):
+            config.pluginmanager.register(_XdistExchange(ctx), "release_audit_xdist")
+
+
+class _XdistExchange:
+    """Tells each xdist worker where the checks child publishes the scores (as syrupy's workeroutput)."""
+
+    def __init__(self, ctx: AuditContext) -> None:
+        self.ctx = ctx
+
+    def pytest_configure_node(self, node: Any) -> None:
+        if self.ctx.exchange_dir is not None:
+            node.workerinput["release_audit_exchange"] = str(self.ctx.exchange_dir)
+
+
+def _configure_child(config: pytest.Config, spec: dict[str, Any]) -> None:
+    from pytest_release_audit.session import AuditOptions
+    from pytest_release_audit.suite import ChildRecorder
+
+    ctx = AuditContext(AuditOptions(**spec["options"]), Path(spec["rootdir"]), Path(spec["invocation_dir"]),
+                       child=True)
+    config.stash[context_key] = ctx
+    recorder = ChildRecorder(int(spec["result_fd"]), ctx, Path(spec["exchange_dir"]))
+    config.pluginmanager.register(recorder, "release_audit_child")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -105,13 +145,65 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if reporter is not None:
         del config.stash[reporter_key]
         config.pluginmanager.unregister(reporter)
-    collector = config.pluginmanager.get_plugin("release_audit_results_so_far")
-    if collector is not None:
-        config.pluginmanager.unregister(collector)
+    exchange = config.pluginmanager.get_plugin("release_audit_xdist")
+    if exchange is not None:
+        config.pluginmanager.unregister(exchange)
     ctx = config.stash.get(context_key, None)
     if ctx is not None:
         ctx.cleanup()
         del config.stash[context_key]
+    from pytest_release_audit.handle.worker import pool
+
+    pool().close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config) -> Generator[None, Any, Any]:
+    """An audit exits 0 only with a READY verdict, whatever ran (``--fixtures``, ``--markers``, ...)."""
+    exit_code = yield
+    if child_spec() is not None or get_options(config) is None:
+        return exit_code
+    verdict = config.stash.get(verdict_key, None)
+    if verdict == "READY":
+        return exit_code
+    if verdict is None:
+        import sys
+
+        sys.stderr.write("release-audit: BLOCKED: no audit verdict was produced in this run "
+                         "(an info option such as --fixtures, --markers or --help ran instead)\n")
+    if exit_code in (0, pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED, 5):
+        return pytest.ExitCode.TESTS_FAILED
+    return exit_code
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The user's session never collects the built-in checks: its clean child runs them."""
+    if child_spec() is None and config.stash.get(context_key, None) is not None:
+        try:
+            collection_path.resolve().relative_to(CHECKS_DIR.resolve())
+        except ValueError:
+            return None
+        return True
+    return None
+
+
+def marker_problem(marker: pytest.Mark) -> str | None:
+    """Why a compliance marker's arguments are invalid (None when they are valid)."""
+    unknown = sorted(set(marker.kwargs) - set(MARKER_KEYWORDS))
+    if unknown:
+        return f"unknown keyword {', '.join(unknown)} (known: {', '.join(MARKER_KEYWORDS)})"
+    if len(marker.args) > 2:
+        return "takes at most two positional arguments (id, title)"
+    severity = marker.kwargs.get("severity", "required")
+    if severity not in SEVERITIES:
+        return f"severity {severity!r} is not one of {', '.join(SEVERITIES)}"
+    check_id = marker.args[0] if marker.args else marker.kwargs.get("id")
+    if check_id is not None and (not isinstance(check_id, str) or not CHECK_ID.match(check_id)):
+        return f"check id {check_id!r} must be letters, digits, '_', '.', ':' or '-'"
+    controls = marker.kwargs.get("controls", ())
+    if isinstance(controls, str) or not all(isinstance(c, str) for c in controls):
+        return "controls must be a list of strings"
+    return None
 
 
 def compliance_info(item: pytest.Item) -> dict[str, Any] | None:
@@ -130,7 +222,7 @@ def compliance_info(item: pytest.Item) -> dict[str, Any] | None:
         "title": str(title or (doc.strip().splitlines() or [str(check_id)])[0]),
         "controls": [str(c) for c in marker.kwargs.get("controls", ())],
         "severity": str(marker.kwargs.get("severity", "required")),
-        "builtin": Path(str(item.path)).parent == CHECKS_DIR,
+        "builtin": child_spec() is not None and Path(str(item.path)).parent == CHECKS_DIR,
     }
 
 
@@ -221,32 +313,6 @@ def pytest_runtest_makereport(
 
 def _relative(path: str, ctx: AuditContext) -> str:
     try:
-        return str(Path(path).resolve().relative_to(ctx.out_dir.resolve()))
+        return str(Path(path).resolve().relative_to(ctx.artifacts_dir.resolve()))
     except ValueError:
         return str(path)
-
-
-class ResultsSoFar:
-    """Per-process collector of finished check outcomes (for the ``audit_results_so_far`` fixture)."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        payload = getattr(report, "release_audit", None)
-        if payload is None or report.when != "call":
-            return
-        from pytest_release_audit.report.model import CheckResult
-
-        self.config.stash[results_key].append(
-            CheckResult(
-                id=payload["id"],
-                title=payload.get("title", ""),
-                outcome=report.outcome,
-                required=payload.get("severity", "required") == "required",
-                controls=tuple(payload.get("controls", ())),
-                summary=payload.get("summary") or payload.get("message") or "",
-                evidence=payload.get("evidence") or {},
-                nodeid=report.nodeid,
-            )
-        )

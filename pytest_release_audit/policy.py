@@ -11,8 +11,10 @@ against ``SCHEMA``: unknown keys and wrong types are rejected with the key path 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import fnmatch
+import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,7 @@ BUILTIN_CHECKS: tuple[str, ...] = (
     "signature",
     "model_card",
     "approvals",
+    "model_artifact",
 )
 TARGETS: tuple[str, ...] = ("development", "staging", "production")
 
@@ -47,8 +50,20 @@ SCHEMA: dict[str, Any] = {
     "baseline": (str, "production"),
     "actor": (str, ""),
     "audit_log": (str, "audit-reports/audit_log.jsonl"),
-    "required_checks": (STR_LIST, list(BUILTIN_CHECKS)),
+    # Your own check ids that must run and pass, in addition to every built-in check.
+    "required_checks": (STR_LIST, []),
+    # Checks that only record (staging and development only: production relaxes through waivers).
     "optional_checks": (STR_LIST, []),
+    "audit": {
+        "checks_timeout_s": ((int, float), 3600.0),  # the built-in suite's child session
+    },
+    "model_artifact": {
+        "worker_timeout_s": ((int, float), 600.0),  # load + one prediction in the model worker
+        "require_signature": (bool, False),  # OpenSSF model-signing, verified offline
+        "public_key": (str, ""),  # PEM public key (key mode)
+        "certificate_chain": (STR_LIST, []),  # PEM certificates (certificate mode)
+        "signature_file": (str, "model.sig"),  # inside the model's artifact directory
+    },
     "task": {
         "kind": (str, ""),  # survival | binary | regression; "" = from model tags, else inferred
         "duration_col": (str, ""),
@@ -103,7 +118,7 @@ SCHEMA: dict[str, Any] = {
         ),
     },
     "security": {
-        "severity": (str, "HIGH"),  # findings at or above this severity block ...
+        "severity": (str, "MEDIUM"),  # findings at or above this severity block ...
         "confidence": (str, "MEDIUM"),  # ... when at or above this confidence
         "require_nosec_justification": (bool, False),
         "exclude": (STR_LIST, []),
@@ -130,10 +145,10 @@ SCHEMA: dict[str, Any] = {
     "bias": {
         "columns": (STR_LIST, []),
         "min_n": (int, 30),
-        "floor": ((int, float), 0.0),
-        "max_gap": ((int, float), 1.0),
+        "floor": ((int, float), None),  # None: the metric's default (metrics.subgroups.DEFAULT_LIMITS)
+        "max_gap": ((int, float), None),
         "calibration_bins": (int, 10),
-        "max_calibration_error": ((int, float), 1.0),
+        "max_calibration_error": ((int, float), 0.15),  # per bin, only beyond its sampling noise
     },
     "model_card": {
         "template": (str, ""),
@@ -158,6 +173,8 @@ SCHEMA: dict[str, Any] = {
     },
 }
 WAIVER_KEYS = {"id": str, "reason": str, "approver": str, "expires": (str, dt.date)}
+#: Targets whose built-in checks a policy may relax (optional_checks); production only by waiver.
+RELAXABLE_TARGETS = ("development", "staging")
 
 DEFAULT_APPROVALS = {
     "development": ["technical"],
@@ -171,22 +188,26 @@ DEFAULT_TIER_ROLES = {"critical": ["executive"]}
 
 @dataclass(frozen=True)
 class Waiver:
-    """A signed-off exception for one check, valid until ``expires`` (inclusive)."""
+    """A signed-off exception for one check, valid until ``expires`` (a UTC timestamp)."""
 
     id: str
     reason: str
     approver: str
-    expires: dt.date
+    expires: dt.datetime  # timezone-aware, UTC
 
-    def active(self, today: dt.date | None = None) -> bool:
-        return (today or dt.date.today()) <= self.expires
+    def active(self, now: dt.datetime | None = None) -> bool:
+        return (now or dt.datetime.now(dt.UTC)) <= self.expires
+
+    @property
+    def expires_text(self) -> str:
+        return self.expires.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def to_dict(self) -> dict[str, str]:
         return {
             "id": self.id,
             "reason": self.reason,
             "approver": self.approver,
-            "expires": self.expires.isoformat(),
+            "expires": self.expires_text,
         }
 
 
@@ -198,6 +219,7 @@ class Policy:
     waivers: tuple[Waiver, ...] = ()
     source: str = "default policy"
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sha256: str = ""  # of the policy file's bytes ("" for the built-in default policy)
 
     def section(self, name: str) -> dict[str, Any]:
         """A copy of one section (e.g. ``"pii"``), defaults filled in."""
@@ -219,19 +241,39 @@ class Policy:
         merged = self.data
         for table in tables:
             merged = _merge(merged, table)
-        return Policy(data=merged, waivers=self.waivers, source=self.source, models=self.models)
+        return dataclasses.replace(self, data=merged)
 
-    @property
-    def required_checks(self) -> tuple[str, ...]:
-        optional = set(self.data["optional_checks"])
-        return tuple(c for c in self.data["required_checks"] if c not in optional)
+    def required_checks(self, target: str) -> tuple[str, ...]:
+        """Every check id that must run and pass for ``target``: the built-ins plus the policy's own."""
+        ids = list(BUILTIN_CHECKS) + [c for c in self.data["required_checks"] if c not in BUILTIN_CHECKS]
+        return tuple(c for c in ids if self.is_required(c, "required", target))
 
-    def is_required(self, check_id: str, severity: str = "required") -> bool:
-        if check_id in self.data["optional_checks"]:
+    def is_required(self, check_id: str, severity: str, target: str) -> bool:
+        """Whether a failing ``check_id`` blocks a release to ``target``.
+
+        For production nothing can be made optional (only a waiver relaxes a check). For staging
+        and development ``optional_checks`` relaxes any check, and each relaxation is listed in
+        the report (``relaxations``).
+        """
+        if target in RELAXABLE_TARGETS and check_id in self.data["optional_checks"]:
             return False
-        if check_id in BUILTIN_CHECKS:
-            return check_id in self.data["required_checks"]
-        return severity == "required"
+        return check_id in BUILTIN_CHECKS or check_id in self.data["required_checks"] or severity == "required"
+
+    def relaxations(self, target: str) -> list[str]:
+        """The policy's relaxations that apply to ``target`` (and those it refuses, for production)."""
+        optional = list(self.data["optional_checks"])
+        if not optional:
+            return []
+        if target in RELAXABLE_TARGETS:
+            return [f"optional for {target}: {c}" for c in optional]
+        return [f"not applied for production: optional_checks {', '.join(optional)} (only a waiver relaxes a "
+                "check for production)"]
+
+    def deviations(self) -> list[str]:
+        """Each setting that differs from the built-in defaults, as ``key = value (default ...)``."""
+        out: list[str] = []
+        _diff("", self.data, default_policy().data, out)
+        return out
 
     def waiver_for(self, check_id: str) -> Waiver | None:
         """The waiver recorded for a check, active or not (the caller checks expiry)."""
@@ -247,6 +289,21 @@ class Policy:
     def tier_roles(self, tier: str) -> list[str]:
         configured = self.data["approvals"]["tier_roles"] or DEFAULT_TIER_ROLES
         return list(configured.get(tier, []))
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _diff(path: str, data: dict[str, Any], default: dict[str, Any], out: list[str]) -> None:
+    for key, value in data.items():
+        sub = f"{path}.{key}" if path else key
+        base = default.get(key)
+        if isinstance(value, dict) and isinstance(base, dict) and base:
+            _diff(sub, value, base, out)
+        elif value != base:
+            out.append(f"{sub} = {_short(value)} (default {_short(base)})")
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -331,20 +388,27 @@ def _parse_waivers(raw: Any, where: str) -> tuple[Waiver, ...]:
                 raise PolicyError(f"policy key '{path}.{key}' is missing: a waiver needs {key}")
             if not isinstance(item[key], typ) or (isinstance(item[key], str) and not item[key].strip()):
                 raise PolicyError(f"policy key '{path}.{key}' must be a non-empty string, got {item[key]!r}")
-        expires = item["expires"]
-        if isinstance(expires, dt.datetime):
-            expires = expires.date()
-        if isinstance(expires, str):
-            try:
-                expires = dt.date.fromisoformat(expires.strip())
-            except ValueError:
-                raise PolicyError(
-                    f"policy key '{path}.expires' must be a date like 2026-12-31, got {item['expires']!r}"
-                ) from None
+        expires = _parse_expiry(item["expires"], path)
         waivers.append(
             Waiver(id=item["id"], reason=item["reason"], approver=item["approver"], expires=expires)
         )
     return tuple(waivers)
+
+
+def _parse_expiry(value: Any, path: str) -> dt.datetime:
+    """A waiver's expiry: a full timestamp with a timezone, converted to UTC."""
+    hint = (f"policy key '{path}.expires' must be a timestamp with a timezone like 2026-12-31T23:59:59Z, "
+            f"got {value!r}")
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise PolicyError(hint) from None
+        if len(value.isoformat()) <= 10:
+            raise PolicyError(hint)
+    if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise PolicyError(hint)
+    return value.astimezone(dt.UTC)
 
 
 def validate(raw: dict[str, Any], source: str = "policy") -> Policy:
@@ -394,7 +458,7 @@ def load_policy(path: str | Path | None, rootdir: str | Path) -> Policy:
         raw = _parse_toml(text, str(file))
         if "tool" in raw and isinstance(raw["tool"], dict) and "release_audit" in raw["tool"]:
             raw = raw["tool"]["release_audit"]
-        return validate(raw, source=str(file))
+        return dataclasses.replace(validate(raw, source=str(file)), sha256=_sha256(text))
     pyproject = Path(rootdir) / "pyproject.toml"
     if not pyproject.is_file():
         return default_policy()
@@ -406,7 +470,13 @@ def load_policy(path: str | Path | None, rootdir: str | Path) -> Policy:
     section = raw.get("tool", {}).get("release_audit") if isinstance(raw.get("tool"), dict) else None
     if section is None:
         return default_policy()
-    return validate(section, source=f"{pyproject} [tool.release_audit]")
+    return dataclasses.replace(validate(section, source=f"{pyproject} [tool.release_audit]"), sha256=_sha256(text))
+
+
+def _sha256(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _parse_toml(text: str, where: str) -> dict[str, Any]:

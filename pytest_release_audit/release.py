@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pytest_release_audit.errors import describe_exception
-from pytest_release_audit.report.writer import REPORT_FILES
+from pytest_release_audit.finish import REPORT_FILES
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.handle.model import ModelHandle

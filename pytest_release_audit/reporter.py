@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """AuditReporter: the controller-side plugin object (as ``_pytest/junitxml.LogXML``).
 
-Registered only on the controller (never on xdist workers). It collects every check's reports,
-builds the AuditResult at session end, writes the reports, promotes / notifies / appends to the
-trail, prints the terminal summary and makes pytest's exit code non-zero when BLOCKED.
+Registered only in the user's session and only on the controller (never on xdist workers). At
+session start it resolves the model and starts the built-in suite in its clean child session
+(``suite.ChecksChild``); during the run it records the user's own compliance checks; at the end
+it merges the child's results, checks that the audit's code was not modified in this process
+(``integrity``), computes the one verdict and hands it to ``finish`` (reports, promotion,
+notification, trail). pytest's exit code follows the verdict.
 """
 
 from __future__ import annotations
@@ -12,17 +15,22 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_release_audit.errors import AuditError
 from pytest_release_audit.handle.resolve import redact_uri
-from pytest_release_audit.plugin import CHECKS_DIR
+from pytest_release_audit.policy import BUILTIN_CHECKS
 from pytest_release_audit.report.build import TestRecord, build_result
 from pytest_release_audit.report.model import AuditResult, ModelRef
 from pytest_release_audit.session import AuditContext
+from pytest_release_audit.stash import verdict_key
+from pytest_release_audit.suite import ChecksChild, ChildOutcome
+
+#: Options after which nothing a run does is release evidence: no child, no reports, no trail.
+INFO_OPTIONS = (("collectonly", "--collect-only"), ("setuponly", "--setup-only"), ("setupplan", "--setup-plan"),
+                ("showfixtures", "--fixtures"), ("show_fixtures_per_test", "--fixtures-per-test"))
 
 
 def tool_version() -> str:
@@ -43,13 +51,45 @@ class AuditReporter:
         self.records: dict[str, TestRecord] = {}
         self.errors: list[str] = []
         self.notes: list[str] = []
-        self.deselected_checks = 0
+        self.deselected: list[str] = []  # ids of deselected compliance checks
+        self.collected: dict[str, str] = {}  # compliance nodeid -> check id
         self.collection_errors = 0
+        self.child: ChecksChild | None = None
         self.result: AuditResult | None = None
         self.paths: dict[str, str] = {}
         self.audit_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+        import tempfile
+        from pathlib import Path
+
+        # Private to this audit (0700): the checks child's spec, log, results and published scores.
+        ctx.exchange_dir = Path(tempfile.mkdtemp(prefix="release-audit-suite-"))
 
     # -- start ---------------------------------------------------------------------------------
+    def info_option(self) -> str | None:
+        """The info option this run was given (nothing it does is an audit), or None."""
+        for dest, flag in INFO_OPTIONS:
+            if getattr(self.config.option, dest, False):
+                return flag
+        return None
+
+    def start_checks(self) -> None:
+        """Start the built-in suite's child session (unless the options or policy are unusable)."""
+        if self.info_option() is not None:
+            return
+        try:
+            self.ctx.validate()
+            timeout = float(self.ctx.policy.section("audit")["checks_timeout_s"])
+            artifacts = self.ctx.artifacts_dir
+        except (AuditError, OSError):
+            return  # named at session start
+        assert self.ctx.exchange_dir is not None
+        self.child = ChecksChild(self.ctx, artifacts, timeout, self.ctx.exchange_dir)
+        try:
+            self.child.start()
+        except OSError as exc:
+            self.errors.append(f"cannot start the built-in checks ({exc.__class__.__name__}: {exc})")
+            self.child = None
+
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         try:
             self.ctx.validate()
@@ -73,10 +113,33 @@ class AuditReporter:
         where = redact_uri(self.ctx.tracking_uri)
         return [
             strip_control(f"release-audit: {handle.ref.label} run {handle.run_id} from {where}"),
-            strip_control(f"release-audit: target {self.ctx.target}, policy {policy}"),
+            strip_control(f"release-audit: target {self.ctx.target}, policy {policy}; built-in checks run in a "
+                          "separate clean session"),
         ]
 
     # -- collection / run ---------------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        from pytest_release_audit.plugin import compliance_info, marker_problem
+
+        for item in items:
+            marker = item.get_closest_marker("compliance")
+            if marker is None:
+                continue
+            problem = marker_problem(marker)
+            if problem:
+                self.errors.append(f"collection error in {item.nodeid}: compliance marker {problem}")
+                continue
+            info = compliance_info(item)
+            assert info is not None
+            if info["id"] in BUILTIN_CHECKS:
+                self.errors.append(
+                    f"collection error in {item.nodeid}: check id {info['id']!r} is reserved for the built-in "
+                    "check; give your check another id"
+                )
+                continue
+            self.collected[item.nodeid] = info["id"]
+
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.collection_errors += 1
@@ -86,15 +149,20 @@ class AuditReporter:
             self.errors.append(f"collection error in {report.nodeid or 'session'}: {' '.join(last.split())[:300]}")
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        self.deselected_checks += sum(1 for i in items if i.get_closest_marker("compliance") is not None)
+        from pytest_release_audit.plugin import compliance_info
+
+        for item in items:
+            info = compliance_info(item)
+            if info is not None:
+                self.deselected.append(info["id"])
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         payload = getattr(report, "release_audit", None)
         if payload is None:
-            payload = self._payload_for_unmarked(report)
-            if payload is None:
-                self._block_on_crash(report)
-                return
+            self._block_on_crash(report)
+            return
+        if payload.get("id") in BUILTIN_CHECKS:
+            return  # named at collection: a user test may not report as a built-in check
         record = self.records.get(report.nodeid)
         if record is None:
             record = self.records[report.nodeid] = TestRecord(nodeid=report.nodeid, payload=payload)
@@ -104,41 +172,44 @@ class AuditReporter:
     def _block_on_crash(self, report: pytest.TestReport) -> None:
         """A test that crashed its xdist worker (xdist reports it with ``when='???'``).
 
-        The controller never collected it, so it cannot tell a user's compliance check from an
-        ordinary test: fail closed, or a crashed check would simply be missing from a READY audit.
+        The controller cannot tell a user's compliance check from an ordinary test then: fail
+        closed, or a crashed check would simply be missing from a READY audit.
         """
         if report.failed and report.when not in ("setup", "call", "teardown"):
             text = " ".join(str(report.longrepr).split())[:300]
             self.errors.append(f"{report.nodeid} crashed ({text}): a crashed test blocks the audit; "
                                "run it without -n to see why")
 
-    def _payload_for_unmarked(self, report: pytest.TestReport) -> dict[str, Any] | None:
-        """A built-in check's report without payload: its worker crashed mid-test."""
-        path, _, name = report.nodeid.partition("::")
-        if Path(path).name not in {p.name for p in CHECKS_DIR.glob("test_*.py")} or not report.failed:
-            return None
-        text = str(report.longrepr).strip().splitlines()
-        return {
-            "id": name.split("[")[0].removeprefix("test_"),
-            "title": name,
-            "controls": [],
-            "severity": "required",
-            "builtin": True,
-            "message": "check crashed: " + (" ".join(text[-1].split())[:300] if text else "no report"),
-        }
-
     # -- finish --------------------------------------------------------------------------------
+    def _partial_reason(self, session: pytest.Session) -> str | None:
+        """Why this run is not release evidence (None for a full run)."""
+        reasons = []
+        if self.deselected:
+            reasons.append(f"compliance checks deselected ({', '.join(sorted(set(self.deselected)))})")
+        for dest, flag in (("lf", "--last-failed"), ("stepwise", "--stepwise")):
+            if getattr(self.config.option, dest, False):
+                reasons.append(f"{flag} selects tests by history")
+        if session.shouldstop or session.shouldfail:
+            reasons.append("the session stopped early (-x / --maxfail)")
+        ran = {r.payload["id"] for r in self.records.values() if "call" in r.phases}
+        not_run = sorted({i for i in self.collected.values() if i not in ran})
+        if not_run and not reasons:
+            reasons.append(f"compliance checks collected but not run ({', '.join(not_run)})")
+        if self.ctx.try_handle()[0] is None:
+            reasons.append("the model was not resolved")
+        return "; ".join(reasons) or None
+
     def _not_run_reason(self, session: pytest.Session) -> str:
-        if self.errors and not self.records:
+        if self.errors and not self.records and self.child is None:
             return "the audit could not start (see errors)"
         reasons = []
-        if self.deselected_checks:
+        if self.deselected:
             reasons.append("deselected (-k / -m / --deselect)")
         if self.collection_errors:
             reasons.append("collection failed")
         if session.shouldstop or session.shouldfail:
             reasons.append("the session stopped early")
-        return " or ".join(reasons) or "not collected, deselected, or its worker crashed"
+        return " or ".join(reasons) or "not collected (check the test paths and --ignore), or its worker crashed"
 
     def _environment(self) -> dict[str, Any]:
         from importlib.metadata import PackageNotFoundError, version
@@ -150,8 +221,9 @@ class AuditReporter:
             "tracking_uri": redact_uri(self.ctx.tracking_uri) if "tracking_uri" in self.ctx.__dict__ else None,
             "rootdir": str(self.ctx.rootdir),
             "xdist_workers": getattr(self.config.option, "numprocesses", None) or 0,
+            "builtin_checks": "separate clean pytest session (no project conftest, plugins or addopts)",
         }
-        for package in ("mlflow", "presidio-analyzer", "bandit", "reuse", "lifelines", "scikit-learn"):
+        for package in ("mlflow", "presidio-analyzer", "bandit", "reuse", "lifelines", "scikit-learn", "modelscan"):
             try:
                 env[package] = version(package)
             except PackageNotFoundError:
@@ -162,10 +234,40 @@ class AuditReporter:
             env["policy"] = None
         return env
 
+    def _child_outcome(self) -> ChildOutcome:
+        if self.child is None:
+            return ChildOutcome()
+        outcome = self.child.wait()
+        self.child.cleanup()
+        handle, _ = self.ctx.try_handle()
+        audited = outcome.resolved.get("model")
+        if handle is not None and audited and str(audited.get("version")) != str(handle.version):
+            outcome.errors.append(
+                f"the registry changed during the audit: the built-in checks audited {handle.name} "
+                f"v{audited.get('version')}, this session resolved v{handle.version} (an alias moved): audit again"
+            )
+        return outcome
+
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if self.config.option.collectonly:
-            return  # nothing ran: no verdict, no reports, no trail entry
+        info = self.info_option()
+        if info is not None:
+            self.ctx.discard_artifacts()
+            self.notes.append(f"no audit: {info} is an info run (nothing was written); run without it to audit")
+            self.result = None
+            self.config.stash[verdict_key] = "BLOCKED"
+            if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            return
+        child = self._child_outcome()
+        from pytest_release_audit import integrity
+
+        modified = integrity.modified_code()
+        errors = [*self.errors, *child.errors]
+        if modified:
+            errors.insert(0, f"audit code was modified during the run ({', '.join(modified[:6])}"
+                             f"{', ...' if len(modified) > 6 else ''}): a conftest, plugin or test of the audited "
+                             "project patched the audit; the verdict cannot be trusted")
         handle, _ = self.ctx.try_handle()
         baseline_ref = None
         if handle is not None:
@@ -184,28 +286,35 @@ class AuditReporter:
         model_ref = handle.ref if handle is not None else ModelRef(
             name=self.ctx.options.model, version="unresolved", alias=None, run_id=None, uri=None
         )
+        partial = self._partial_reason(session)
+        version = tool_version()
         self.result = build_result(
-            records=list(self.records.values()),
+            records=[*child.records, *self.records.values()],
             policy=policy,
             model=model_ref,
             baseline=baseline_ref,
             target=target,
             started_at=self.ctx.started_at,
-            tool_version=tool_version(),
-            errors=self.errors,
+            tool_version=version,
+            errors=errors,
             environment=self._environment(),
             audit_id=self.audit_id,
             not_run_reason=self._not_run_reason(session),
+            partial=partial,
+            integrity=integrity.fingerprint(self.config, version),
         )
-        from pytest_release_audit.report.writer import finish_audit
+        from pytest_release_audit.finish import finish_audit
 
         self.result, self.paths, notes = finish_audit(self.config, self.ctx, self.result, handle, policy)
         self.notes.extend(notes)
+        self.config.stash[verdict_key] = self.result.status
         if not self.result.ready and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.result is None:
+            for note in self.notes:
+                terminalreporter.write_line(f"release-audit: {note}", yellow=True)
             return
         from pytest_release_audit.report.terminal import write_summary
 

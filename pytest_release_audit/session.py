@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,10 @@ class _Failed:
         self.error = error
 
 
+#: Name prefix of a report set being written (``finish.recover_sets`` removes dead ones).
+STAGING_PREFIX = ".release-audit-new-"
+
+
 def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or "model"
 
@@ -67,13 +72,20 @@ def _safe_name(text: str) -> str:
 class AuditContext:
     """Inputs of one audit on one process."""
 
-    def __init__(self, options: AuditOptions, rootdir: Path, invocation_dir: Path) -> None:
+    def __init__(self, options: AuditOptions, rootdir: Path, invocation_dir: Path, *, child: bool = False) -> None:
         self.options = options
+        #: True in the checks child (``suite``): it writes artifacts where its parent said.
+        self.child = child
         self.rootdir = rootdir
         self.invocation_dir = invocation_dir
         self.started_at = dt.datetime.now(dt.UTC)
         self._cache: dict[str, Any] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
         self.setup_errors: list[str] = []
+        #: Where the checks child publishes the evaluation scores (``suite.publish_scores``): the
+        #: user's session reads them there instead of loading the models a second time.
+        self.exchange_dir: Path | None = None
 
     # -- cheap, no heavy imports --------------------------------------------------------------
     @functools.cached_property
@@ -109,12 +121,16 @@ class AuditContext:
 
     # -- cached, possibly failing inputs ------------------------------------------------------
     def _cached(self, key: str, compute: Any) -> Any:
-        if key not in self._cache:
-            try:
-                self._cache[key] = compute()
-            except AuditError as exc:
-                self._cache[key] = _Failed(exc)
-        value = self._cache[key]
+        # One lock per input: the checks child prefetches the scores in a thread while checks run.
+        with self._locks_lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._cache:
+                try:
+                    self._cache[key] = compute()
+                except AuditError as exc:
+                    self._cache[key] = _Failed(exc)
+            value = self._cache[key]
         if isinstance(value, _Failed):
             raise value.error.__class__(str(value.error))
         return value
@@ -123,8 +139,12 @@ class AuditContext:
     def handle(self) -> ModelHandle:
         def compute() -> ModelHandle:
             self.validate()
+            from pytest_release_audit.handle import artifact, worker
             from pytest_release_audit.handle.resolve import resolve_handle
 
+            section = self.policy.section("model_artifact")
+            worker.pool().timeout_s = float(section["worker_timeout_s"])
+            artifact.configure_signing(section, self.rootdir)
             return resolve_handle(self.spec, self.tracking_uri)
 
         return self._cached("handle", compute)
@@ -147,13 +167,57 @@ class AuditContext:
 
     @property
     def out_dir(self) -> Path:
+        """The report set's directory: ``--audit-out``, else ``audit-reports/<model>-<version>-<target>``."""
         if self.options.out:
             path = Path(self.options.out)
             return path if path.is_absolute() else self.invocation_dir / path
         handle, _ = self.try_handle()
         version = handle.version if handle else "unresolved"
         name = _safe_name(handle.name if handle else self.options.model.split("@")[0])
-        return self.rootdir / "audit-reports" / f"{name}-{version}"
+        try:
+            target = self.target
+        except AuditError:
+            target = "invalid-target"
+        return self.rootdir / "audit-reports" / f"{name}-{version}-{target}"
+
+    @property
+    def sets_dir(self) -> Path:
+        """The directory that holds report sets (known before the model version is)."""
+        if self.options.out:
+            path = Path(self.options.out)
+            return (path if path.is_absolute() else self.invocation_dir / path).parent
+        return self.rootdir / "audit-reports"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Where checks write plots and SARIF: the new report set, swapped in whole at the end.
+
+        In the checks child it is the directory its parent named; in the user's session a new
+        directory beside the report sets (``.release-audit-new-<pid>-*``), created on first use,
+        so the previous set stays intact until the swap.
+        """
+        if self.child:
+            return Path(str(self.options.out))
+        if "artifacts_dir" not in self._cache:
+            import tempfile
+
+            self.sets_dir.mkdir(parents=True, exist_ok=True)
+            self._cache["artifacts_dir"] = Path(
+                tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=self.sets_dir)
+            )
+        return self._cache["artifacts_dir"]
+
+    def forget_artifacts(self) -> None:
+        """The new set was swapped in: it is the report directory now, not ours to remove."""
+        self._cache.pop("artifacts_dir", None)
+
+    def discard_artifacts(self) -> None:
+        """Remove an unused new report set (the audit wrote nothing, or was not release evidence)."""
+        staged = self._cache.pop("artifacts_dir", None)
+        if staged is not None and not self.child:
+            import shutil
+
+            shutil.rmtree(staged, ignore_errors=True)
 
     @property
     def workdir(self) -> Path:
@@ -198,6 +262,11 @@ class AuditContext:
         def compute() -> Scores:
             from pytest_release_audit.handle.model import EVALUATION_CONTEXTS
 
+            if self.exchange_dir is not None and not self.child:
+                from pytest_release_audit.suite import read_scores
+
+                return read_scores(self.exchange_dir, float(self.policy.section("audit")["checks_timeout_s"]))
+
             data = self.dataset_for(EVALUATION_CONTEXTS, "evaluation")
             candidate = self.handle.predict(data.X)
             baseline_handle, reason = self.baseline
@@ -222,6 +291,7 @@ class AuditContext:
         return self._cached("scores", compute)
 
     def cleanup(self) -> None:
+        self.discard_artifacts()
         workdir = self._cache.pop("workdir", None)
         if workdir is not None:
             import shutil

@@ -8,4 +8,5 @@ import pytest
 
 context_key = pytest.StashKey["AuditContext"]()
 evidence_key = pytest.StashKey["Evidence"]()
-results_key = pytest.StashKey["list[CheckResult]"]()
+#: The verdict ("READY" / "BLOCKED") once the session computed it; the exit code follows it.
+verdict_key = pytest.StashKey[str]()

@@ -157,7 +157,12 @@ def test_performance_gate(
 def test_bias(evaluation_data, evaluation_scores, audit_policy, audit_out, audit_evidence):
     from pytest_release_audit.metrics.bootstrap import metric_label
     from pytest_release_audit.metrics.gate import TASK_METRICS, rule_from_policy
-    from pytest_release_audit.metrics.subgroups import CONVENTIONAL_COLUMNS, analyse_subgroups, pick_columns
+    from pytest_release_audit.metrics.subgroups import (
+        CONVENTIONAL_COLUMNS,
+        DEFAULT_LIMITS,
+        analyse_subgroups,
+        pick_columns,
+    )
 
     kind = evaluation_data.task.kind
     assert kind in TASK_METRICS, (
@@ -180,6 +185,9 @@ def test_bias(evaluation_data, evaluation_scores, audit_policy, audit_out, audit
         f"columns ({', '.join(CONVENTIONAL_COLUMNS)}); set [tool.release_audit.bias] columns = [...]"
     )
     outcomes = _outcomes(evaluation_data)
+    default_floor, default_gap = DEFAULT_LIMITS.get(rule.metric, (0.0, float("inf")))
+    floor = float(bias["floor"]) if bias["floor"] is not None else default_floor
+    max_gap = float(bias["max_gap"]) if bias["max_gap"] is not None else default_gap
     analysis = analyse_subgroups(
         evaluation_data.df[columns].reset_index(drop=True),
         columns,
@@ -187,8 +195,8 @@ def test_bias(evaluation_data, evaluation_scores, audit_policy, audit_out, audit
         kind=kind,
         metric=rule.metric,
         min_n=int(bias["min_n"]),
-        floor=float(bias["floor"]),
-        max_gap=float(bias["max_gap"]),
+        floor=floor,
+        max_gap=max_gap,
         calibration_bins=int(bias["calibration_bins"]),
         max_calibration_error=float(bias["max_calibration_error"]),
         n_bootstrap=int(performance["n_bootstrap"]),
@@ -201,8 +209,9 @@ def test_bias(evaluation_data, evaluation_scores, audit_policy, audit_out, audit
     audit_evidence["notes"] = list(analysis.notes)
     audit_evidence["rule"] = {
         "min_n": int(bias["min_n"]),
-        "floor": float(bias["floor"]),
-        "max_gap": float(bias["max_gap"]),
+        "floor": floor,
+        "max_gap": max_gap if max_gap != float("inf") else None,
+        "limits_from": "policy" if bias["floor"] is not None or bias["max_gap"] is not None else "defaults",
         "max_calibration_error": float(bias["max_calibration_error"]),
     }
 
@@ -223,7 +232,7 @@ def test_bias(evaluation_data, evaluation_scores, audit_policy, audit_out, audit
                 analysis.subgroups,
                 label,
                 overall=overall,
-                floor=float(bias["floor"]) or None,
+                floor=floor or None,
             )
         )
     if analysis.calibration:
@@ -244,5 +253,7 @@ def test_bias(evaluation_data, evaluation_scores, audit_policy, audit_out, audit
     error = analysis.calibration_error
     if error is not None:
         parts.append(f"calibration max |error| {error:.2f}")
+    gap_text = f"{max_gap:g}" if max_gap != float("inf") else "none"
+    parts.append(f"limits: floor {floor:g}, gap {gap_text}, calibration {float(bias['max_calibration_error']):g}")
     audit_evidence.summary = "; ".join(parts)
     assert not analysis.failed, "; ".join(analysis.findings)

@@ -8,7 +8,6 @@ handle was resolved; only the model itself is loaded lazily, on the first ``pred
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,8 +93,8 @@ class RunRecord:
 class ModelHandle:
     """One registered model version and its source run.
 
-    ``predict(X)`` loads the model from the registry on first use (MLflow pyfunc) and returns a
-    1-D numpy array of scores (for a classifier with ``predict_proba``, the positive-class
+    ``predict(X)`` loads the model in a worker process of its own on first use (the auditor never
+    unpickles model code, see ``handle.worker``) and returns a 1-D numpy array of scores (for a classifier with ``predict_proba``, the positive-class
     probability; for survival, a risk score where higher means earlier events).
     """
 
@@ -140,14 +139,8 @@ class ModelHandle:
             return self.run.tags[key]
         return self.model_tags.get(key, default)
 
-    @functools.cached_property
-    def _loaded(self) -> Any:
-        from pytest_release_audit.handle.loading import load_model
-
-        return load_model(self)
-
     def predict(self, X: Any) -> Any:
-        """Scores for ``X`` (a pandas DataFrame) as a 1-D float numpy array."""
+        """Scores for ``X`` (a pandas DataFrame) as a 1-D float numpy array, from the model's worker."""
         from pytest_release_audit.handle.loading import predict_scores
 
-        return predict_scores(self, self._loaded, X)
+        return predict_scores(self, X)

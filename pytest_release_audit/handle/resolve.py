@@ -36,6 +36,7 @@ AUDIT_ENV_DEFAULTS = {
     "DO_NOT_TRACK": "true",
     "MLFLOW_ENABLE_ASYNC_LOGGING": "false",
     "GIT_PYTHON_REFRESH": "quiet",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
 }
 
 
@@ -148,6 +149,19 @@ def resolve_handle(spec: str | ModelSpec, tracking_uri: str, *, default_alias: s
     model_spec = parse_model_spec(spec) if isinstance(spec, str) else spec
     client = open_client(tracking_uri)
     return _resolve_with_client(client, model_spec, tracking_uri, default_alias=default_alias)
+
+
+def pin_of(handle: ModelHandle) -> dict[str, str | None]:
+    """The exact version of a resolved handle, for a second process to resolve the same one."""
+    return {"name": handle.name, "version": str(handle.version), "alias": handle.requested_alias}
+
+
+def resolve_pinned(pin: dict[str, Any], tracking_uri: str) -> ModelHandle:
+    """The handle of exactly ``pin``'s version (an alias moved meanwhile does not change it)."""
+    import dataclasses
+
+    handle = resolve_handle(ModelSpec(name=str(pin["name"]), version=str(pin["version"])), tracking_uri)
+    return dataclasses.replace(handle, requested_alias=pin.get("alias"))
 
 
 def _resolve_with_client(client: Any, spec: ModelSpec, tracking_uri: str, *, default_alias: str) -> ModelHandle:

@@ -181,6 +181,36 @@ def _scorer_for(kind: str, mask: Any, durations: Any, events: Any, y: Any) -> An
     return RegressionScorer(y[mask])
 
 
+#: Default subgroup limits per metric when the policy sets none: (floor, max_gap). A subgroup
+#: whose discrimination is at chance level (0.5) blocks, and so does a gap of 0.2 between subgroups.
+#: Error metrics (RMSE, MAE) have units, so no unitless default exists: set bias.floor / max_gap.
+DEFAULT_LIMITS: dict[str, tuple[float, float]] = {
+    "c_index": (0.5, 0.2),
+    "roc_auc": (0.5, 0.2),
+    "accuracy": (0.5, 0.2),
+}
+
+
+def miscalibrated_bins(calibration: Any, kind: str, limit: float) -> list[CalibrationBin]:
+    """Bins whose |observed - predicted| exceeds ``limit`` *and* the bin's sampling noise (z > 1.96).
+
+    Without the second condition a perfectly calibrated model fails by chance in small bins:
+    with 10 patients a bin's observed rate has a standard error near 0.16.
+    """
+    import math
+
+    out = []
+    for b in calibration:
+        if b.n <= 0:
+            continue
+        p = min(max(float(b.predicted), 1e-9), 1 - 1e-9) if kind == "binary" else max(float(b.predicted), 1e-9)
+        se = math.sqrt(p * (1 - p) / b.n) if kind == "binary" else math.sqrt(p / b.n)  # binomial / Poisson
+        diff = abs(float(b.observed) - float(b.predicted))
+        if diff > limit and diff > 1.96 * se:
+            out.append(b)
+    return out
+
+
 def _is_worse(value: float, floor: float, direction: str) -> bool:
     if direction == "higher":
         return value < floor
@@ -316,9 +346,10 @@ def analyse_subgroups(
         notes=tuple(notes),
         gaps=tuple(gaps),
     )
-    error = analysis.calibration_error
-    if error is not None and error > max_calibration_error:
-        worst_bin = max(analysis.calibration or (), key=lambda b: abs(b.observed - b.predicted))
+    off = miscalibrated_bins(analysis.calibration or (), kind, max_calibration_error)
+    if off:
+        worst_bin = max(off, key=lambda b: abs(b.observed - b.predicted))
+        error = abs(worst_bin.observed - worst_bin.predicted)
         analysis = BiasAnalysis(
             **{
                 **analysis.__dict__,
@@ -326,7 +357,7 @@ def analyse_subgroups(
                     *analysis.findings,
                     f"calibration: bin {worst_bin.bin} observed {worst_bin.observed:.2f} vs predicted "
                     f"{worst_bin.predicted:.2f} (|error| {error:.2f} > max_calibration_error "
-                    f"{max_calibration_error:g})",
+                    f"{max_calibration_error:g}, beyond sampling noise at n={worst_bin.n})",
                 ),
             }
         )

@@ -14,7 +14,7 @@ from pytest_release_audit.report.model import AuditResult, CheckResult, ModelRef
 #: Display order: the GREMLIN report's sections, then the user's checks.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Data lineage & governance", ("lineage", "data_integrity", "pii", "leakage", "data_license")),
-    ("Code compliance", ("ip_headers", "security", "dependencies", "reproducibility")),
+    ("Code compliance", ("ip_headers", "security", "dependencies", "reproducibility", "model_artifact")),
     ("Performance gate", ("performance_gate", "bias", "evaluation_artifacts", "signature")),
     ("Release handover", ("model_card", "approvals")),
 )
@@ -56,16 +56,25 @@ def _one_line(text: str, limit: int = 400) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-def check_results(records: list[TestRecord], policy: Policy, today: dt.date | None = None) -> list[CheckResult]:
+def _require_call(record: TestRecord) -> None:
+    """A check counts only if its call phase ran (not under --setup-only / --setup-plan, not dropped)."""
+    if "call" not in record.phases and record.outcome in ("passed",):
+        record.outcome = "error"
+        record.message = "did not run: its setup passed but its test body never ran (setup-only or setup-plan run)"
+
+
+def check_results(records: list[TestRecord], policy: Policy, target: str,
+                  now: dt.datetime | None = None) -> list[CheckResult]:
     """One CheckResult per check id (records sharing an id, e.g. parametrised, are combined)."""
     by_id: dict[str, list[TestRecord]] = {}
     for record in records:
+        _require_call(record)
         by_id.setdefault(record.payload["id"], []).append(record)
     results = []
     for check_id, group in by_id.items():
         worst = max(group, key=lambda r: _RANK[r.outcome])
         info = worst.payload
-        required = policy.is_required(check_id, info.get("severity", "required"))
+        required = policy.is_required(check_id, info.get("severity", "required"), target)
         if len(group) == 1:
             evidence = info.get("evidence") or {}
         else:
@@ -79,14 +88,13 @@ def check_results(records: list[TestRecord], policy: Policy, today: dt.date | No
         if outcome != "passed":
             recorded = policy.waiver_for(check_id)
             if recorded is not None:
-                waiver = {**recorded.to_dict(), "active": recorded.active(today)}
-                if recorded.active(today):
-                    summary = (
-                        f"WAIVED by {recorded.approver} until {recorded.expires}: {recorded.reason} (was: {summary})"
-                    )
+                waiver = {**recorded.to_dict(), "active": recorded.active(now)}
+                if recorded.active(now):
+                    summary = (f"WAIVED by {recorded.approver} until {recorded.expires_text}: {recorded.reason} "
+                               f"(was: {summary})")
                     outcome = "waived"
                 else:
-                    summary = f"{summary} (waiver expired {recorded.expires}: it no longer applies)"
+                    summary = f"{summary} (waiver expired {recorded.expires_text}: it no longer applies)"
         results.append(
             CheckResult(
                 id=check_id,
@@ -105,11 +113,11 @@ def check_results(records: list[TestRecord], policy: Policy, today: dt.date | No
     return results
 
 
-def missing_required(results: list[CheckResult], policy: Policy, reason: str) -> list[CheckResult]:
+def missing_required(results: list[CheckResult], policy: Policy, target: str, reason: str) -> list[CheckResult]:
     """A CheckResult (outcome error) for every required check that never reported."""
     ran = {r.id for r in results}
     out = []
-    for check_id in policy.required_checks:
+    for check_id in policy.required_checks(target):
         if check_id in ran:
             continue
         title = check_id.replace("_", " ")
@@ -147,19 +155,26 @@ def build_result(
     environment: dict[str, Any],
     audit_id: str,
     not_run_reason: str,
+    partial: str | None = None,
+    integrity: dict[str, Any] | None = None,
 ) -> AuditResult:
     """The AuditResult. READY only when checks ran, none blocks, and there were no setup errors."""
+    errors = list(errors)
     if policy is None:
-        results = check_results(records, _fallback_policy())
+        results = check_results(records, _fallback_policy(), target)
         results += [
-            r for r in missing_required(results, _fallback_policy(), not_run_reason) if r.id in BUILTIN_CHECKS
+            r for r in missing_required(results, _fallback_policy(), target, not_run_reason) if r.id in BUILTIN_CHECKS
         ]
     else:
-        results = check_results(records, policy)
-        results += missing_required(results, policy, not_run_reason)
+        results = check_results(records, policy, target)
+        results += missing_required(results, policy, target, not_run_reason)
+        known = {r.id for r in results}
+        errors += [f"policy waiver for {w.id!r} names no check of this audit: fix waivers[].id"
+                   for w in policy.waivers if w.id not in known]
     results = sort_checks(results)
     blocking = blocking_ids(results)
-    status = "READY" if results and not blocking and not errors else "BLOCKED"
+    # A partial run (-k, -x stopping early, ...) is never release evidence, whatever passed.
+    status = "READY" if results and not blocking and not errors and not partial else "BLOCKED"
     return AuditResult(
         status=status,
         model=model,
@@ -173,7 +188,24 @@ def build_result(
         environment=environment,
         audit_id=audit_id,
         errors=tuple(errors),
+        policy=policy_summary(policy, target),
+        integrity=dict(integrity or {}),
+        partial=partial,
     )
+
+
+def policy_summary(policy: Policy | None, target: str) -> dict[str, Any]:
+    """The report's "Policy" section: which policy, its digest, and how it departs from the defaults."""
+    if policy is None:
+        return {"source": None, "sha256": None, "deviations": [], "relaxations": [],
+                "note": "the policy could not be loaded (see errors)"}
+    return {
+        "source": policy.source,
+        "sha256": policy.sha256 or None,
+        "deviations": policy.deviations(),
+        "relaxations": policy.relaxations(target),
+        "waivers": [w.to_dict() for w in policy.waivers],
+    }
 
 
 def _fallback_policy() -> Policy:

@@ -99,6 +99,13 @@ class AuditResult:
     audit_id: str = ""
     errors: tuple[str, ...] = ()
     schema_version: int = SCHEMA_VERSION
+    #: The policy file, its sha256, and each deviation from the built-in defaults.
+    policy: dict[str, Any] = field(default_factory=dict)
+    #: The auditing code: plugin version, sha256 of its installed files, and what else the user's
+    #: session loaded (conftest files, third-party plugins).
+    integrity: dict[str, Any] = field(default_factory=dict)
+    #: Why this run is not release evidence (``-k``, ``--setup-only``, ...), or None for a full run.
+    partial: str | None = None
 
     @property
     def ready(self) -> bool:
@@ -125,6 +132,9 @@ class AuditResult:
             "checks": [c.to_dict() for c in self.checks],
             "blocking": list(self.blocking),
             "errors": list(self.errors),
+            "partial": self.partial,
+            "policy": dict(self.policy),
+            "integrity": dict(self.integrity),
             "environment": dict(self.environment),
         }
 
@@ -144,4 +154,7 @@ class AuditResult:
             blocking=tuple(data.get("blocking", [])),
             errors=tuple(data.get("errors", [])),
             environment=dict(data.get("environment", {})),
+            policy=dict(data.get("policy") or {}),
+            integrity=dict(data.get("integrity") or {}),
+            partial=data.get("partial"),
         )

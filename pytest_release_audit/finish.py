@@ -1,0 +1,327 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The session end, in one place: render -> write the set -> promote -> notify -> trail -> swap -> hook.
+
+Every report and every check artifact of one audit is one *set*: written into a new sibling
+directory (``AuditContext.artifacts_dir``), fsync-ed, then renamed over the previous set
+(``swap_in``). A killed audit leaves the previous set intact and a ``.<name>.new-*`` leftover
+that the next audit removes (``recover_set``). A report that cannot be written makes the audit
+BLOCKED (the evidence is incomplete); a failed notification never changes the verdict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_release_audit.errors import describe_exception
+from pytest_release_audit.report.model import AuditResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pytest
+
+    from pytest_release_audit.handle.model import ModelHandle
+    from pytest_release_audit.policy import Policy
+    from pytest_release_audit.session import AuditContext
+
+REPORT_FILES = {
+    "json": "audit_report.json",
+    "markdown": "audit_report.md",
+    "html": "audit_report.html",
+    "junit": "junit-audit.xml",
+    "model_card": "model_card.md",
+}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (utf-8) via a temporary file in the same directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        # mkstemp creates 0600; reports are read by CI uploaders and reviewers: honour the umask.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+
+
+def _blocked(result: AuditResult, error: str) -> AuditResult:
+    return dataclasses.replace(result, status="BLOCKED", errors=(*result.errors, error))
+
+
+def render_card(config: pytest.Config, ctx: AuditContext, result: AuditResult,
+                handle: ModelHandle | None, policy: Policy | None) -> str:
+    """The final model card (all checks' outcomes known), extended by the context hook."""
+    from pytest_release_audit.report.model_card import build_context, render_model_card
+
+    section = policy.section("model_card") if policy is not None else {}
+    context = build_context(result, handle, section)
+    context.setdefault("extra_sections", [])
+    config.hook.pytest_release_audit_model_card_context(result=result, context=context)
+    template = section.get("template") or None
+    if template and not Path(template).is_absolute():
+        template = str(ctx.rootdir / template)
+    return render_model_card(context, template_path=template)
+
+
+def _fsync(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems cannot fsync a directory: the files themselves are synced
+    finally:
+        os.close(fd)
+
+
+def _write_staged(staged: Path, texts: dict[str, str]) -> dict[str, str]:
+    """Write each report into the new set; returns file name -> sha256."""
+    digests: dict[str, str] = {}
+    for kind in ("json", "markdown", "html", "junit", "model_card"):
+        if kind not in texts:
+            continue
+        data = texts[kind].encode("utf-8")
+        path = staged / REPORT_FILES[kind]
+        with open(path, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        digests[REPORT_FILES[kind]] = hashlib.sha256(data).hexdigest()
+    return digests
+
+
+def swap_in(staged: Path, out: Path) -> None:
+    """Replace the report set ``out`` with ``staged`` (renames; the old set stays until the new is whole).
+
+    Interrupted between the two renames, ``out`` is missing and ``<out>.old-*`` holds the previous
+    set: ``recover_set`` (called at the start of every audit) puts it back.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staged, 0o777 & ~umask)
+    for path in staged.iterdir():
+        if path.is_file():
+            os.chmod(path, 0o666 & ~umask)
+    _fsync(staged)
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f"{out.name}.old-", dir=out.parent))
+        old.rmdir()
+        os.rename(out, old)
+    os.rename(staged, out)
+    _fsync(out.parent)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_sets(out: Path) -> list[str]:
+    """Clean what killed audits left beside ``out``; returns notes on what was done.
+
+    A previous set moved aside but not replaced (``<out>.old-*`` without ``out``) is put back; new
+    sets of audits whose process is gone (``.release-audit-new-<pid>-*``) are removed.
+    """
+    from pytest_release_audit.session import STAGING_PREFIX
+
+    notes: list[str] = []
+    if not out.parent.is_dir():
+        return notes
+    olds = sorted(out.parent.glob(f"{out.name}.old-*"))
+    if olds and not out.exists():
+        os.rename(olds[0], out)
+        notes.append(f"restored the previous report set {out.name} from an interrupted audit")
+        olds = olds[1:]
+    for old in olds:
+        shutil.rmtree(old, ignore_errors=True)
+    for leftover in out.parent.glob(f"{STAGING_PREFIX}*"):
+        pid = leftover.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        shutil.rmtree(leftover, ignore_errors=True)
+        notes.append(f"removed {leftover.name}, left by an interrupted audit")
+    return notes
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _render_all(config: pytest.Config, ctx: AuditContext, result: AuditResult, handle: ModelHandle | None,
+                policy: Policy | None, staged: Path) -> tuple[AuditResult, dict[str, str]]:
+    texts: dict[str, str] = {}
+    renderers = {
+        "model_card": lambda r: render_card(config, ctx, r, handle, policy),
+        "html": lambda r: _render_html(r, staged),
+        "junit": _render_junit,
+        "markdown": _render_markdown,
+    }
+    for kind, render in renderers.items():
+        try:
+            texts[kind] = render(result)
+        except Exception as exc:  # a renderer bug must not hide the verdict: report and block
+            result = _blocked(result, f"could not render {REPORT_FILES[kind]} ({describe_exception(exc)})")
+    if any(e.startswith("could not render") for e in result.errors):
+        # re-render the others so every file shows the same (BLOCKED) verdict
+        for kind, render in renderers.items():
+            try:
+                texts[kind] = render(result)
+            except Exception:  # already recorded above
+                texts.pop(kind, None)
+    texts["json"] = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return result, texts
+
+
+def finish_audit(
+    config: pytest.Config,
+    ctx: AuditContext,
+    result: AuditResult,
+    handle: ModelHandle | None,
+    policy: Policy | None,
+) -> tuple[AuditResult, dict[str, str], list[str]]:
+    """Render, write the set, promote, notify, append the trail. Returns the final result, paths, notes.
+
+    A partial run writes its set under ``<out>/partial/``, never over a full run's reports.
+    """
+    from pytest_release_audit import integrity
+
+    notes: list[str] = []
+    paths: dict[str, str] = {}
+    out = ctx.out_dir / "partial" if result.partial else ctx.out_dir
+    try:
+        staged = ctx.artifacts_dir
+        notes += recover_sets(out)
+        if result.partial:
+            # the checks wrote their artifacts for a full set: this one is partial
+            out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        error = f"cannot write reports to {out} ({exc.__class__.__name__}): pass a writable --audit-out"
+        return _blocked(result, error), paths, notes
+
+    result, texts = _render_all(config, ctx, result, handle, policy, staged)
+    modified = integrity.modified_code()  # the model card hook above runs project code
+    if modified and not any(e.startswith("audit code was modified") for e in result.errors):
+        result = _blocked(result, f"audit code was modified during the run ({', '.join(modified[:6])})")
+        result, texts = _render_all(config, ctx, result, handle, policy, staged)
+    try:
+        digests = _write_staged(staged, texts)
+    except OSError as exc:
+        ctx.discard_artifacts()
+        error = f"cannot write the reports for {out} ({describe_exception(exc)}): the previous set is unchanged"
+        return _blocked(result, error), paths, notes
+
+    notify_outcome: dict[str, Any] | None = None
+    promotion: dict[str, Any] | None = None
+    if ctx.options.promote:
+        note, promotion = _promote(ctx, result, handle, policy, staged)
+        notes.append(note)
+    if ctx.options.notify:
+        notify_outcome = _notify(config, ctx, result, policy, staged)
+        if not notify_outcome.get("ok"):
+            # target is scheme://host only: webhook URLs carry their secret in the path
+            notes.append(f"notification to {notify_outcome.get('target')} failed: {notify_outcome.get('error')} "
+                         "(the verdict is unchanged)")
+    log = Path(policy.get("audit_log") if policy is not None else "audit-reports/audit_log.jsonl")
+    if not log.is_absolute():
+        log = ctx.rootdir / log
+    try:
+        from pytest_release_audit import trail
+
+        record = trail.build_record(result, digests, ctx.actor, notify_outcome, promotion=promotion)
+        trail.append_record(log, record)
+    except Exception as exc:  # the trail is evidence: failing to extend it blocks
+        result = _blocked(result, f"could not append to the audit trail ({describe_exception(exc)})")
+        result, texts = _render_all(config, ctx, result, handle, policy, staged)
+        digests = _write_staged(staged, texts)
+    else:
+        paths["trail"] = _display(log, ctx)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        swap_in(staged, out)
+    except OSError as exc:
+        error = f"cannot move the new reports into {out} ({describe_exception(exc)}): they are in {staged}"
+        return _blocked(result, error), paths, notes
+    ctx.forget_artifacts()
+    for kind in ("json", "markdown", "html", "junit", "model_card"):
+        if REPORT_FILES[kind] in digests:
+            paths[kind] = _display(out / REPORT_FILES[kind], ctx)
+    security = result.check("security")
+    if security is not None and "security.sarif" in security.artifacts:  # this audit's, not a stale one
+        paths["sarif"] = _display(out / "security.sarif", ctx)
+    if "trail" in paths:
+        paths["trail"] = paths.pop("trail")  # printed last
+    config.hook.pytest_release_audit_report_written(result=result, paths=dict(paths))
+    return result, paths, notes
+
+
+def _display(path: Path, ctx: AuditContext) -> str:
+    try:
+        return str(path.resolve().relative_to(ctx.invocation_dir.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _render_html(result: AuditResult, out: Path) -> str:
+    from pytest_release_audit.report.html import render_html
+
+    return render_html(result, out)
+
+
+def _render_junit(result: AuditResult) -> str:
+    from pytest_release_audit.report.junit import render_junit
+
+    return render_junit(result)
+
+
+def _render_markdown(result: AuditResult) -> str:
+    from pytest_release_audit.report.markdown import render_markdown
+
+    return render_markdown(result)
+
+
+def _promote(ctx: AuditContext, result: AuditResult, handle: ModelHandle | None,
+             policy: Policy | None, out: Path) -> tuple[str, dict[str, Any] | None]:
+    if not result.ready or handle is None or policy is None:
+        return f"not promoted: the audit is {result.status}; nothing was tagged or published", None
+    from pytest_release_audit import release
+
+    record = release.promote(handle, result, out, policy, ctx.rootdir)  # never raises: failures are in it
+    return str(record), record.to_dict()
+
+
+def _notify(config: pytest.Config, ctx: AuditContext, result: AuditResult,
+            policy: Policy | None, out: Path) -> dict[str, Any]:
+    url = ctx.options.notify or ""
+    custom = config.hook.pytest_release_audit_notify(result=result, url=url)
+    if custom is not None:
+        from urllib.parse import urlparse
+
+        parsed = urlparse(url)
+        return {"target": f"{parsed.scheme}://{parsed.hostname}", "ok": bool(custom),
+                "error": None if custom else "custom notifier reported failure"}
+    from pytest_release_audit import release
+
+    section = policy.section("notify") if policy is not None else {"timeout_s": 5.0, "retries": 2}
+    outcome = release.notify(url, result, str(out / REPORT_FILES["json"]),
+                             timeout_s=float(section["timeout_s"]), retries=int(section["retries"]))
+    return outcome.to_dict() if hasattr(outcome, "to_dict") else dict(vars(outcome))

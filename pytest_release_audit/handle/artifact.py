@@ -1,0 +1,244 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""A model's artifacts, downloaded by the auditor and scanned before any process loads them.
+
+``inspect(handle)`` downloads the version's model directory into a private temporary directory
+(the auditor holds the registry credentials; the model worker never does), runs ProtectAI's
+modelscan over every file (unsafe pickle operators such as ``posix.system`` are CRITICAL) and,
+when the policy requires signed models, verifies OpenSSF ``model-signing`` signatures offline.
+The result is cached per model version and process. ``safe_model_dir(handle)`` returns the
+directory only when nothing blocks; otherwise the model is never loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_release_audit.errors import ModelLoadError, describe_exception
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pytest_release_audit.handle.model import ModelHandle
+
+BLOCKING_SEVERITIES = ("CRITICAL", "HIGH")
+
+
+@dataclass(frozen=True)
+class ArtifactFinding:
+    """One unsafe operator modelscan found in one file."""
+
+    severity: str
+    module: str
+    operator: str
+    file: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"severity": self.severity, "module": self.module, "operator": self.operator, "file": self.file}
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.module}.{self.operator} in {self.file}"
+
+
+@dataclass(frozen=True)
+class ArtifactReport:
+    """What was found in one model version's artifacts."""
+
+    label: str
+    files: tuple[str, ...] = ()
+    scanned: tuple[str, ...] = ()
+    not_scannable: tuple[str, ...] = ()  # files modelscan has no scanner for (loaded only in the worker)
+    findings: tuple[ArtifactFinding, ...] = ()
+    errors: tuple[str, ...] = ()
+    signature: dict[str, Any] | None = None
+    digest: str = ""  # sha256 over (path, sha256) of every file
+    local_dir: str = ""
+    problem: str = ""  # why it cannot be inspected at all (download failed)
+    tool: str = ""
+    scanned_files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def blocking(self) -> tuple[ArtifactFinding, ...]:
+        return tuple(f for f in self.findings if f.severity in BLOCKING_SEVERITIES)
+
+    @property
+    def refused(self) -> str:
+        """Why the model must not be loaded ('' when it may)."""
+        if self.problem:
+            return self.problem
+        if self.errors:
+            return f"modelscan could not scan its artifacts ({self.errors[0]})"
+        if self.blocking:
+            shown = "; ".join(str(f) for f in self.blocking[:3])
+            more = f" (+{len(self.blocking) - 3} more)" if len(self.blocking) > 3 else ""
+            return f"its artifacts hold unsafe operators: {shown}{more}"
+        if self.signature is not None and not self.signature.get("verified"):
+            return f"its signature does not verify ({self.signature.get('reason')})"
+        return ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.label,
+            "files": len(self.files),
+            "scanned": list(self.scanned),
+            "not_scannable": list(self.not_scannable),
+            "findings": [f.to_dict() for f in self.findings],
+            "errors": list(self.errors),
+            "signature": self.signature,
+            "digest": self.digest,
+            "problem": self.problem,
+            "tool": self.tool,
+        }
+
+
+_CACHE: dict[tuple[str, str, str], ArtifactReport] = {}
+_LOCK = threading.Lock()
+#: Signature requirements for this process, set by the audit from its policy (``configure``).
+_SIGNING: dict[str, Any] = {}
+
+
+def configure_signing(section: dict[str, Any], base_dir: Path) -> None:
+    """Require signed models when the policy says so (``[model_artifact] require_signature``)."""
+    _SIGNING.clear()
+    if section.get("require_signature"):
+        key = section.get("public_key") or ""
+        chain = list(section.get("certificate_chain") or [])
+        _SIGNING.update({
+            "public_key": str(base_dir / key) if key and not Path(key).is_absolute() else key,
+            "certificate_chain": [str(base_dir / c) if not Path(c).is_absolute() else c for c in chain],
+            "signature_file": section.get("signature_file") or "model.sig",
+        })
+
+
+def inspect(handle: ModelHandle) -> ArtifactReport:
+    """Download (once per process) and scan the artifacts of ``handle``'s model."""
+    key = (handle.tracking_uri, handle.name, str(handle.version))
+    with _LOCK:
+        report = _CACHE.get(key)
+        if report is None:
+            report = _CACHE[key] = _inspect(handle)
+        return report
+
+
+def safe_model_dir(handle: ModelHandle) -> Path:
+    """The local model directory, or ModelLoadError when the model must not be loaded."""
+    report = inspect(handle)
+    if report.refused:
+        raise ModelLoadError(
+            f"model {report.label} was not loaded: {report.refused} (see the model_artifact check)"
+        )
+    return Path(report.local_dir)
+
+
+def _download(handle: ModelHandle, dest: Path) -> Path:
+    import mlflow
+
+    from pytest_release_audit.handle.resolve import using_store
+
+    with using_store(handle.tracking_uri):
+        local = mlflow.artifacts.download_artifacts(artifact_uri=handle.uri, dst_path=str(dest))
+    return Path(local)
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _inspect(handle: ModelHandle) -> ArtifactReport:
+    label = f"{handle.name} v{handle.version}"
+    dest = Path(tempfile.mkdtemp(prefix="release-audit-model-"))
+    try:
+        local = _download(handle, dest)
+    except Exception as exc:  # any download failure: the model cannot be audited
+        shutil.rmtree(dest, ignore_errors=True)
+        return ArtifactReport(label=label, problem=f"its artifacts cannot be downloaded ({describe_exception(exc)})")
+    files = sorted(p for p in local.rglob("*") if p.is_file() and not p.is_symlink())
+    links = sorted(str(p.relative_to(local)) for p in local.rglob("*") if p.is_symlink())
+    if links:
+        return ArtifactReport(label=label, local_dir=str(local),
+                              problem=f"its artifacts contain symbolic links ({', '.join(links[:3])})")
+    rel = [str(p.relative_to(local)) for p in files]
+    digest = hashlib.sha256()
+    sums = {}
+    for name, path in zip(rel, files, strict=True):
+        sums[name] = _file_digest(path)
+        digest.update(f"{name}\0{sums[name]}\n".encode())
+    scanned, not_scannable, findings, errors, tool = _modelscan(local)
+    signature = _verify_signature(local) if _SIGNING else None
+    return ArtifactReport(
+        label=label,
+        files=tuple(rel),
+        scanned=scanned,
+        not_scannable=not_scannable,
+        findings=findings,
+        errors=errors,
+        signature=signature,
+        digest=digest.hexdigest(),
+        local_dir=str(local),
+        tool=tool,
+        scanned_files=sums,
+    )
+
+
+def _modelscan(
+    local: Path,
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[ArtifactFinding, ...], tuple[str, ...], str]:
+    from modelscan._version import __version__
+    from modelscan.modelscan import ModelScan
+    from modelscan.settings import DEFAULT_SETTINGS
+
+    logging.getLogger("modelscan").setLevel(logging.CRITICAL)  # its findings come back as data
+    result = ModelScan(settings=DEFAULT_SETTINGS).scan(str(local))
+    summary = result.get("summary") or {}
+    scanned = tuple(sorted(summary.get("scanned", {}).get("scanned_files") or []))
+    skipped = tuple(sorted(s.get("source", "") for s in summary.get("skipped", {}).get("skipped_files") or []))
+    findings = tuple(
+        ArtifactFinding(severity=str(i.get("severity", "")).upper(), module=str(i.get("module", "")),
+                        operator=str(i.get("operator", "")), file=str(i.get("source", "")))
+        for i in result.get("issues") or []
+    )
+    errors = tuple(
+        f"{e.get('source', '')}: {' '.join(str(e.get('description', e)).split())[:200]}"
+        for e in result.get("errors") or []
+    )
+    return scanned, skipped, findings, errors, f"modelscan {__version__}"
+
+
+def _verify_signature(local: Path) -> dict[str, Any]:
+    sig_name = str(_SIGNING["signature_file"])
+    sig = local / sig_name
+    out: dict[str, Any] = {"signature_file": sig_name, "verified": False}
+    if not sig.is_file():
+        out["reason"] = (f"no {sig_name} in the model's artifacts: sign the model directory with "
+                         "'model_signing sign key' and log the signature beside MLmodel")
+        return out
+    try:
+        from model_signing import hashing, verifying
+
+        config = verifying.Config()
+        if _SIGNING.get("public_key"):
+            config = config.use_elliptic_key_verifier(public_key=_SIGNING["public_key"])
+            out["mode"] = "key"
+        elif _SIGNING.get("certificate_chain"):
+            config = config.use_certificate_verifier(certificate_chain=_SIGNING["certificate_chain"])
+            out["mode"] = "certificate"
+        else:
+            out["reason"] = ("the policy requires signed models but names no public_key or certificate_chain "
+                             "in [tool.release_audit.model_artifact]")
+            return out
+        config.set_hashing_config(hashing.Config().set_ignored_paths(paths=[sig_name], ignore_git_paths=True))
+        config.verify(local, sig)
+    except Exception as exc:  # any verification failure is a refusal, with its reason
+        out["reason"] = describe_exception(exc)
+        return out
+    out["verified"] = True
+    return out

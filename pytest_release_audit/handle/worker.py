@@ -1,0 +1,251 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Score a model in a worker process of its own: the auditor never unpickles model code.
+
+``ModelWorker`` downloads nothing and loads nothing itself: ``handle.artifact`` downloads the
+model's artifacts into a private directory and scans them (modelscan) first; the worker
+(``handle.worker_entry``, spawned, never forked) loads that local copy with a minimal environment
+(``isolation.worker_env``: no tracking credentials, no trail or signing keys) and no network. The
+evaluation frame goes to the worker as a Parquet file and predictions come back as a ``.npy``
+file read with ``allow_pickle=False``. A crash, a hang past the time limit or a wrong-shaped
+output is one ``ModelLoadError`` line. A model that patches anything patches only its worker.
+
+One worker per model version and process, kept for the session (``pool``), so the once-per-process
+scoring cache of ``AuditContext.scores`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_release_audit.errors import ModelLoadError, describe_exception
+from pytest_release_audit.isolation import set_dumpable, worker_env
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import pandas as pd
+
+    from pytest_release_audit.handle.model import ModelHandle
+
+#: Load plus one prediction may take this long before the worker is killed (policy
+#: ``model_artifact.worker_timeout_s`` overrides it per audit).
+DEFAULT_TIMEOUT_S = 600.0
+_MAX_REPLY = 1 << 20
+
+
+@dataclass(frozen=True)
+class ModelOutput:
+    """What a model returned for a frame, as plain numpy (never unpickled)."""
+
+    values: np.ndarray
+    columns: tuple[str, ...] | None  # a DataFrame's column names
+    method: str  # predict_proba or predict
+    kind: str  # the Python type the model returned (ndarray, DataFrame, Series, list)
+
+
+class ModelWorker:
+    """One spawned process that holds one loaded model."""
+
+    def __init__(self, label: str, model_dir: Path, timeout_s: float) -> None:
+        self.label = label
+        self.model_dir = model_dir
+        self.timeout_s = timeout_s
+        self.info: dict[str, Any] = {}
+        self._home = Path(tempfile.mkdtemp(prefix="release-audit-worker-"))
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._proto: int | None = None
+        self._lock = threading.Lock()
+        self._calls = 0
+
+    # -- process ---------------------------------------------------------------------------------
+    def _start(self) -> None:
+        read_fd, write_fd = os.pipe()
+        log = (self._home / "worker.log").open("wb")
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-P", "-m", "pytest_release_audit.handle.worker_entry", str(self.model_dir)],
+                stdin=subprocess.PIPE,
+                stdout=write_fd,
+                stderr=log,
+                cwd=self._home,
+                env=worker_env(str(self._home)),
+                start_new_session=True,  # its own process group: a timeout kills what it spawned too
+                close_fds=True,
+            )
+        finally:
+            os.close(write_fd)
+            log.close()
+        self._proto = read_fd
+        set_dumpable(False)  # the worker runs as our user: it must not ptrace the auditor
+
+    def _log_tail(self) -> str:
+        try:
+            text = (self._home / "worker.log").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        lines = [line for line in text.strip().splitlines() if line.strip()]
+        return " ".join(lines[-1].split())[:300] if lines else ""
+
+    def _fail(self, what: str) -> ModelLoadError:
+        self.close()
+        return ModelLoadError(f"model {self.label} {what}")
+
+    def _request(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        if self._proc is None:
+            self._start()
+        assert self._proc is not None and self._proc.stdin is not None and self._proto is not None
+        try:
+            self._proc.stdin.write((json.dumps(message) + "\n").encode("utf-8"))
+            self._proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # the worker died: reading its reply says how
+        deadline = time.monotonic() + timeout_s
+        buf = b""
+        with selectors.DefaultSelector() as sel:
+            sel.register(self._proto, selectors.EVENT_READ)
+            while b"\n" not in buf:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    raise self._fail(
+                        f"did not answer within {timeout_s:g} s (load and predict run in a worker with a time "
+                        "limit): fix the model, or raise [tool.release_audit.model_artifact] worker_timeout_s"
+                    )
+                chunk = os.read(self._proto, 65536)
+                if not chunk:
+                    code = self._proc.wait(timeout=5)
+                    tail = self._log_tail()
+                    why = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+                    raise self._fail(f"worker process ended ({why}){': ' + tail if tail else ''}: "
+                                     "the model crashed while loading or scoring")
+                buf += chunk
+                if len(buf) > _MAX_REPLY:
+                    raise self._fail("sent an oversized reply: the worker protocol was broken by the model")
+        try:
+            reply = json.loads(buf.split(b"\n", 1)[0])
+        except ValueError:
+            raise self._fail("sent an unreadable reply: the worker protocol was broken by the model") from None
+        if not isinstance(reply, dict):
+            raise self._fail("sent an unreadable reply: the worker protocol was broken by the model")
+        return reply
+
+    # -- API -------------------------------------------------------------------------------------
+    def load(self) -> dict[str, Any]:
+        with self._lock:
+            if self.info:
+                return self.info
+            reply = self._request({"op": "load"}, self.timeout_s)
+            if not reply.get("ok"):
+                error = str(reply.get("error") or "unknown error")
+                raise self._fail(f"cannot be loaded ({error[:300]}): check its artifacts and that its "
+                                 "requirements are installed")
+            self.info = {k: reply.get(k) for k in ("flavor", "methods", "isolation", "seconds")}
+            return self.info
+
+    def predict(self, frame: pd.DataFrame, method: str | None = None) -> ModelOutput:
+        """The model's raw output for ``frame`` (``predict_proba`` when it has one, else ``predict``)."""
+        import numpy as np
+
+        info = self.load()
+        methods = list(info.get("methods") or [])
+        method = method or ("predict_proba" if "predict_proba" in methods else "predict")
+        with self._lock:
+            self._calls += 1
+            stem = self._home / f"call-{self._calls}"
+            frame.to_parquet(f"{stem}.parquet")
+            try:
+                reply = self._request(
+                    {"op": "predict", "input": f"{stem}.parquet", "output": f"{stem}.npy", "method": method},
+                    self.timeout_s,
+                )
+                if not reply.get("ok"):
+                    raise ModelLoadError(f"model {self.label} failed to predict ({str(reply.get('error'))[:300]})")
+                try:
+                    values = np.load(f"{stem}.npy", allow_pickle=False)
+                except (OSError, ValueError) as exc:
+                    raise ModelLoadError(
+                        f"model {self.label} returned output that is not a plain array ({describe_exception(exc)})"
+                    ) from None
+            finally:
+                for suffix in (".parquet", ".npy"):
+                    Path(f"{stem}{suffix}").unlink(missing_ok=True)
+        columns = reply.get("columns")
+        return ModelOutput(
+            values=values,
+            columns=tuple(str(c) for c in columns) if isinstance(columns, list) else None,
+            method=method,
+            kind=str(reply.get("kind") or ""),
+        )
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                if proc.stdin is not None:
+                    proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    proc.kill()
+                proc.wait()
+        if self._proto is not None:
+            os.close(self._proto)
+            self._proto = None
+        shutil.rmtree(self._home, ignore_errors=True)
+
+
+class WorkerPool:
+    """The workers of this process, one per model version; closed at exit."""
+
+    def __init__(self) -> None:
+        self._workers: dict[tuple[str, str, str], ModelWorker] = {}
+        self._lock = threading.Lock()
+        self.timeout_s = DEFAULT_TIMEOUT_S
+
+    def get(self, handle: ModelHandle) -> ModelWorker:
+        from pytest_release_audit.handle.artifact import safe_model_dir
+
+        key = (handle.tracking_uri, handle.name, str(handle.version))
+        with self._lock:
+            worker = self._workers.get(key)
+            if worker is None:
+                model_dir = safe_model_dir(handle)  # downloaded and scanned; raises when unsafe
+                worker = self._workers[key] = ModelWorker(f"{handle.name} v{handle.version}", model_dir,
+                                                          self.timeout_s)
+            return worker
+
+    def close(self) -> None:
+        with self._lock:
+            workers, self._workers = list(self._workers.values()), {}
+        for worker in workers:
+            worker.close()
+        if workers:
+            set_dumpable(True)
+
+
+_POOL = WorkerPool()
+atexit.register(_POOL.close)
+
+
+def pool() -> WorkerPool:
+    """This process's worker pool."""
+    return _POOL
