@@ -191,22 +191,26 @@ DEFAULT_LIMITS: dict[str, tuple[float, float]] = {
 }
 
 
-def miscalibrated_bins(calibration: Any, kind: str, limit: float) -> list[CalibrationBin]:
-    """Bins whose |observed - predicted| exceeds ``limit`` *and* the bin's sampling noise (z > 1.96).
+def miscalibrated_bins(calibration: Any, kind: str, limit: float, alpha: float = 0.05) -> list[CalibrationBin]:
+    """Bins whose |observed - predicted| exceeds ``limit`` *and* the bin's sampling noise.
 
-    Without the second condition a perfectly calibrated model fails by chance in small bins:
-    with 10 patients a bin's observed rate has a standard error near 0.16.
+    Without the second condition a perfectly calibrated model fails by chance in small bins (with
+    20 patients a bin's observed rate has a standard error near 0.11). The noise bound is a
+    two-sided z test at ``alpha``, Bonferroni-corrected over the bins (z = 2.81 for 10 bins).
     """
     import math
+    from statistics import NormalDist
 
+    bins = list(calibration)
+    z = NormalDist().inv_cdf(1 - alpha / (2 * max(len(bins), 1)))
     out = []
-    for b in calibration:
+    for b in bins:
         if b.n <= 0:
             continue
         p = min(max(float(b.predicted), 1e-9), 1 - 1e-9) if kind == "binary" else max(float(b.predicted), 1e-9)
         se = math.sqrt(p * (1 - p) / b.n) if kind == "binary" else math.sqrt(p / b.n)  # binomial / Poisson
         diff = abs(float(b.observed) - float(b.predicted))
-        if diff > limit and diff > 1.96 * se:
+        if diff > limit and diff > z * se:
             out.append(b)
     return out
 
@@ -357,7 +361,7 @@ def analyse_subgroups(
                     *analysis.findings,
                     f"calibration: bin {worst_bin.bin} observed {worst_bin.observed:.2f} vs predicted "
                     f"{worst_bin.predicted:.2f} (|error| {error:.2f} > max_calibration_error "
-                    f"{max_calibration_error:g}, beyond sampling noise at n={worst_bin.n})",
+                    f"{max_calibration_error:g} and beyond sampling noise at n={worst_bin.n})",
                 ),
             }
         )
