@@ -67,6 +67,8 @@ _OPTIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
      "help": "POST a Slack-compatible message with the verdict (never data values)."}),
     ("--audit-only", "audit_only", {"action": "store_true", "default": None,
      "help": "run only compliance-marked tests (deselect the user's ordinary tests)."}),
+    ("--audit-checks", "audit_checks", {"metavar": "ID,ID",
+     "help": "run only these built-in checks (to iterate on one); a partial run, never READY."}),
 )
 
 
@@ -238,9 +240,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     setup_error = _setup_error(ctx)
+    selected = ctx.options.selected_checks if ctx.child else None
     for item in items:
         is_check = item.get_closest_marker("compliance") is not None
-        if (is_check and setup_error) or (not is_check and ctx.options.only):
+        unselected = selected is not None and is_check and (compliance_info(item) or {}).get("id") not in selected
+        if (is_check and setup_error) or (not is_check and ctx.options.only) or unselected:
             drop.append(item)
         else:
             keep.append(item)

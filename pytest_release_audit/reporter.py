@@ -184,6 +184,8 @@ class AuditReporter:
     def _partial_reason(self, session: pytest.Session) -> str | None:
         """Why this run is not release evidence (None for a full run)."""
         reasons = []
+        if self.ctx.options.selected_checks is not None:
+            reasons.append(f"only some built-in checks ran (--audit-checks={self.ctx.options.checks})")
         if self.deselected:
             reasons.append(f"compliance checks deselected ({', '.join(sorted(set(self.deselected)))})")
         for dest, flag in (("lf", "--last-failed"), ("stepwise", "--stepwise")):
@@ -203,6 +205,8 @@ class AuditReporter:
         if self.errors and not self.records and self.child is None:
             return "the audit could not start (see errors)"
         reasons = []
+        if self.ctx.options.selected_checks is not None:
+            reasons.append("not selected (--audit-checks)")
         if self.deselected:
             reasons.append("deselected (-k / -m / --deselect)")
         if self.collection_errors:

@@ -45,6 +45,14 @@ class AuditOptions:
     promote: bool
     notify: str | None
     only: bool
+    checks: str | None = None  # --audit-checks: a comma-separated subset of the built-in checks
+
+    @property
+    def selected_checks(self) -> frozenset[str] | None:
+        """The built-in checks ``--audit-checks`` selected (None: all of them)."""
+        if not self.checks:
+            return None
+        return frozenset(c.strip() for c in self.checks.split(",") if c.strip())
 
 
 @dataclass(frozen=True)
@@ -118,6 +126,14 @@ class AuditContext:
     def validate(self) -> None:
         """Parse everything that needs no registry; raises AuditError on a bad option or policy."""
         _ = self.spec, self.policy, self.target, self.tracking_uri
+        selected = self.options.selected_checks
+        if selected is not None:
+            from pytest_release_audit.policy import BUILTIN_CHECKS
+
+            unknown = sorted(selected - set(BUILTIN_CHECKS))
+            if unknown or not selected:
+                raise AuditConfigError(f"--audit-checks names unknown checks ({', '.join(unknown) or 'none'}): "
+                                       f"use ids from {', '.join(BUILTIN_CHECKS)}")
 
     # -- cached, possibly failing inputs ------------------------------------------------------
     def _cached(self, key: str, compute: Any) -> Any:
@@ -330,6 +346,7 @@ def get_options(config: pytest.Config) -> AuditOptions | None:
         promote=bool(_opt(config, "audit_promote")),
         notify=_opt(config, "audit_notify"),
         only=bool(_opt(config, "audit_only")),
+        checks=_opt(config, "audit_checks"),
     )
 
 

@@ -86,6 +86,7 @@ class ChecksChild:
                 "model": options.model, "baseline": options.baseline, "target": options.target,
                 "tracking_uri": self.ctx.tracking_uri, "policy": options.policy, "source": options.source,
                 "out": str(self.out_dir), "promote": False, "notify": None, "only": True,
+                "checks": options.checks,
             },
             "rootdir": str(self.ctx.rootdir),
             "invocation_dir": str(self.ctx.invocation_dir),

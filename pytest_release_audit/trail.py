@@ -244,6 +244,13 @@ def build_record(
         "errors": len(result.errors),
         "reports": dict(sorted(report_digests.items())),
         "tool_version": result.tool_version,
+        "partial": result.partial,
+        "policy": {"source": result.policy.get("source"), "sha256": result.policy.get("sha256")},
+        "integrity": {
+            "plugin_sha256": (result.integrity.get("installed_files") or {}).get("sha256"),
+            "conftest_files": list(result.integrity.get("conftest_files") or []),
+            "plugins": list(result.integrity.get("plugins") or []),
+        },
         "notify": notify,
         "promotion": promotion,
     }

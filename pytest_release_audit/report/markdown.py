@@ -43,6 +43,8 @@ def render_markdown(result: AuditResult) -> str:
         lines += [f"**Status: 🟢 READY for {md_cell(result.target)}**", ""]
     else:
         blocking = ", ".join(f"`{md_code(b)}`" for b in result.blocking) or "setup errors"
+        if result.partial:
+            blocking = f"a partial run ({md_cell(result.partial)}): not release evidence"
         lines += [f"**Status: 🔴 BLOCKED** by {blocking}", ""]
     facts: list[tuple[str, Any]] = [
         ("Model", model.label if model else "unresolved"),

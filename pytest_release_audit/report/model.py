@@ -111,6 +111,15 @@ class AuditResult:
     def ready(self) -> bool:
         return self.status == "READY"
 
+    @property
+    def why_blocked(self) -> str:
+        """One phrase for every output: the partial-run reason, else the blocking checks."""
+        if self.ready:
+            return ""
+        if self.partial:
+            return f"partial run: {self.partial}"
+        return ", ".join(self.blocking) or "setup errors"
+
     def check(self, check_id: str) -> CheckResult | None:
         """The result of one check by id, or None when it did not run."""
         for check in self.checks:

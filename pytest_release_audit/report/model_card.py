@@ -928,6 +928,8 @@ def _status(result: AuditResult | None, provisional: bool) -> dict[str, Any]:
         return {"verdict": "READY", "line": f"🟢 READY FOR {target}", "blocking": []}
     blocking = list(result.blocking)
     detail = ", ".join(blocking) if blocking else "see errors"
+    if result.partial:
+        detail = f"partial run ({result.partial})"
     if result.errors:
         detail += f"; {len(result.errors)} session error(s)"
     return {"verdict": "BLOCKED", "line": f"🔴 BLOCKED for {target.lower()}: {detail}", "blocking": blocking}

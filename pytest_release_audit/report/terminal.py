@@ -84,7 +84,7 @@ def write_summary(tr: Any, result: AuditResult, paths: dict[str, str], notes: li
     if result.ready:
         tr.write_line(f"Status: READY FOR {result.target.upper()}", green=True, bold=True)
     else:
-        why = ", ".join(result.blocking) or "errors above"
+        why = result.why_blocked if (result.partial or result.blocking) else "errors above"
         tr.write_line(f"Status: BLOCKED ({why})", red=True, bold=True)
     if tr.config.option.verbose >= -1:
         for kind in ("json", "markdown", "html", "junit", "model_card", "sarif", "trail"):
