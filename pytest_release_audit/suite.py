@@ -169,8 +169,8 @@ class ChecksChild:
             return outcome
         for item in payload.get("records") or []:
             record = TestRecord(nodeid=str(item["nodeid"]), payload=dict(item["payload"]))
-            for when, result, duration, wasxfail in item["events"]:
-                record.add(when, result, dict(item["payload"]), float(duration), bool(wasxfail))
+            for when, result, duration, wasxfail, payload in item["events"]:
+                record.add(when, result, dict(payload), float(duration), bool(wasxfail))
             outcome.records.append(record)
         outcome.errors.extend(str(e) for e in payload.get("errors") or [])
         outcome.resolved = dict(payload.get("resolved") or {})
@@ -280,7 +280,7 @@ class ChildRecorder:
         entry = self.records.setdefault(report.nodeid, {"nodeid": report.nodeid, "payload": payload, "events": []})
         entry["payload"] = payload
         entry["events"].append([report.when or "call", report.outcome, float(report.duration or 0.0),
-                                bool(getattr(report, "wasxfail", None)) and report.when == "call"])
+                                bool(getattr(report, "wasxfail", None)) and report.when == "call", payload])
 
     def pytest_sessionfinish(self) -> None:
         if self._prefetch is not None:
