@@ -219,44 +219,28 @@ def test_leakage(request, audit_datasets, audit_policy, audit_evidence):
     controls=["GDPR:Art.5(1)(b)", "GDPR:Art.6", "SR11-7:data-quality"],
 )
 def test_data_license(audit_model, audit_policy, audit_target, audit_evidence):
+    from pytest_release_audit.scanners.data_license import judge
+
     section = audit_policy.section("data_license")
     keys = list(section["tag_keys"])
     allowed = list(section["allowed"].get(audit_target, []))
-    allowed_folded = {a.casefold() for a in allowed}
     refs = list(audit_model.run.inputs) if audit_model.run is not None else []
     rows: list[dict[str, Any]] = []
-    missing: list[str] = []
-    refused: list[str] = []
+    problems = [] if refs else ["the model's run logged no datasets (mlflow.log_input): no licence to verify"]
     for ref in refs:
         key = next((k for k in keys if str(ref.tags.get(k, "")).strip()), None)
         value = str(ref.tags[key]).strip() if key else None
-        if value is None:
-            status = "missing"
-            missing.append(f"{ref.name} ({ref.context})")
-        elif not allowed:
-            status = "recorded"  # the policy lists no values for this target: any tag passes
-        elif value.casefold() in allowed_folded:
-            status = "allowed"
-        else:
-            status = "not_allowed"
-            refused.append(f"{ref.name} is {value!r}")
-        rows.append({"name": ref.name, "context": ref.context, "tag_key": key, "license": value, "status": status})
-
-    audit_evidence["target"] = audit_target
-    audit_evidence["tag_keys"] = keys
-    audit_evidence["allowed"] = allowed or None
-    audit_evidence["datasets"] = rows
+        status, reason = ("missing", f"no licence tag ({' / '.join(keys)})") if value is None else judge(
+            value, audit_target, allowed)
+        rows.append({"name": ref.name, "context": ref.context, "tag_key": key, "license": value, "status": status,
+                     "reason": reason})
+        if status in ("missing", "not_allowed", "restricted"):
+            problems.append(f"{ref.name} ({ref.context}): {value!r} {reason}" if value else f"{ref.name}: {reason}")
+    audit_evidence.update({"target": audit_target, "tag_keys": keys, "allowed": allowed or None, "datasets": rows})
     licences = sorted({r["license"] for r in rows if r["license"]})
-    audit_evidence.summary = f"{len(rows)} datasets tagged {', '.join(licences) or '-'}" + (
-        f" (allowed for {audit_target})" if allowed else f" (recorded; policy lists no values for {audit_target})"
-    )
-    problems = []
-    if not refs:
-        problems.append("the model's run logged no datasets (mlflow.log_input): no licence to verify")
-    if missing:
-        problems.append(f"no licence tag ({' / '.join(keys)}) on {', '.join(missing)}")
-    if refused:
-        problems.append(f"not allowed for {audit_target} (allowed: {', '.join(allowed)}): {', '.join(refused)}")
+    basis = "allowed by the policy" if allowed else "permissive for internal use by the built-in list"
+    tagged = ", ".join(licences) or "-"
+    audit_evidence.summary = f"{len(rows)} datasets tagged {tagged} ({basis}, target {audit_target})"
     if problems:
         audit_evidence.summary = "Data licence: " + "; ".join(problems)
     assert not problems, audit_evidence.summary

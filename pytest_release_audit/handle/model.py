@@ -94,7 +94,8 @@ class ModelHandle:
     """One registered model version and its source run.
 
     ``predict(X)`` loads the model in a worker process of its own on first use (the auditor never
-    unpickles model code, see ``handle.worker``) and returns a 1-D numpy array of scores (for a classifier with ``predict_proba``, the positive-class
+    unpickles model code, see ``handle.worker``) and returns a 1-D numpy array of scores (for a
+    classifier with ``predict_proba``, the positive-class
     probability; for survival, a risk score where higher means earlier events).
     """
 

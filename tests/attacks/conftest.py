@@ -34,6 +34,11 @@ class Attack:
         path.write_text(textwrap.dedent(text), encoding="utf-8")
         return path
 
+    def set_policy(self, top_level: str) -> None:
+        """The demo policy with ``top_level`` lines added to its ``[tool.release_audit]`` table."""
+        table = "[tool.release_audit]\n"
+        self.write("pyproject.toml", self.policy.replace(table, f"{table}{top_level}\n", 1))
+
     def run(self, model: str, *args: str) -> pytest.RunResult:
         uri = f"sqlite:///{self.registry / 'mlflow.db'}"
         return self.pytester.runpytest_subprocess(

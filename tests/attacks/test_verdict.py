@@ -187,8 +187,7 @@ def test_required_user_check_dropped_by_an_option_is_blocked(attack: Attack, how
 
 
 def test_required_user_check_ignored_by_path_is_named(attack: Attack) -> None:
-    attack.write("pyproject.toml", attack.policy.replace('[tool.release_audit]\n',
-                                                         '[tool.release_audit]\nrequired_checks = ["risk_review"]\n', 1))
+    attack.set_policy('required_checks = ["risk_review"]')
     attack.write("tests/test_required.py", """
         import pytest
 
@@ -203,8 +202,7 @@ def test_required_user_check_ignored_by_path_is_named(attack: Attack) -> None:
 
 
 def test_policy_cannot_make_builtin_checks_optional_for_production(attack: Attack) -> None:
-    attack.write("pyproject.toml", attack.policy.replace(
-        '[tool.release_audit]\n', '[tool.release_audit]\nrequired_checks = []\noptional_checks = ["pii", "leakage"]\n', 1))
+    attack.set_policy('required_checks = []\noptional_checks = ["pii", "leakage"]')
     report = assert_blocked(attack.run(DIRTY), attack, "pii")
     assert {"pii", "leakage"} <= set(report["blocking"])
     assert any("not applied for production" in r for r in report["policy"]["relaxations"])
