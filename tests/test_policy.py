@@ -13,7 +13,7 @@ from pytest_release_audit.policy import BUILTIN_CHECKS, PolicyError, default_pol
 
 def test_default_policy_requires_every_builtin_check_for_production():
     policy = default_policy()
-    assert policy.required_checks == BUILTIN_CHECKS
+    assert policy.required_checks("production") == BUILTIN_CHECKS
     assert policy.get("target") == "production"
     assert policy.approvals_required("production") == ["technical", "security", "business"]
     assert policy.approvals_required("development") == ["technical"]
@@ -28,7 +28,7 @@ def test_default_policy_requires_every_builtin_check_for_production():
         ({"performance": {"first_release": 1}}, "policy key 'performance.first_release' must be true/false"),
         ({"target": "prod"}, "policy key 'target' must be one of development, staging, production"),
         ({"waivers": [{"id": "pii", "reason": "r", "approver": "a"}]}, "'waivers[0].expires' is missing"),
-        ({"waivers": [{"id": "pii", "reason": "r", "approver": "a", "expires": "soon"}]}, "must be a date"),
+        ({"waivers": [{"id": "pii", "reason": "r", "approver": "a", "expires": "soon"}]}, "must be a timestamp with a timezone"),
     ],
 )
 def test_invalid_policies_name_the_key_path(raw, message):
@@ -38,11 +38,12 @@ def test_invalid_policies_name_the_key_path(raw, message):
     assert "\n" not in str(info.value)
 
 
-def test_waiver_is_active_until_its_expiry_day_inclusive():
-    waivers = [{"id": "bias", "reason": "r", "approver": "K. Patel", "expires": dt.date(2026, 1, 31)}]
+def test_waiver_is_active_until_its_expiry_timestamp_inclusive():
+    expires = dt.datetime(2026, 1, 31, 23, 59, 59, tzinfo=dt.UTC)
+    waivers = [{"id": "bias", "reason": "r", "approver": "K. Patel", "expires": expires}]
     policy = validate({"waivers": waivers})
     waiver = policy.waiver_for("bias")
-    assert waiver.active(dt.date(2026, 1, 31)) and not waiver.active(dt.date(2026, 2, 1))
+    assert waiver.active(expires) and not waiver.active(expires + dt.timedelta(seconds=1))
     assert policy.waiver_for("pii") is None
 
 
