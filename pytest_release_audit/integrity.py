@@ -38,13 +38,28 @@ _STDLIB = (("json", "dumps"), ("json", "loads"), ("json", "dump"), ("json.encode
            ("json.encoder", "JSONEncoder.iterencode"))
 
 
-class _Source:
-    """One module's source compiled afresh: its functions by qualified name and its imports."""
+#: The pytest config whose assertion rewriting settings the comparison reproduces.
+_CONFIG: dict[str, Any] = {}
 
-    def __init__(self, path: Path) -> None:
-        text = path.read_text(encoding="utf-8")
-        self.tree = ast.parse(text, filename=str(path))
-        code = compile(self.tree, str(path), "exec", dont_inherit=True)
+
+class _Source:
+    """One module's source compiled afresh: its functions by qualified name and its imports.
+
+    pytest rewrites the ``assert`` statements of plugin modules as it imports them; a module that
+    was loaded that way is compiled here with the same rewriting, so genuine code compares equal.
+    """
+
+    def __init__(self, path: Path, rewritten: bool = False) -> None:
+        data = _EARLY.get("bytes", {}).get(str(path)) or path.read_bytes()
+        self.tree = ast.parse(data, filename=str(path))
+        if rewritten:
+            from _pytest.assertion.rewrite import rewrite_asserts
+
+            compiled_tree = ast.parse(data, filename=str(path))
+            rewrite_asserts(compiled_tree, data, str(path), _CONFIG.get("config"))
+        else:
+            compiled_tree = self.tree
+        code = compile(compiled_tree, str(path), "exec", dont_inherit=True)
         self.functions: dict[str, types.CodeType] = {}
         self._collect(code)
 
@@ -69,19 +84,24 @@ class _Source:
         return {n.name for n in self.tree.body if isinstance(n, ast.ClassDef)}
 
 
-_SOURCES: dict[str, _Source | None] = {}
+_SOURCES: dict[tuple[str, bool], _Source | None] = {}
 
 
-def _source(path: str | None) -> _Source | None:
+def _is_rewritten(module: types.ModuleType | None) -> bool:
+    loader = getattr(getattr(module, "__spec__", None), "loader", None)
+    return type(loader).__name__ == "AssertionRewritingHook"
+
+
+def _source(path: str | None, rewritten: bool = False) -> _Source | None:
     if not path:
         return None
-    path = str(Path(path).resolve())
-    if path not in _SOURCES:
+    key = (str(Path(path).resolve()), rewritten)
+    if key not in _SOURCES:
         try:
-            _SOURCES[path] = _Source(Path(path))
+            _SOURCES[key] = _Source(Path(key[0]), rewritten)
         except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-            _SOURCES[path] = None
-    return _SOURCES[path]
+            _SOURCES[key] = None
+    return _SOURCES[key]
 
 
 def _unwrap(value: Any) -> Any:
@@ -112,7 +132,7 @@ def _check_function(where: str, fn: types.FunctionType, qualname: str, module: t
 
 
 def _check_module(module: types.ModuleType, problems: list[str]) -> None:
-    src = _source(getattr(module, "__file__", None))
+    src = _source(getattr(module, "__file__", None), _is_rewritten(module))
     if src is None:
         return
     name = module.__name__
@@ -165,17 +185,18 @@ def _check_import(where: str, value: Any, origin: tuple[str, str], problems: lis
 _EARLY: dict[str, Any] = {}
 
 
-def take_baseline() -> None:
+def take_baseline(config: pytest.Config) -> None:
     """Compile every module of the package and digest its files now, before conftest files load.
 
     Called from ``pytest_load_initial_conftests`` when an audit is requested: a conftest that then
     rewrites the installed files cannot make the comparison use its own source.
     """
+    _CONFIG["config"] = config
     if _EARLY:
         return
     _EARLY["installed"] = installed_files()
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        _source(str(path))
+    # The source as installed now; compiled only when the verdict is computed.
+    _EARLY["bytes"] = {str(p.resolve()): p.read_bytes() for p in PACKAGE_DIR.rglob("*.py")}
     for module_name, _qualname in _STDLIB:
         module = sys.modules.get(module_name)
         if module is not None:

@@ -87,6 +87,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(option, dest=dest, **kwargs)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Before any conftest loads: remember what the audit's own code is (``integrity``)."""
+    known = getattr(early_config, "known_args_namespace", None)
+    requested = getattr(known, "audit_model", None) or early_config.getini("audit_model")
+    if child_spec() is None and requested:
+        from pytest_release_audit import integrity
+
+        integrity.take_baseline(early_config)
+
+
 def is_xdist_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 

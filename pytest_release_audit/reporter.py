@@ -52,6 +52,7 @@ class AuditReporter:
         self.errors: list[str] = []
         self.notes: list[str] = []
         self.deselected: list[str] = []  # ids of deselected compliance checks
+        self.known: dict[str, dict[str, Any]] = {}  # marker info of every compliance check seen
         self.collected: dict[str, str] = {}  # compliance nodeid -> check id
         self.collection_errors = 0
         self.child: ChecksChild | None = None
@@ -139,6 +140,7 @@ class AuditReporter:
                 )
                 continue
             self.collected[item.nodeid] = info["id"]
+            self.known.setdefault(info["id"], info)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -155,6 +157,7 @@ class AuditReporter:
             info = compliance_info(item)
             if info is not None:
                 self.deselected.append(info["id"])
+                self.known.setdefault(info["id"], info)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         payload = getattr(report, "release_audit", None)
@@ -202,8 +205,8 @@ class AuditReporter:
         return "; ".join(reasons) or None
 
     def _not_run_reason(self, session: pytest.Session) -> str:
-        if self.errors and not self.records and self.child is None:
-            return "the audit could not start (see errors)"
+        if self.errors and (self.child is None or self.ctx.try_handle()[0] is None):
+            return "the audit could not start (see ERROR 1)"
         reasons = []
         if self.ctx.options.selected_checks is not None:
             reasons.append("not selected (--audit-checks)")
@@ -306,6 +309,7 @@ class AuditReporter:
             not_run_reason=self._not_run_reason(session),
             partial=partial,
             integrity=integrity.fingerprint(self.config, version),
+            known_checks=self.known,
         )
         from pytest_release_audit.finish import finish_audit
 
@@ -314,6 +318,8 @@ class AuditReporter:
         self.config.stash[verdict_key] = self.result.status
         if not self.result.ready and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        elif self.result.ready and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+            session.exitstatus = pytest.ExitCode.OK  # the checks ran in their own session
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.result is None:

@@ -52,6 +52,14 @@ def fresh_registry(tmp_path: Path) -> Path:
     return build_registry(tmp_path / "registry", ("cl_unimodal_v1", "cl_unimodal_v2"))
 
 
+def newest_report(out: Path) -> Path:
+    """``out/audit_report.json`` or ``out/partial/audit_report.json``, whichever was written last."""
+    found = [p for p in (out / "audit_report.json", out / "partial" / "audit_report.json") if p.is_file()]
+    if not found:
+        raise AssertionError(f"no audit_report.json under {out}")
+    return max(found, key=lambda p: p.stat().st_mtime_ns)
+
+
 class Audit:
     """Runs ``pytest --audit-model=...`` in a pytester directory against a registry."""
 
@@ -78,7 +86,8 @@ class Audit:
         return self.pytester.path / "out"
 
     def report(self) -> dict[str, Any]:
-        return json.loads((self.out_dir / "audit_report.json").read_text(encoding="utf-8"))
+        """The newest report: a full run's, or a partial run's (``out/partial/``)."""
+        return json.loads(newest_report(self.out_dir).read_text(encoding="utf-8"))
 
     def outcomes(self) -> dict[str, str]:
         return {c["id"]: c["outcome"] for c in self.report()["checks"]}

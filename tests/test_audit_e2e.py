@@ -182,13 +182,28 @@ def test_audit_only_deselects_ordinary_tests(audit):
     assert "deselected" in result.stdout.str()
 
 
-def test_blocked_when_a_required_check_is_deselected(audit):
-    result = audit.run("cl_unimodal_v2", "-k", "not pii")
+def test_deselecting_a_compliance_check_is_a_partial_run(audit):
+    audit.pytester.makepyfile(test_user_check="""
+        import pytest
+
+        @pytest.mark.compliance("calibration")
+        def test_calibration():
+            pass
+    """)
+    result = audit.run("cl_unimodal_v2", "test_user_check.py", "-k", "not calibration")
     assert result.ret != 0
+    result.stdout.fnmatch_lines(["Status: BLOCKED (partial run: compliance checks deselected (calibration))*"])
+    report = audit.report()
+    assert report["partial"] and (audit.out_dir / "partial" / "audit_report.json").is_file()
+    check = {c["id"]: c for c in report["checks"]}["calibration"]
+    assert check["outcome"] == "error" and "deselected" in check["summary"]
+
+
+def test_builtin_checks_are_not_deselected_by_the_users_options(audit):
+    result = audit.run("cl_unimodal_v2", "-k", "not pii")
+    assert result.ret == 0
     check = {c["id"]: c for c in audit.report()["checks"]}["pii"]
-    assert check["outcome"] == "error"
-    assert "did not run" in check["summary"] and "deselected" in check["summary"]
-    assert "pii" in audit.report()["blocking"]
+    assert check["outcome"] == "passed"
 
 
 def test_waiver_turns_a_failure_into_waived_until_it_expires(audit):
@@ -204,15 +219,15 @@ def test_waiver_turns_a_failure_into_waived_until_it_expires(audit):
     policy = audit.pytester.path / "pyproject.toml"
     base = policy.read_text(encoding="utf-8")
     policy.write_text(base + '\n[[tool.release_audit.waivers]]\nid = "calibration"\nreason = "recalibration '
-                      'scheduled"\napprover = "K. Patel"\nexpires = 2999-01-01\n', encoding="utf-8")
-    audit.run("cl_unimodal_v2", "test_user_check.py", "-k", "calibration")
+                      'scheduled"\napprover = "K. Patel"\nexpires = 2999-01-01T00:00:00Z\n', encoding="utf-8")
+    audit.run("cl_unimodal_v2", "test_user_check.py")
     check = {c["id"]: c for c in audit.report()["checks"]}["calibration"]
     assert check["outcome"] == "waived" and check["waiver"]["approver"] == "K. Patel"
     policy.write_text(base + '\n[[tool.release_audit.waivers]]\nid = "calibration"\nreason = "old"\n'
-                      'approver = "K. Patel"\nexpires = 2020-01-01\n', encoding="utf-8")
-    audit.run("cl_unimodal_v2", "test_user_check.py", "-k", "calibration")
+                      'approver = "K. Patel"\nexpires = 2020-01-01T00:00:00Z\n', encoding="utf-8")
+    audit.run("cl_unimodal_v2", "test_user_check.py")
     check = {c["id"]: c for c in audit.report()["checks"]}["calibration"]
-    assert check["outcome"] == "failed" and "waiver expired 2020-01-01" in check["summary"]
+    assert check["outcome"] == "failed" and "waiver expired 2020-01-01T00:00:00Z" in check["summary"]
     assert "calibration" in audit.report()["blocking"]
 
 
@@ -227,15 +242,14 @@ def test_blocked_with_one_line_when_the_policy_is_invalid(audit):
 
 
 def test_reports_of_a_previous_audit_survive_an_unwritable_out_dir(audit, tmp_path):
-    audit.run("cl_unimodal_v2", "-k", "lineage")
+    audit.run("cl_unimodal_v2")
     before = (audit.out_dir / "audit_report.json").read_bytes()
     readonly = tmp_path / "ro"
     readonly.mkdir()
     readonly.chmod(0o500)
     try:
         result = audit.pytester.runpytest("--audit-model=cl_unimodal_v2", f"--audit-tracking-uri={audit.uri}",
-                                          f"--audit-out={readonly / 'reports'}", "-p", "no:cacheprovider",
-                                          "-k", "lineage")
+                                          f"--audit-out={readonly / 'reports'}", "-p", "no:cacheprovider")
     finally:
         readonly.chmod(0o700)
     if Path(readonly / "reports").exists():

@@ -28,7 +28,8 @@ def test_default_policy_requires_every_builtin_check_for_production():
         ({"performance": {"first_release": 1}}, "policy key 'performance.first_release' must be true/false"),
         ({"target": "prod"}, "policy key 'target' must be one of development, staging, production"),
         ({"waivers": [{"id": "pii", "reason": "r", "approver": "a"}]}, "'waivers[0].expires' is missing"),
-        ({"waivers": [{"id": "pii", "reason": "r", "approver": "a", "expires": "soon"}]}, "must be a timestamp with a timezone"),
+        ({"waivers": [{"id": "pii", "reason": "r", "approver": "a", "expires": "soon"}]},
+         "must be a timestamp with a timezone"),
     ],
 )
 def test_invalid_policies_name_the_key_path(raw, message):

@@ -134,6 +134,25 @@ def missing_required(results: list[CheckResult], policy: Policy, target: str, re
     return out
 
 
+def never_ran(results: list[CheckResult], known: dict[str, dict[str, Any]], policy: Policy, target: str,
+              reason: str) -> list[CheckResult]:
+    """An error CheckResult for each compliance check that was collected or deselected but never reported."""
+    ran = {r.id for r in results}
+    return [
+        CheckResult(
+            id=check_id,
+            title=str(info.get("title") or check_id),
+            outcome="error",
+            required=policy.is_required(check_id, str(info.get("severity", "required")), target),
+            controls=tuple(info.get("controls") or ()),
+            summary=_one_line(f"check did not run: {reason}"),
+            evidence={"ran": False},
+        )
+        for check_id, info in known.items()
+        if check_id not in ran
+    ]
+
+
 def sort_checks(results: list[CheckResult]) -> list[CheckResult]:
     return sorted(results, key=lambda r: (ORDER.get(r.id, len(ORDER)), r.id))
 
@@ -157,6 +176,7 @@ def build_result(
     not_run_reason: str,
     partial: str | None = None,
     integrity: dict[str, Any] | None = None,
+    known_checks: dict[str, dict[str, Any]] | None = None,
 ) -> AuditResult:
     """The AuditResult. READY only when checks ran, none blocks, and there were no setup errors."""
     errors = list(errors)
@@ -168,6 +188,7 @@ def build_result(
     else:
         results = check_results(records, policy, target)
         results += missing_required(results, policy, target, not_run_reason)
+        results += never_ran(results, known_checks or {}, policy, target, not_run_reason)
         known = {r.id for r in results}
         errors += [f"policy waiver for {w.id!r} names no check of this audit: fix waivers[].id"
                    for w in policy.waivers if w.id not in known]
