@@ -133,7 +133,7 @@ def test_blocked_when_a_dataset_was_edited_after_training(fresh_audit):
     cells[age] = str(int(cells[age]) + 1)
     lines[5] = ",".join(cells)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = fresh_audit.run("cl_unimodal_v2", "-k", "lineage or data_integrity")
+    result = fresh_audit.run("cl_unimodal_v2", "--audit-checks=lineage,data_integrity")
     assert result.ret != 0
     check = {c["id"]: c for c in fresh_audit.report()["checks"]}["data_integrity"]
     assert check["outcome"] == "failed"

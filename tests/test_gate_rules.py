@@ -333,7 +333,7 @@ def _check(audit, check_id):
 
 @pytest.mark.slow
 def test_better_candidate_passes_gate_with_evidence_plots_and_logged_metric(audit):
-    audit.run("cl_unimodal_v2", "-k", "performance or bias")
+    audit.run("cl_unimodal_v2", "--audit-checks=performance_gate,bias")
     gate = _check(audit, "performance_gate")
     assert gate["outcome"] == "passed", gate["summary"]
     assert gate["summary"].startswith("C-index 0.") and "vs production 0." in gate["summary"]
@@ -350,7 +350,7 @@ def test_better_candidate_passes_gate_with_evidence_plots_and_logged_metric(audi
 
 @pytest.mark.slow
 def test_regressed_candidate_is_blocked_by_the_gate_with_the_numbers(audit):
-    result = audit.run("cl_unimodal_v3_regressed", "-k", "performance")
+    result = audit.run("cl_unimodal_v3_regressed", "--audit-checks=performance_gate")
     gate = _check(audit, "performance_gate")
     assert gate["outcome"] == "failed"
     import re
@@ -364,7 +364,7 @@ def test_regressed_candidate_is_blocked_by_the_gate_with_the_numbers(audit):
 
 @pytest.mark.slow
 def test_binary_first_release_passes_on_roc_auc(audit):
-    audit.run("breast_cancer_classifier", "-k", "performance or bias")
+    audit.run("breast_cancer_classifier", "--audit-checks=performance_gate,bias")
     gate = _check(audit, "performance_gate")
     assert gate["outcome"] == "passed", gate["summary"]
     names = [m["name"] for m in gate["evidence"]["metrics"]]
@@ -382,7 +382,7 @@ def test_policy_floor_and_unknown_bias_column_block_with_the_fix(audit):
         + "\n[tool.release_audit.models.cl_unimodal_v2.bias]\ncolumns = ['site', 'zip_code']\n",
         encoding="utf-8",
     )
-    audit.run("cl_unimodal_v2", "-k", "performance or bias")
+    audit.run("cl_unimodal_v2", "--audit-checks=performance_gate,bias")
     gate = _check(audit, "performance_gate")
     assert gate["outcome"] == "failed"
     assert (

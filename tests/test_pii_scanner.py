@@ -411,7 +411,7 @@ def _seeded_raw_values(registry) -> list[str]:
 
 @pytest.mark.slow
 def test_dirty_demo_model_is_blocked_by_pii_and_leakage_with_no_raw_value_in_any_output(audit):
-    result = audit.run("cl_unimodal_v2_dirty", "-k", "pii or leakage or data_license")
+    result = audit.run("cl_unimodal_v2_dirty", "--audit-checks=pii,leakage,data_license")
     outcomes = audit.outcomes()
     assert (outcomes["pii"], outcomes["leakage"], outcomes["data_license"]) == ("failed", "failed", "passed")
     assert audit.report()["status"] == "BLOCKED" and result.ret != 0
@@ -441,7 +441,7 @@ def test_dirty_demo_model_is_blocked_by_pii_and_leakage_with_no_raw_value_in_any
 
 @pytest.mark.slow
 def test_clean_demo_model_passes_pii_leakage_and_data_license(audit):
-    audit.run("cl_unimodal_v2", "-k", "pii or leakage or data_license")
+    audit.run("cl_unimodal_v2", "--audit-checks=pii,leakage,data_license")
     outcomes = audit.outcomes()
     assert (outcomes["pii"], outcomes["leakage"], outcomes["data_license"]) == ("passed", "passed", "passed")
     checks = {c["id"]: c for c in audit.report()["checks"]}
@@ -459,17 +459,17 @@ def test_data_license_fails_when_the_tag_is_missing_or_not_allowed(audit):
     assert table + ".allowed]" in policy
     missing = policy.replace(table + ".allowed]", table + ']\ntag_keys = ["usage_terms"]\n\n' + table + ".allowed]")
     (audit.pytester.path / "missing.toml").write_text(missing, encoding="utf-8")
-    audit.run("cl_unimodal_v2", "-k", "data_license", "--audit-policy=missing.toml")
+    audit.run("cl_unimodal_v2", "--audit-checks=data_license", "--audit-policy=missing.toml")
     check = {c["id"]: c for c in audit.report()["checks"]}["data_license"]
     assert check["outcome"] == "failed"
-    assert check["summary"].startswith("Data licence: no licence tag (usage_terms) on mm_curated_q225 (raw)")
+    assert check["summary"].startswith("Data licence: mm_curated_q225: no licence tag (usage_terms)")
 
     refused = policy.replace('production = ["Internal-Only"]', 'production = ["CC0-1.0"]')
     (audit.pytester.path / "refused.toml").write_text(refused, encoding="utf-8")
-    audit.run("cl_unimodal_v2", "-k", "data_license", "--audit-policy=refused.toml")
+    audit.run("cl_unimodal_v2", "--audit-checks=data_license", "--audit-policy=refused.toml")
     check = {c["id"]: c for c in audit.report()["checks"]}["data_license"]
     assert check["outcome"] == "failed"
-    assert "not allowed for production (allowed: CC0-1.0)" in check["summary"]
+    assert "'Internal-Only' not on the policy's list for production (CC0-1.0)" in check["summary"]
     assert {d["status"] for d in check["evidence"]["datasets"]} == {"not_allowed"}
 
 

@@ -220,7 +220,7 @@ def test_database_uri_blocks_without_leaking_the_password_when_artifacts_are_pro
     proxies (mlflow-artifacts:/) can only be read through the server: BLOCKED with one line, and
     the database password appears in no output."""
     use_demo_policy(pytester)
-    result = audit_in(pytester, postgres.uri, "cl_unimodal_v2", "-k", "lineage")
+    result = audit_in(pytester, postgres.uri, "cl_unimodal_v2", "--audit-checks=lineage")
     assert result.ret != 0
     report = load_report(pytester)
     assert report["status"] == "BLOCKED"

@@ -206,11 +206,51 @@ def _modelscan(
                         operator=str(i.get("operator", "")), file=str(i.get("source", "")))
         for i in result.get("issues") or []
     )
-    errors = tuple(
-        f"{e.get('source', '')}: {' '.join(str(e.get('description', e)).split())[:200]}"
-        for e in result.get("errors") or []
-    )
-    return scanned, skipped, findings, errors, f"modelscan {__version__}"
+    errors: list[str] = []
+    extra: list[ArtifactFinding] = []
+    for e in result.get("errors") or []:
+        source = str(e.get("source", ""))
+        if source.endswith(".npy"):
+            # modelscan's numpy scanner does not run on every numpy release: read the header ourselves.
+            verdict = _npy_header(local, source)
+            if verdict == "plain":
+                scanned += (source,)
+                continue
+            if verdict == "object":
+                extra.append(ArtifactFinding("HIGH", "numpy", "object array (needs pickle)", source))
+                continue
+        errors.append(f"{source}: {' '.join(str(e.get('description', e)).split())[:200]}")
+    return scanned, skipped, findings + tuple(extra), tuple(errors), f"modelscan {__version__}"
+
+
+def _npy_header(local: Path, source: str) -> str:
+    """``plain`` (numbers only), ``object`` (loading needs pickle) or ``unreadable`` for a .npy file.
+
+    ``source`` is a path relative to ``local``, or ``ARCHIVE:MEMBER`` for a file inside a zip
+    (skops and ``.npz`` files).
+    """
+    import zipfile
+
+    import numpy as np
+
+    archive, _, member = source.partition(":")
+    try:
+        if member:
+            with zipfile.ZipFile(local / archive) as zf, zf.open(member) as fh:
+                return _npy_kind(fh, np)
+        with (local / source).open("rb") as fh:
+            return _npy_kind(fh, np)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return "unreadable"
+
+
+def _npy_kind(fh: Any, np: Any) -> str:
+    version = np.lib.format.read_magic(fh)
+    if version == (1, 0):
+        _shape, _fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+    else:
+        _shape, _fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+    return "object" if dtype.hasobject else "plain"
 
 
 def _verify_signature(local: Path) -> dict[str, Any]:
