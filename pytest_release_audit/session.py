@@ -161,7 +161,9 @@ class AuditContext:
             section = self.policy.section("model_artifact")
             worker.pool().timeout_s = float(section["worker_timeout_s"])
             artifact.configure_signing(section, self.rootdir)
-            return resolve_handle(self.spec, self.tracking_uri)
+            handle = resolve_handle(self.spec, self.tracking_uri)
+            artifact.set_candidate(handle)
+            return handle
 
         return self._cached("handle", compute)
 

@@ -77,7 +77,7 @@ class ArtifactReport:
             shown = "; ".join(str(f) for f in self.blocking[:3])
             more = f" (+{len(self.blocking) - 3} more)" if len(self.blocking) > 3 else ""
             return f"its artifacts hold unsafe operators: {shown}{more}"
-        if self.signature is not None and not self.signature.get("verified"):
+        if self.signature is not None and self.signature.get("verified") is False:
             return f"its signature does not verify ({self.signature.get('reason')})"
         return ""
 
@@ -104,7 +104,10 @@ _SIGNING: dict[str, Any] = {}
 
 def configure_signing(section: dict[str, Any], base_dir: Path) -> None:
     """Require signed models when the policy says so (``[model_artifact] require_signature``)."""
+    candidate = _SIGNING.get("candidate")
     _SIGNING.clear()
+    if candidate is not None:
+        _SIGNING["candidate"] = candidate
     if section.get("require_signature"):
         key = section.get("public_key") or ""
         chain = list(section.get("certificate_chain") or [])
@@ -115,13 +118,23 @@ def configure_signing(section: dict[str, Any], base_dir: Path) -> None:
         })
 
 
+def set_candidate(handle: ModelHandle) -> None:
+    """The audited version: a signature the policy requires is required of it (see ``inspect``)."""
+    _SIGNING["candidate"] = (handle.tracking_uri, handle.name, str(handle.version))
+
+
 def inspect(handle: ModelHandle) -> ArtifactReport:
-    """Download (once per process) and scan the artifacts of ``handle``'s model."""
+    """Download (once per process) and scan the artifacts of ``handle``'s model.
+
+    A signature the policy requires is required of the candidate; any other model's (the
+    baseline's) is verified when present (a production model whose signature no longer verifies
+    is refused) and noted when absent.
+    """
     key = (handle.tracking_uri, handle.name, str(handle.version))
     with _LOCK:
         report = _CACHE.get(key)
         if report is None:
-            report = _CACHE[key] = _inspect(handle)
+            report = _CACHE[key] = _inspect(handle, _SIGNING.get("candidate") not in (None, key))
         return report
 
 
@@ -153,7 +166,7 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _inspect(handle: ModelHandle) -> ArtifactReport:
+def _inspect(handle: ModelHandle, baseline: bool) -> ArtifactReport:
     label = f"{handle.name} v{handle.version}"
     dest = Path(tempfile.mkdtemp(prefix="release-audit-model-"))
     try:
@@ -173,7 +186,7 @@ def _inspect(handle: ModelHandle) -> ArtifactReport:
         sums[name] = _file_digest(path)
         digest.update(f"{name}\0{sums[name]}\n".encode())
     scanned, not_scannable, findings, errors, tool = _modelscan(local)
-    signature = _verify_signature(local) if _SIGNING else None
+    signature = _verify_signature(local, required=not baseline) if _SIGNING.get("signature_file") else None
     return ArtifactReport(
         label=label,
         files=tuple(rel),
@@ -253,11 +266,18 @@ def _npy_kind(fh: Any, np: Any) -> str:
     return "object" if dtype.hasobject else "plain"
 
 
-def _verify_signature(local: Path) -> dict[str, Any]:
+#: Files MLflow itself writes into a model directory when the version is registered (after any
+#: signature was made); every other file must be covered by the signature.
+MLFLOW_WRITTEN = ("registered_model_meta",)
+
+
+def _verify_signature(local: Path, *, required: bool) -> dict[str, Any]:
     sig_name = str(_SIGNING["signature_file"])
     sig = local / sig_name
     out: dict[str, Any] = {"signature_file": sig_name, "verified": False}
     if not sig.is_file():
+        if not required:
+            return {"signature_file": sig_name, "verified": None, "reason": "baseline not signed (noted)"}
         out["reason"] = (f"no {sig_name} in the model's artifacts: sign the model directory with "
                          "'model_signing sign key' and log the signature beside MLmodel")
         return out
@@ -275,7 +295,8 @@ def _verify_signature(local: Path) -> dict[str, Any]:
             out["reason"] = ("the policy requires signed models but names no public_key or certificate_chain "
                              "in [tool.release_audit.model_artifact]")
             return out
-        config.set_hashing_config(hashing.Config().set_ignored_paths(paths=[sig_name], ignore_git_paths=True))
+        config.set_hashing_config(hashing.Config().set_ignored_paths(paths=[sig_name, *MLFLOW_WRITTEN],
+                                                                     ignore_git_paths=True))
         config.verify(local, sig)
     except Exception as exc:  # any verification failure is a refusal, with its reason
         out["reason"] = describe_exception(exc)
