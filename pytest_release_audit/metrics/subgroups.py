@@ -191,28 +191,36 @@ DEFAULT_LIMITS: dict[str, tuple[float, float]] = {
 }
 
 
-def miscalibrated_bins(calibration: Any, kind: str, limit: float, alpha: float = 0.05) -> list[CalibrationBin]:
-    """Bins whose |observed - predicted| exceeds ``limit`` *and* the bin's sampling noise.
+def calibration_test(calibration: Any, kind: str) -> tuple[float, float] | None:
+    """Hosmer-Lemeshow statistic and p-value over the bins (binomial; Poisson for survival events).
 
-    Without the second condition a perfectly calibrated model fails by chance in small bins (with
-    20 patients a bin's observed rate has a standard error near 0.11). The noise bound is a
-    two-sided z test at ``alpha``, Bonferroni-corrected over the bins (z = 2.81 for 10 bins).
+    The statistic is the sum of squared standardised bin errors; under good calibration it follows
+    a chi-square distribution with (bins - 2) degrees of freedom. None with fewer than three bins.
     """
-    import math
-    from statistics import NormalDist
+    from scipy.stats import chi2
 
-    bins = list(calibration)
-    z = NormalDist().inv_cdf(1 - alpha / (2 * max(len(bins), 1)))
-    out = []
+    bins = [b for b in calibration if b.n > 0]
+    if len(bins) < 3:
+        return None
+    stat = 0.0
     for b in bins:
-        if b.n <= 0:
-            continue
         p = min(max(float(b.predicted), 1e-9), 1 - 1e-9) if kind == "binary" else max(float(b.predicted), 1e-9)
-        se = math.sqrt(p * (1 - p) / b.n) if kind == "binary" else math.sqrt(p / b.n)  # binomial / Poisson
-        diff = abs(float(b.observed) - float(b.predicted))
-        if diff > limit and diff > z * se:
-            out.append(b)
-    return out
+        var = p * (1 - p) / b.n if kind == "binary" else p / b.n
+        stat += (float(b.observed) - float(b.predicted)) ** 2 / var
+    return stat, float(chi2.sf(stat, len(bins) - 2))
+
+
+def miscalibrated_bins(calibration: Any, kind: str, limit: float, alpha: float = 0.01) -> list[CalibrationBin]:
+    """Bins off by more than ``limit``, when the model as a whole is miscalibrated.
+
+    A bin's error alone is noisy (with 20 patients its observed rate has a standard error near
+    0.11), so a perfectly calibrated model would fail by chance: the bins count only when the
+    Hosmer-Lemeshow test (``calibration_test``) also rejects calibration at ``alpha``.
+    """
+    test = calibration_test(calibration, kind)
+    if test is None or test[1] >= alpha:
+        return []
+    return [b for b in calibration if b.n > 0 and abs(float(b.observed) - float(b.predicted)) > limit]
 
 
 def _is_worse(value: float, floor: float, direction: str) -> bool:
@@ -361,7 +369,7 @@ def analyse_subgroups(
                     *analysis.findings,
                     f"calibration: bin {worst_bin.bin} observed {worst_bin.observed:.2f} vs predicted "
                     f"{worst_bin.predicted:.2f} (|error| {error:.2f} > max_calibration_error "
-                    f"{max_calibration_error:g} and beyond sampling noise at n={worst_bin.n})",
+                    f"{max_calibration_error:g}; Hosmer-Lemeshow p={calibration_test(analysis.calibration, kind)[1]:.3g})",
                 ),
             }
         )

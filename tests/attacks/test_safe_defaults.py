@@ -54,9 +54,12 @@ def test_bias_and_calibration_have_real_default_limits() -> None:
     bias = default_policy().section("bias")
     assert DEFAULT_LIMITS["roc_auc"] == (0.5, 0.2) and DEFAULT_LIMITS["c_index"] == (0.5, 0.2)
     assert bias["max_calibration_error"] == 0.15
-    off = CalibrationBin(bin=1, n=200, predicted=0.2, observed=0.6)
-    noisy = CalibrationBin(bin=2, n=8, predicted=0.2, observed=0.5)  # within noise at n=8
-    assert miscalibrated_bins([off, noisy], "binary", 0.15) == [off]
+    good = [CalibrationBin(bin=i, n=100, predicted=0.1 * i, observed=0.1 * i + 0.01) for i in range(1, 10)]
+    off = CalibrationBin(bin=10, n=200, predicted=0.2, observed=0.6)
+    assert miscalibrated_bins([*good, off], "binary", 0.15) == [off]
+    # the same error in a bin of 8 patients is within noise: the model as a whole is not rejected
+    noisy = CalibrationBin(bin=10, n=8, predicted=0.2, observed=0.4)
+    assert miscalibrated_bins([*good, noisy], "binary", 0.15) == []
 
 
 def test_every_builtin_check_is_required_for_production_whatever_the_policy_says() -> None:
