@@ -65,12 +65,19 @@ def _parser() -> argparse.ArgumentParser:
         "--policy", metavar="PATH", help="policy TOML (default: [tool.release_audit] of ./pyproject.toml)"
     )
 
-    verify = sub.add_parser("verify-trail", help="verify the hash chain of an audit trail")
+    verify = sub.add_parser("verify-trail", help="verify an audit trail: chain, canonical form, signatures, "
+                            "reports, registry anchors")
     verify.add_argument("path", metavar="PATH", help="the audit_log.jsonl file")
 
+    verify.add_argument("--public-key", metavar="KEY", help="Ed25519 public key (PEM or ssh-ed25519) the CI signs "
+                        "records with: every record must carry a valid signature (default: "
+                        "RELEASE_AUDIT_TRAIL_PUBLIC_KEY)")
+    verify.add_argument("--tracking-uri", metavar="URI", help="also compare the trail with the registry's anchors")
     show = sub.add_parser("show", help="print an audit_report.json in the terminal")
     show.add_argument("path", metavar="PATH", help="audit_report.json, or the directory holding it")
     show.add_argument("--plain", action="store_true", help="plain text even on a terminal")
+    show.add_argument("--trail", metavar="PATH", help="the audit trail to check the report against "
+                      "(default: the one the report names)")
     return parser
 
 
@@ -179,12 +186,33 @@ def _cmd_approvals(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
-    from pytest_release_audit.trail import verify_trail
+    import os
 
-    result = verify_trail(args.path)
+    from pytest_release_audit import trail
+
+    key_source = args.public_key or os.environ.get("RELEASE_AUDIT_TRAIL_PUBLIC_KEY")
+    public_key = None
+    if key_source:
+        try:
+            public_key = trail.load_public_key(key_source)
+        except (OSError, ValueError) as exc:
+            raise AuditConfigError(f"cannot read the public key {key_source} ({exc.__class__.__name__})") from None
+    result = trail.verify_trail(args.path, public_key=public_key)
+    if result.ok and args.tracking_uri:
+        client, _uri = _client(args.tracking_uri)
+        problems = trail.check_anchors(result.entries, client)
+        if problems:
+            print(f"BROKEN: {args.path}: the registry's anchors disagree: {problems[0]}"
+                  + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""), file=out)
+            return 1
     if result.ok:
         last = f", last hash {result.last_hash[:16]}" if result.last_hash else ""
-        print(f"OK: {args.path}: {result.records} record(s), chain valid{last}", file=out)
+        checked = ["chain", "canonical form", "report digests"]
+        if public_key is not None:
+            checked.append(f"signatures ({trail.key_id(public_key)})")
+        if args.tracking_uri:
+            checked.append("registry anchors")
+        print(f"OK: {args.path}: {result.records} record(s) valid ({', '.join(checked)}){last}", file=out)
         for warning in result.warnings:
             print(f"warning: {warning}", file=out)
         return 0
@@ -293,8 +321,37 @@ def _use_rich(out: TextIO, plain: bool) -> bool:
     return True
 
 
+def _report_path(path_text: str) -> Path:
+    path = Path(path_text)
+    return path / "audit_report.json" if path.is_dir() else path
+
+
+def _trail_check(report: Path, result: AuditResult, trail_arg: str | None) -> str | None:
+    """None when the report is the one its trail record names; else why it cannot be shown as a verdict."""
+    from pytest_release_audit import trail
+
+    where = trail_arg or result.environment.get("audit_log")
+    if not where:
+        return "this report names no audit trail: pass --trail"
+    log = Path(where) if Path(where).is_absolute() or trail_arg else report.parent / where
+    try:
+        record = trail.find_record(log, result.audit_id)
+    except trail.TrailError as exc:
+        return str(exc)
+    if record is None:
+        return f"audit {result.audit_id} has no record in {log} (verify-trail says whether the trail is intact)"
+    recorded = (record.get("reports") or {}).get(report.name)
+    if recorded != trail._sha256_file(report):
+        return f"{report} does not match its trail record {record.get('seq')} in {log}: it was edited after the audit"
+    return None
+
+
 def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     result = _load_report(args.path)
+    problem = _trail_check(_report_path(args.path), result, args.trail)
+    if problem is not None:
+        print(f"{PROG}: NOT VERIFIED: {_clean(problem)}; the verdict is not shown", file=sys.stderr)
+        return 1
     if _use_rich(out, args.plain):
         _render_rich(result, out)
     else:

@@ -218,6 +218,12 @@ def finish_audit(
         error = f"cannot write reports to {out} ({exc.__class__.__name__}): pass a writable --audit-out"
         return _blocked(result, error), paths, notes
 
+    log = Path(policy.get("audit_log") if policy is not None else "audit-reports/audit_log.jsonl")
+    if not log.is_absolute():
+        log = ctx.rootdir / log
+    # Where `release-audit show` finds the record this report must match.
+    result = dataclasses.replace(result, environment={**result.environment,
+                                                      "audit_log": os.path.relpath(log, out)})
     result, texts = _render_all(config, ctx, result, handle, policy, staged)
     modified = integrity.modified_code()  # the model card hook above runs project code
     if modified and not any(e.startswith("audit code was modified") for e in result.errors):
@@ -241,20 +247,20 @@ def finish_audit(
             # target is scheme://host only: webhook URLs carry their secret in the path
             notes.append(f"notification to {notify_outcome.get('target')} failed: {notify_outcome.get('error')} "
                          "(the verdict is unchanged)")
-    log = Path(policy.get("audit_log") if policy is not None else "audit-reports/audit_log.jsonl")
-    if not log.is_absolute():
-        log = ctx.rootdir / log
     try:
         from pytest_release_audit import trail
 
-        record = trail.build_record(result, digests, ctx.actor, notify_outcome, promotion=promotion)
-        trail.append_record(log, record)
+        key = _trail_key(policy, ctx)
+        record = trail.build_record(result, _set_digests(staged), ctx.actor, notify_outcome, promotion=promotion,
+                                    out_dir=_relative_to(out, log.parent))
+        record = trail.append_record(log, record, private_key=key)
     except Exception as exc:  # the trail is evidence: failing to extend it blocks
         result = _blocked(result, f"could not append to the audit trail ({describe_exception(exc)})")
         result, texts = _render_all(config, ctx, result, handle, policy, staged)
         digests = _write_staged(staged, texts)
     else:
         paths["trail"] = _display(log, ctx)
+        notes += _anchor(ctx, record)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         swap_in(staged, out)
@@ -272,6 +278,51 @@ def finish_audit(
         paths["trail"] = paths.pop("trail")  # printed last
     config.hook.pytest_release_audit_report_written(result=result, paths=dict(paths))
     return result, paths, notes
+
+
+def _set_digests(staged: Path) -> dict[str, str]:
+    """sha256 of every file of the new set: the reports and the checks' artifacts."""
+    out = {}
+    for path in sorted(p for p in staged.rglob("*") if p.is_file()):
+        out[path.relative_to(staged).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def _relative_to(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+def _trail_key(policy: Policy | None, ctx: AuditContext) -> Any:
+    """The Ed25519 key that signs trail records: ``RELEASE_AUDIT_TRAIL_KEY``, else the policy's path."""
+    from pytest_release_audit import trail
+    from pytest_release_audit.isolation import TRUSTED_ENV
+
+    source = TRUSTED_ENV.get(trail.KEY_ENV) or (policy.get("trail_key") if policy is not None else "")
+    if not source:
+        return None
+    if not source.lstrip().startswith("-----BEGIN") and not Path(source).is_absolute():
+        source = str(ctx.rootdir / source)
+    try:
+        return trail.load_private_key(source)
+    except (OSError, ValueError) as exc:
+        raise trail.TrailError(f"the trail signing key cannot be read ({exc.__class__.__name__}): fix "
+                               f"{trail.KEY_ENV} or the policy's trail_key") from None
+
+
+def _anchor(ctx: AuditContext, record: dict[str, Any]) -> list[str]:
+    """Anchor the new trail head in the registry; a registry that refuses is a note, not a block."""
+    from pytest_release_audit import trail
+
+    try:
+        from pytest_release_audit.handle.resolve import open_client
+
+        trail.anchor_record(open_client(ctx.tracking_uri), record)
+    except Exception as exc:  # noqa: BLE001 - the record is written; only the anchor is missing
+        return [f"trail record {record.get('seq')} not anchored in the registry ({describe_exception(exc)})"]
+    return []
 
 
 def _display(path: Path, ctx: AuditContext) -> str:

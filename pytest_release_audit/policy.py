@@ -50,6 +50,7 @@ SCHEMA: dict[str, Any] = {
     "baseline": (str, "production"),
     "actor": (str, ""),
     "audit_log": (str, "audit-reports/audit_log.jsonl"),
+    "trail_key": (str, ""),  # Ed25519 PEM private key signing trail records (RELEASE_AUDIT_TRAIL_KEY wins)
     # Your own check ids that must run and pass, in addition to every built-in check.
     "required_checks": (STR_LIST, []),
     # Checks that only record (staging and development only: production relaxes through waivers).
