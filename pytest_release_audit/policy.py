@@ -149,7 +149,9 @@ SCHEMA: dict[str, Any] = {
         "floor": ((int, float), None),  # None: the metric's default (metrics.subgroups.DEFAULT_LIMITS)
         "max_gap": ((int, float), None),
         "calibration_bins": (int, 10),
-        "max_calibration_error": ((int, float), 0.15),  # per bin, only beyond its sampling noise
+        # Per bin, when Hosmer-Lemeshow rejects. None: 0.15 for probabilities; survival risk scores
+        # (arbitrary scale) are judged only when the policy sets a limit.
+        "max_calibration_error": ((int, float), None),
     },
     "model_card": {
         "template": (str, ""),

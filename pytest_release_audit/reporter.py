@@ -310,6 +310,7 @@ class AuditReporter:
             partial=partial,
             integrity=integrity.fingerprint(self.config, version),
             known_checks=self.known,
+            selected=self.ctx.options.selected_checks,
         )
         from pytest_release_audit.finish import finish_audit
 

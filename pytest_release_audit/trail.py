@@ -617,7 +617,7 @@ def check_anchors(records: tuple[dict[str, Any], ...], client: Any) -> list[str]
         try:
             tags = dict(client.get_model_version(name, version).tags or {})
         except Exception:  # noqa: BLE001 - a deleted version has no anchor to compare
-            continue
+            tags = {}
         anchored = tags.get(ANCHOR_VERSION_TAG)
         if anchored is not None and anchored != anchor_value(record):
             problems.append(f"{name} v{version}: the registry anchors {anchored[:24]}..., the trail holds "

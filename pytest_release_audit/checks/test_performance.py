@@ -159,6 +159,7 @@ def test_bias(evaluation_data, evaluation_scores, audit_policy, audit_out, audit
     from pytest_release_audit.metrics.gate import TASK_METRICS, rule_from_policy
     from pytest_release_audit.metrics.subgroups import (
         CONVENTIONAL_COLUMNS,
+        DEFAULT_CALIBRATION_LIMIT,
         DEFAULT_LIMITS,
         analyse_subgroups,
         pick_columns,
@@ -188,6 +189,9 @@ def test_bias(evaluation_data, evaluation_scores, audit_policy, audit_out, audit
     default_floor, default_gap = DEFAULT_LIMITS.get(rule.metric, (0.0, float("inf")))
     floor = float(bias["floor"]) if bias["floor"] is not None else default_floor
     max_gap = float(bias["max_gap"]) if bias["max_gap"] is not None else default_gap
+    calibration_limit = bias["max_calibration_error"]
+    if calibration_limit is None:  # a risk score has no probability scale to be calibrated against
+        calibration_limit = DEFAULT_CALIBRATION_LIMIT if kind == "binary" else float("inf")
     analysis = analyse_subgroups(
         evaluation_data.df[columns].reset_index(drop=True),
         columns,
@@ -198,7 +202,7 @@ def test_bias(evaluation_data, evaluation_scores, audit_policy, audit_out, audit
         floor=floor,
         max_gap=max_gap,
         calibration_bins=int(bias["calibration_bins"]),
-        max_calibration_error=float(bias["max_calibration_error"]),
+        max_calibration_error=float(calibration_limit),
         n_bootstrap=int(performance["n_bootstrap"]),
         seed=int(performance["seed"]),
         confidence=float(performance["confidence"]),
@@ -212,7 +216,7 @@ def test_bias(evaluation_data, evaluation_scores, audit_policy, audit_out, audit
         "floor": floor,
         "max_gap": max_gap if max_gap != float("inf") else None,
         "limits_from": "policy" if bias["floor"] is not None or bias["max_gap"] is not None else "defaults",
-        "max_calibration_error": float(bias["max_calibration_error"]),
+        "max_calibration_error": calibration_limit if calibration_limit != float("inf") else None,
     }
 
     from pytest_release_audit.metrics import plots
@@ -254,6 +258,7 @@ def test_bias(evaluation_data, evaluation_scores, audit_policy, audit_out, audit
     if error is not None:
         parts.append(f"calibration max |error| {error:.2f}")
     gap_text = f"{max_gap:g}" if max_gap != float("inf") else "none"
-    parts.append(f"limits: floor {floor:g}, gap {gap_text}, calibration {float(bias['max_calibration_error']):g}")
+    calibration_text = f"{calibration_limit:g}" if calibration_limit != float("inf") else "not judged"
+    parts.append(f"limits: floor {floor:g}, gap {gap_text}, calibration {calibration_text}")
     audit_evidence.summary = "; ".join(parts)
     assert not analysis.failed, "; ".join(analysis.findings)

@@ -179,6 +179,10 @@ def _inspect(handle: ModelHandle, baseline: bool) -> ArtifactReport:
     if links:
         return ArtifactReport(label=label, local_dir=str(local),
                               problem=f"its artifacts contain symbolic links ({', '.join(links[:3])})")
+    if not (local / "MLmodel").is_file():
+        return ArtifactReport(label=label, local_dir=str(local),
+                              problem="its artifacts have no MLmodel file (deleted, or not an MLflow model): "
+                                      "re-log the model with mlflow.<flavor>.log_model")
     rel = [str(p.relative_to(local)) for p in files]
     digest = hashlib.sha256()
     sums = {}

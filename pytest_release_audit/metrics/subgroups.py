@@ -184,6 +184,7 @@ def _scorer_for(kind: str, mask: Any, durations: Any, events: Any, y: Any) -> An
 #: Default subgroup limits per metric when the policy sets none: (floor, max_gap). A subgroup
 #: whose discrimination is at chance level (0.5) blocks, and so does a gap of 0.2 between subgroups.
 #: Error metrics (RMSE, MAE) have units, so no unitless default exists: set bias.floor / max_gap.
+DEFAULT_CALIBRATION_LIMIT = 0.15  # probabilities (binary classification)
 DEFAULT_LIMITS: dict[str, tuple[float, float]] = {
     "c_index": (0.5, 0.2),
     "roc_auc": (0.5, 0.2),
@@ -359,7 +360,8 @@ def analyse_subgroups(
         gaps=tuple(gaps),
     )
     off = miscalibrated_bins(analysis.calibration or (), kind, max_calibration_error)
-    if off:
+    test = calibration_test(analysis.calibration or (), kind)
+    if off and test is not None:
         worst_bin = max(off, key=lambda b: abs(b.observed - b.predicted))
         error = abs(worst_bin.observed - worst_bin.predicted)
         analysis = BiasAnalysis(
@@ -369,7 +371,7 @@ def analyse_subgroups(
                     *analysis.findings,
                     f"calibration: bin {worst_bin.bin} observed {worst_bin.observed:.2f} vs predicted "
                     f"{worst_bin.predicted:.2f} (|error| {error:.2f} > max_calibration_error "
-                    f"{max_calibration_error:g}; Hosmer-Lemeshow p={calibration_test(analysis.calibration, kind)[1]:.3g})",
+                    f"{max_calibration_error:g}; Hosmer-Lemeshow p={test[1]:.3g})",
                 ),
             }
         )

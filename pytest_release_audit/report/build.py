@@ -113,12 +113,17 @@ def check_results(records: list[TestRecord], policy: Policy, target: str,
     return results
 
 
-def missing_required(results: list[CheckResult], policy: Policy, target: str, reason: str) -> list[CheckResult]:
-    """A CheckResult (outcome error) for every required check that never reported."""
+def missing_required(results: list[CheckResult], policy: Policy, target: str, reason: str,
+                     selected: frozenset[str] | None = None) -> list[CheckResult]:
+    """A CheckResult (outcome error) for every required check that never reported.
+
+    Built-in checks left out by ``--audit-checks`` (``selected``) are not listed: that run is
+    partial anyway, and says so.
+    """
     ran = {r.id for r in results}
     out = []
     for check_id in policy.required_checks(target):
-        if check_id in ran:
+        if check_id in ran or (selected is not None and check_id in BUILTIN_CHECKS and check_id not in selected):
             continue
         title = check_id.replace("_", " ")
         out.append(
@@ -177,6 +182,7 @@ def build_result(
     partial: str | None = None,
     integrity: dict[str, Any] | None = None,
     known_checks: dict[str, dict[str, Any]] | None = None,
+    selected: frozenset[str] | None = None,
 ) -> AuditResult:
     """The AuditResult. READY only when checks ran, none blocks, and there were no setup errors."""
     errors = list(errors)
@@ -187,7 +193,7 @@ def build_result(
         ]
     else:
         results = check_results(records, policy, target)
-        results += missing_required(results, policy, target, not_run_reason)
+        results += missing_required(results, policy, target, not_run_reason, selected)
         results += never_ran(results, known_checks or {}, policy, target, not_run_reason)
         known = {r.id for r in results}
         errors += [f"policy waiver for {w.id!r} names no check of this audit: fix waivers[].id"

@@ -17,7 +17,8 @@ _MARK = {"passed": ("PASS", "green"), "failed": ("FAIL", "red"), "error": ("ERRO
 
 def _is_input_error(check: CheckResult) -> bool:
     """An error that is about an input (named once at the top), not a check that never ran."""
-    return check.outcome == "error" and not check.summary.startswith("required check did not run")
+    return check.outcome == "error" and not check.summary.startswith(("required check did not run",
+                                                                       "check did not run"))
 
 
 def _line(tr: Any, check: CheckResult, width: int, errors: list[str]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_release_audit.metrics.subgroups import DEFAULT_LIMITS, miscalibrated_bins
+from pytest_release_audit.metrics.subgroups import DEFAULT_CALIBRATION_LIMIT, DEFAULT_LIMITS, miscalibrated_bins
 from pytest_release_audit.metrics.survival import CalibrationBin
 from pytest_release_audit.policy import BUILTIN_CHECKS, PolicyError, default_policy, validate
 from pytest_release_audit.scanners.data_license import judge
@@ -51,9 +51,8 @@ def test_unknown_data_licence_fails_closed(tag: str) -> None:
 
 
 def test_bias_and_calibration_have_real_default_limits() -> None:
-    bias = default_policy().section("bias")
     assert DEFAULT_LIMITS["roc_auc"] == (0.5, 0.2) and DEFAULT_LIMITS["c_index"] == (0.5, 0.2)
-    assert bias["max_calibration_error"] == 0.15
+    assert DEFAULT_CALIBRATION_LIMIT == 0.15
     good = [CalibrationBin(bin=i, n=100, predicted=0.1 * i, observed=0.1 * i + 0.01) for i in range(1, 10)]
     off = CalibrationBin(bin=10, n=200, predicted=0.2, observed=0.6)
     assert miscalibrated_bins([*good, off], "binary", 0.15) == [off]

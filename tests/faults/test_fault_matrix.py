@@ -187,7 +187,8 @@ FAULTS = [
     Fault("model returns NaN", "f_returns_nan", "*model f_returns_nan v1 returned 200 NaN/inf scores out of 200*",
           {"performance_gate": "error", "bias": "error"}),
     Fault("baseline unloadable", "f_baseline_gone",
-          "*baseline f_baseline_gone v1 could not be scored*cannot load model f_baseline_gone v1*",
+          "*baseline f_baseline_gone v1 could not be scored*model f_baseline_gone v1 was not loaded: its artifacts "
+          "have no MLmodel file*",
           {"performance_gate": "failed"}),
     # -- the policy -----------------------------------------------------------------------------------
     Fault("policy TOML syntax error (--audit-policy)", "clean_clf",
@@ -215,7 +216,7 @@ FAULTS = [
     Fault("collection error in a user compliance module", "clean_clf",
           "*collection error in test_user_check.py*No module named 'audit_helpers'*", inject=collection_error),
     Fault("required check deselected with -k", "clean_clf",
-          "*Status: BLOCKED (partial run: compliance checks deselected (calibration)*",
+          "*Status: BLOCKED (partial run:*compliance checks deselected (calibration)*",
           {"calibration": "error"}, inject=deselect_with_k),
     Fault("xdist worker dies mid-run", "clean_clf", "*test_user_check.py::test_calibration*crashed*", in_errors=True,
           inject=_user_check("import os\n    os._exit(1)", "-n", "2", "-p", "xdist"), checks=None),
@@ -263,21 +264,18 @@ def test_fault_fails_closed(runner: Runner, fault: Fault) -> None:
         assert damaged.read_bytes() == runner.facts["damaged"], "the audit must not modify a damaged store"
 
 
-def test_a_report_that_cannot_be_replaced_blocks_without_a_traceback(runner: Runner) -> None:
-    """A directory where audit_report.md goes: the verdict of record (JSON, trail, exit code) is BLOCKED."""
+def test_a_damaged_previous_set_is_replaced_whole(runner: Runner) -> None:
+    """A directory where the previous set's audit_report.md was: the new set replaces the old one whole."""
     (runner.out / "audit_report.md").unlink()
     (runner.out / "audit_report.md").mkdir()
-    result = runner.run("clean_clf", *only_checks(FAST_CHECKS))
-    assert result.ret != 0
+    result = runner.run("clean_clf")
     assert_no_traceback(result)
-    assert fault_lines(result, "*ERROR 1  cannot write *audit_report.md (IsADirectoryError*incomplete*")
-    result.stdout.fnmatch_lines(["Status: BLOCKED*"])
-    assert runner.report()["status"] == "BLOCKED"
+    assert runner.report()["status"] == "READY", runner.report()["errors"]
+    assert (runner.out / "audit_report.md").is_file()
     from pytest_release_audit.trail import verify_trail
 
     trail = runner.trail.read_bytes()
     assert trail.startswith(runner.previous_trail) and verify_trail(runner.trail).ok
-    assert json.loads(trail.splitlines()[-1])["verdict"] == "BLOCKED"
 
 
 def test_row_15000_edit_keeps_the_mlflow_digest_but_is_blocked(runner: Runner) -> None:
