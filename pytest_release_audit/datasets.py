@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from pytest_release_audit.data import DURATION_NAMES, EVENT_NAMES, ID_NAMES, LoadedDataset, TaskSpec
-from pytest_release_audit.errors import DatasetUnavailable
+from pytest_release_audit.errors import DatasetUnavailable, describe_exception, redact
 from pytest_release_audit.handle.model import DatasetRef, ModelHandle
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,7 +39,8 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def resolve_source(ref: DatasetRef, handle: ModelHandle, base_dirs: list[Path], workdir: Path) -> Path:
+def resolve_source(ref: DatasetRef, handle: ModelHandle, base_dirs: list[Path], workdir: Path,
+                   allowed_roots: list[Path] | None = None) -> Path:
     """A local path holding the dataset; downloads run artifacts into ``workdir``."""
     source = (ref.source or "").strip()
     if not source:
@@ -48,12 +49,17 @@ def resolve_source(ref: DatasetRef, handle: ModelHandle, base_dirs: list[Path], 
     scheme = parsed.scheme.lower()
     if scheme in ("http", "https"):
         raise DatasetUnavailable(
-            f"{_label(ref)} has an HTTP source ({source}): the audit fetches nothing from the internet; "
+            f"{_label(ref)} has an HTTP source ({redact(source)}): the audit fetches nothing from the internet; "
             "log the file as a run artifact (runs:/...) or a local path"
         )
     if scheme in ARTIFACT_SCHEMES:
         import mlflow
 
+        from pytest_release_audit.network import check_artifact_uri
+
+        refused = check_artifact_uri(source, handle.tracking_uri, f"{_label(ref)} source")
+        if refused:
+            raise DatasetUnavailable(refused)
         target = workdir / hashlib.sha256(source.encode()).hexdigest()[:16]
         target.mkdir(parents=True, exist_ok=True)
         try:
@@ -62,14 +68,15 @@ def resolve_source(ref: DatasetRef, handle: ModelHandle, base_dirs: list[Path], 
             )
         except Exception as exc:  # missing artifact, bad URI, unreachable store: same meaning here
             raise DatasetUnavailable(
-                f"{_label(ref)} source {source} cannot be downloaded ({exc.__class__.__name__}: "
-                f"{' '.join(str(exc).split())[:160]}): check the run's artifacts"
+                f"{_label(ref)} source {redact(source)} cannot be downloaded ({describe_exception(exc)}): "
+                "check the run's artifacts"
             ) from None
+        check_regular(Path(local), ref, None)
         return Path(local)
     if scheme == "file":
         path = Path(unquote(parsed.path))
     elif scheme and len(scheme) > 1:
-        raise DatasetUnavailable(f"{_label(ref)} has an unsupported source scheme '{scheme}:' ({source})")
+        raise DatasetUnavailable(f"{_label(ref)} has an unsupported source scheme '{scheme}:' ({redact(source)})")
     else:
         path = Path(source)
     if not path.is_absolute():
@@ -83,7 +90,43 @@ def resolve_source(ref: DatasetRef, handle: ModelHandle, base_dirs: list[Path], 
         raise DatasetUnavailable(
             f"{_label(ref)} source {path} does not exist: restore the file the run logged or re-run training"
         )
+    check_regular(path, ref, allowed_roots)
     return path
+
+
+def check_regular(path: Path, ref: DatasetRef, allowed_roots: list[Path] | None, max_bytes: int | None = None) -> None:
+    """Only regular files (or a directory of them) under the allowed roots are read as data.
+
+    A device (``/dev/zero`` hashes forever), a FIFO (blocks on open), a socket, or a file outside
+    every allowed root (a registry pointing at ``/etc``) is one clear line instead.
+    """
+    import stat
+
+    resolved = path.resolve()
+    if allowed_roots is not None:
+        roots = [r.resolve() for r in allowed_roots]
+        if not any(resolved == r or r in resolved.parents for r in roots):
+            shown = ", ".join(str(r) for r in roots[:4])
+            raise DatasetUnavailable(
+                f"{_label(ref)} source {path} is outside the directories the audit reads data from ({shown}): "
+                "keep the data beside the project or the registry, or add the directory to "
+                "[tool.release_audit.data_integrity] allowed_roots"
+            )
+    files = [resolved] if not resolved.is_dir() else sorted(p for p in resolved.rglob("*") if not p.is_dir())
+    total = 0
+    for file in files:
+        mode = file.stat().st_mode  # a link to a regular file is read; to a device, refused below
+        if not stat.S_ISREG(mode):
+            kind = ("a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode)
+                    else "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                    else "not a regular file")
+            raise DatasetUnavailable(f"{_label(ref)} source {file} is {kind}: only regular files are read as data")
+        total += file.stat().st_size
+    if max_bytes is not None and total > max_bytes:
+        raise DatasetUnavailable(
+            f"{_label(ref)} source {path} is {total / 1e9:.1f} GB, above the policy's limit of "
+            f"{max_bytes / 1e9:.1f} GB ([tool.release_audit.data_integrity] max_dataset_gb)"
+        )
 
 
 def read_frame(path: Path, ref: DatasetRef) -> pd.DataFrame:
@@ -109,13 +152,9 @@ def read_frame(path: Path, ref: DatasetRef) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DatasetUnavailable(f"{_label(ref)}: {path} is empty (no header, no rows)") from None
     except (pd.errors.ParserError, ValueError, OSError) as exc:
-        raise DatasetUnavailable(
-            f"{_label(ref)}: {path} cannot be parsed ({exc.__class__.__name__}: {' '.join(str(exc).split())[:160]})"
-        ) from None
+        raise DatasetUnavailable(f"{_label(ref)}: {path} cannot be parsed ({describe_exception(exc)})") from None
     except Exception as exc:  # e.g. pyarrow errors on a corrupt parquet file
-        raise DatasetUnavailable(
-            f"{_label(ref)}: {path} cannot be read ({exc.__class__.__name__}: {' '.join(str(exc).split())[:160]})"
-        ) from None
+        raise DatasetUnavailable(f"{_label(ref)}: {path} cannot be read ({describe_exception(exc)})") from None
     raise DatasetUnavailable(
         f"{_label(ref)}: {path.name} is neither CSV nor Parquet: log the data as .csv or .parquet"
     )
@@ -198,9 +237,13 @@ def read_logged_dataset(
     task_policy: dict[str, Any],
     base_dirs: list[Path],
     workdir: Path,
+    allowed_roots: list[Path] | None = None,
+    max_bytes: int | None = None,
 ) -> LoadedDataset:
     """Resolve, hash and read one logged dataset."""
-    path = resolve_source(ref, handle, base_dirs, workdir)
+    path = resolve_source(ref, handle, base_dirs, workdir, allowed_roots)
+    if max_bytes is not None:
+        check_regular(path, ref, None, max_bytes)
     try:
         sha = file_sha256(path)
     except PermissionError:

@@ -46,6 +46,21 @@ class ModelLoadError(AuditError):
 
 
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@]+@")
+_QUERY = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s?#]*)\?[^\s#]*")
+_SECRET_PAIR = re.compile(r"(?i)\b(token|access_token|api[_-]?key|apikey|password|passwd|secret|signature|"
+                          r"x-amz-signature|sig|authorization)\s*([=:])\s*(bearer\s+|basic\s+)?[^\s&,;'\"]+")
+#: Quoted literals in exception texts: data values (a cell that failed to parse, a bad label).
+_QUOTED = re.compile(r"(['\"])(?:(?!\1).){1,200}\1")
+
+
+def redact(text: str) -> str:
+    """``text`` with URI credentials, query strings and ``key=secret`` pairs removed.
+
+    The one redactor: every exception text or URI that reaches an output passes through it.
+    """
+    text = _USERINFO.sub(r"\1", str(text))
+    text = _QUERY.sub(r"\1?…", text)
+    return _SECRET_PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}…", text)
 
 
 def _http_cause(text: str) -> str | None:
@@ -70,9 +85,19 @@ def _http_cause(text: str) -> str | None:
     return None
 
 
+def mask_values(text: str) -> str:
+    """``text`` redacted, with every quoted literal (a data value, in an exception text) masked."""
+    return _QUOTED.sub(lambda m: f"{m.group(1)}…{m.group(1)}", redact(" ".join(str(text).split())))
+
+
 def describe_exception(exc: BaseException) -> str:
-    """One short line for an exception: credentials in URIs removed, HTTP causes in words."""
-    text = _USERINFO.sub(r"\1", " ".join(str(exc).split()))
+    """One short line for an exception: credentials removed (``redact``), quoted values masked,
+    HTTP causes in words.
+
+    Exception texts from data and models quote values (``could not convert string to float:
+    'jane@example.org'``); a quoted literal is replaced by ``'…'`` so no data value reaches a report.
+    """
+    text = mask_values(str(exc))
     cause = _http_cause(text)
     if cause:
         return cause

@@ -242,7 +242,10 @@ def finish_audit(
         note, promotion = _promote(ctx, result, handle, policy, staged)
         notes.append(note)
     if ctx.options.notify:
-        notify_outcome = _notify(config, ctx, result, policy, staged)
+        try:
+            notify_outcome = _notify(config, ctx, result, policy, staged)
+        except Exception as exc:  # a notifier (the default or a plugin's) must never cost the trail
+            notify_outcome = {"ok": False, "target": "<notify>", "error": describe_exception(exc)}
         if not notify_outcome.get("ok"):
             # target is scheme://host only: webhook URLs carry their secret in the path
             notes.append(f"notification to {notify_outcome.get('target')} failed: {notify_outcome.get('error')} "
@@ -363,14 +366,12 @@ def _promote(ctx: AuditContext, result: AuditResult, handle: ModelHandle | None,
 def _notify(config: pytest.Config, ctx: AuditContext, result: AuditResult,
             policy: Policy | None, out: Path) -> dict[str, Any]:
     url = ctx.options.notify or ""
+    from pytest_release_audit import release
+
     custom = config.hook.pytest_release_audit_notify(result=result, url=url)
     if custom is not None:
-        from urllib.parse import urlparse
-
-        parsed = urlparse(url)
-        return {"target": f"{parsed.scheme}://{parsed.hostname}", "ok": bool(custom),
+        return {"target": release.redact_url(url), "ok": bool(custom),
                 "error": None if custom else "custom notifier reported failure"}
-    from pytest_release_audit import release
 
     section = policy.section("notify") if policy is not None else {"timeout_s": 5.0, "retries": 2}
     outcome = release.notify(url, result, str(out / REPORT_FILES["json"]),

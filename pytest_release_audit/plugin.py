@@ -26,7 +26,7 @@ import pytest
 # Imported at plugin load, before any conftest of the audited repository: it snapshots the
 # environment the CI set (see isolation.TRUSTED_ENV).
 from pytest_release_audit import isolation  # noqa: F401
-from pytest_release_audit.errors import AuditError
+from pytest_release_audit.errors import AuditError, describe_exception
 from pytest_release_audit.evidence import plain_json
 from pytest_release_audit.session import AuditContext, get_options
 from pytest_release_audit.stash import context_key, evidence_key, verdict_key
@@ -318,7 +318,7 @@ def pytest_runtest_makereport(
             if info["builtin"]:
                 report.longrepr = f"[{info['id']}] {message}"
         else:
-            message = f"{exc.__class__.__name__}: {exc}"
+            message = describe_exception(exc)  # redacted, quoted data values masked
             if info["builtin"]:  # an input a built-in check did not foresee: one line, not frames full of data
                 report.longrepr = f"[{info['id']}] {_one_line(message)}"
         payload["message"] = _one_line(message)

@@ -75,6 +75,8 @@ SCHEMA: dict[str, Any] = {
     },
     "data_integrity": {
         "require_full_digest": (bool, False),  # require a data_sha256 tag on every dataset
+        "allowed_roots": (STR_LIST, []),  # more directories data may be read from (rootdir-relative)
+        "max_dataset_gb": ((int, float), 200.0),  # a larger dataset is refused, not read
     },
     "evaluation_artifacts": {
         "required": (STR_LIST, []),

@@ -15,6 +15,8 @@ import json
 import os
 import re
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -303,6 +305,44 @@ def notification_payload(result: AuditResult, report_path: str | Path | None) ->
     return {"text": text[:3000], "blocks": blocks}
 
 
+def notify_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a notification target (None when it can), checked before the audit runs."""
+    try:
+        parts = urlsplit(url)
+        _port = parts.port  # raises on a malformed port
+    except ValueError:
+        return "--audit-notify is not a valid URL: pass scheme://host[:port]/path"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "--audit-notify must be an http(s) URL with a host"
+    if parts.username is not None or parts.password is not None:
+        return ("--audit-notify must not carry credentials (user:password@host): webhooks keep their secret in the "
+                "path, and a password in a URL ends up in logs")
+    return None
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A webhook that redirects is refused: the payload and its secret path never go to another URL."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> None:
+        return None
+
+
+def _post(url: str, body: bytes, timeout_s: float, box: dict[str, Any]) -> None:
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked: http(s) only
+        url, data=body, method="POST", headers={"Content-Type": "application/json; charset=utf-8"})
+    try:
+        with opener.open(request, timeout=timeout_s) as response:  # nosec B310
+            box["status"] = int(response.status)
+            response.read(1024)
+    except urllib.error.HTTPError as exc:
+        box["status"] = exc.code
+        box["error"] = f"HTTP {exc.code}" + (" (a redirect: not followed)" if 300 <= exc.code < 400 else "")
+    except BaseException as exc:  # noqa: BLE001 - whatever the network does, the audit goes on
+        reason = getattr(exc, "reason", exc)
+        box["error"] = describe_exception(reason if isinstance(reason, BaseException) else exc)
+
+
 def notify(
     url: str,
     result: AuditResult,
@@ -310,57 +350,56 @@ def notify(
     timeout_s: float = 5.0,
     retries: int = 2,
 ) -> NotifyOutcome:
-    """POST the verdict to ``url`` (http/https) with bounded timeout and retries; never raises.
+    """POST the verdict to ``url`` (http/https) within one total deadline; never raises.
 
-    Retries (with 0.25 s, 0.5 s, ... backoff, at most 2 s) on connection errors, timeouts, HTTP
-    429 and 5xx; other HTTP errors are final. Errors never include the URL's path or query.
+    ``timeout_s`` bounds *all* attempts together (a server that trickles one byte every few
+    seconds cannot hold the audit); redirects are not followed. Retries (0.25 s, 0.5 s, ...
+    backoff) on connection errors, timeouts, HTTP 429 and 5xx. Errors never include the URL's
+    path or query.
     """
-    import urllib.error
-    import urllib.request
+    import threading
 
     target = redact_url(url)
     started = time.monotonic()
-    scheme = urlsplit(url).scheme.lower() if isinstance(url, str) else ""
-    if scheme not in ("http", "https") or target == "<invalid URL>":
-        return NotifyOutcome(ok=False, status=None, error="--audit-notify must be an http(s) URL", target=target)
-    body = json.dumps(notification_payload(result, report_path), ensure_ascii=False).encode("utf-8")
-    timeout_s = max(0.1, float(timeout_s))
+    problem = notify_url_problem(url) if isinstance(url, str) else "--audit-notify must be a URL"
+    if problem:
+        return NotifyOutcome(ok=False, status=None, error=problem, target=target)
+    try:
+        body = json.dumps(notification_payload(result, report_path), ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        return NotifyOutcome(ok=False, status=None, error=describe_exception(exc), target=target)
+    deadline = started + max(0.1, float(timeout_s))
     attempts = max(1, int(retries) + 1)
     status: int | None = None
     error: str | None = None
+    attempt = 0
     for attempt in range(1, attempts + 1):
-        request = urllib.request.Request(  # noqa: S310 - scheme checked above: http(s) only
-            url, data=body, method="POST", headers={"Content-Type": "application/json; charset=utf-8"}
-        )
-        retryable = True
-        try:
-            with urllib.request.urlopen(request, timeout=timeout_s) as response:  # nosec B310 # noqa: S310
-                status = int(response.status)
-                response.read(1024)
-            return NotifyOutcome(
-                ok=200 <= status < 300,
-                status=status,
-                error=None if 200 <= status < 300 else f"HTTP {status}",
-                attempts=attempt,
-                elapsed_s=round(time.monotonic() - started, 3),
-                target=target,
-            )
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-            error = f"HTTP {exc.code}"
-            retryable = exc.code == 429 or exc.code >= 500
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-            status = None
-            reason = getattr(exc, "reason", exc)
-            error = f"{reason.__class__.__name__}: {reason}" if isinstance(reason, BaseException) else str(reason)
-            error = error.replace(url, target)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            error = error or f"no answer within {timeout_s:g} s"
+            break
+        box: dict[str, Any] = {}
+        # A daemon thread: a request stuck in a trickling read is abandoned at the deadline.
+        worker = threading.Thread(target=_post, args=(url, body, left, box), daemon=True)
+        worker.start()
+        worker.join(left)
+        if worker.is_alive():
+            status, error = None, f"no complete answer within {timeout_s:g} s (all attempts)"
+            break
+        status, error = box.get("status"), box.get("error")
+        if error is None and status is not None and 200 <= status < 300:
+            return NotifyOutcome(ok=True, status=status, error=None, attempts=attempt,
+                                 elapsed_s=round(time.monotonic() - started, 3), target=target)
+        if error is None:
+            error = f"HTTP {status}"
+        retryable = status is None or status == 429 or status >= 500
         if not retryable or attempt == attempts:
             break
-        time.sleep(min(2.0, 0.25 * 2 ** (attempt - 1)))
+        time.sleep(min(2.0, 0.25 * 2 ** (attempt - 1), max(0.0, deadline - time.monotonic())))
     return NotifyOutcome(
         ok=False,
         status=status,
-        error=error,
+        error=(error or "failed").replace(url, target),
         attempts=attempt,
         elapsed_s=round(time.monotonic() - started, 3),
         target=target,

@@ -257,9 +257,18 @@ class AuditContext:
                     "mlflow.log_input(mlflow.data.from_pandas(df, source=PATH, name=...), context='training')"
                 )
             bases = [self.rootdir, self.invocation_dir, Path.cwd()]
+            if self.options.source:
+                source = Path(self.options.source)
+                bases.insert(1, source if source.is_absolute() else self.invocation_dir / source)
             task_policy = self.policy.section("task")
+            integrity = self.policy.section("data_integrity")
+            roots = [*bases, *(self.rootdir / r for r in integrity["allowed_roots"])]
+            store = store_directory(self.tracking_uri)
+            if store is not None:
+                roots.append(store)  # data kept beside a local MLflow store (the usual layout)
+            max_bytes = int(float(integrity["max_dataset_gb"]) * 1e9)
             return [
-                read_logged_dataset(ref, handle, task_policy, bases, self.workdir / "datasets")
+                read_logged_dataset(ref, handle, task_policy, bases, self.workdir / "datasets", roots, max_bytes)
                 for ref in handle.run.inputs
             ]
 
@@ -330,6 +339,17 @@ class AuditContext:
             or os.environ.get("USER")
             or "unknown"
         )
+
+
+def store_directory(tracking_uri: str) -> Path | None:
+    """The directory holding a local MLflow store (SQLite file or ./mlruns), else None."""
+    if tracking_uri.startswith("sqlite:///"):
+        return Path(tracking_uri[len("sqlite:///"):]).resolve().parent
+    if tracking_uri.startswith("file://"):
+        return Path(tracking_uri[len("file://"):]).resolve().parent
+    if "://" not in tracking_uri:
+        return Path(tracking_uri).resolve().parent
+    return None
 
 
 def get_options(config: pytest.Config) -> AuditOptions | None:

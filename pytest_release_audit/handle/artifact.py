@@ -150,10 +150,17 @@ def safe_model_dir(handle: ModelHandle) -> Path:
 
 def _download(handle: ModelHandle, dest: Path) -> Path:
     import mlflow
+    from mlflow import MlflowClient
 
     from pytest_release_audit.handle.resolve import using_store
+    from pytest_release_audit.network import check_artifact_uri
 
     with using_store(handle.tracking_uri):
+        location = MlflowClient(handle.tracking_uri, handle.tracking_uri).get_model_version_download_uri(
+            handle.name, str(handle.version))
+        refused = check_artifact_uri(location, handle.tracking_uri, "the model's artifact location")
+        if refused:
+            raise ModelLoadError(refused)
         local = mlflow.artifacts.download_artifacts(artifact_uri=handle.uri, dst_path=str(dest))
     return Path(local)
 
@@ -171,6 +178,9 @@ def _inspect(handle: ModelHandle, baseline: bool) -> ArtifactReport:
     dest = Path(tempfile.mkdtemp(prefix="release-audit-model-"))
     try:
         local = _download(handle, dest)
+    except ModelLoadError as exc:
+        shutil.rmtree(dest, ignore_errors=True)
+        return ArtifactReport(label=label, problem=str(exc))
     except Exception as exc:  # any download failure: the model cannot be audited
         shutil.rmtree(dest, ignore_errors=True)
         return ArtifactReport(label=label, problem=f"its artifacts cannot be downloaded ({describe_exception(exc)})")

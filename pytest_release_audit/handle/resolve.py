@@ -255,6 +255,12 @@ def _read_run(client: Any, name: str, mv: Any) -> RunRecord:
     if getattr(run.info, "lifecycle_stage", "active") == "deleted":
         raise HandleNotFound(f"model '{name}' v{mv.version}: its source run {mv.run_id} is deleted")
     inputs = tuple(_dataset_ref(di) for di in (run.inputs.dataset_inputs if run.inputs else []))
+    from pytest_release_audit.network import check_artifact_uri
+
+    store = f"run {mv.run_id}'s artifact store"
+    refused = check_artifact_uri(run.info.artifact_uri or "", client.tracking_uri or "", store)
+    if refused:
+        raise RegistryUnavailable(refused)
     return RunRecord(
         run_id=run.info.run_id,
         experiment_id=run.info.experiment_id,

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_release_audit.errors import ModelLoadError, describe_exception
+from pytest_release_audit.errors import ModelLoadError, describe_exception, mask_values
 from pytest_release_audit.isolation import set_dumpable, worker_env
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -97,7 +97,7 @@ class ModelWorker:
         except OSError:
             return ""
         lines = [line for line in text.strip().splitlines() if line.strip()]
-        return " ".join(lines[-1].split())[:300] if lines else ""
+        return mask_values(lines[-1])[:300] if lines else ""
 
     def _fail(self, what: str) -> ModelLoadError:
         self.close()
@@ -148,7 +148,7 @@ class ModelWorker:
                 return self.info
             reply = self._request({"op": "load"}, self.timeout_s)
             if not reply.get("ok"):
-                error = str(reply.get("error") or "unknown error")
+                error = mask_values(str(reply.get("error") or "unknown error"))
                 raise self._fail(f"cannot be loaded ({error[:300]}): check its artifacts and that its "
                                  "requirements are installed")
             self.info = {k: reply.get(k) for k in ("flavor", "methods", "isolation", "seconds")}
@@ -171,7 +171,8 @@ class ModelWorker:
                     self.timeout_s,
                 )
                 if not reply.get("ok"):
-                    raise ModelLoadError(f"model {self.label} failed to predict ({str(reply.get('error'))[:300]})")
+                    error = mask_values(str(reply.get("error")))[:300]
+                    raise ModelLoadError(f"model {self.label} failed to predict ({error})")
                 try:
                     values = np.load(f"{stem}.npy", allow_pickle=False)
                 except (OSError, ValueError) as exc:
