@@ -143,7 +143,7 @@ def test_verify_trail_valid_and_broken(capsys, tmp_path):
     for i in range(3):
         append_record(path, {"audit_id": str(i), "verdict": "READY"})
     code, out, _ = run(capsys, "verify-trail", str(path))
-    assert code == 0 and out.startswith(f"OK: {path}: 3 record(s), chain valid")
+    assert code == 0 and out.startswith(f"OK: {path}: 3 record(s) valid (chain, canonical form, report digests)")
     lines = path.read_bytes().splitlines(keepends=True)
     path.write_bytes(lines[0] + lines[2])
     code, out, _ = run(capsys, "verify-trail", str(path))
@@ -177,10 +177,18 @@ def _report(tmp_path: Path) -> Path:
         blocking=("approvals",),
         audit_id="a1",
         errors=("baseline not found",),
+        environment={"audit_log": "../audit_log.jsonl"},
     )
     path = tmp_path / "out" / "audit_report.json"
     path.parent.mkdir()
-    path.write_text(json.dumps(result.to_dict()), encoding="utf-8")
+    text = json.dumps(result.to_dict())
+    path.write_text(text, encoding="utf-8")
+    import hashlib
+
+    # The trail record `show` checks the report against (as an audit writes it).
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    append_record(tmp_path / "audit_log.jsonl", {"audit_id": "a1", "verdict": "BLOCKED", "out_dir": "out",
+                                                 "reports": {"audit_report.json": digest}})
     return path
 
 

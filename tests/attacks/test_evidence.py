@@ -90,7 +90,8 @@ def test_a_failed_append_is_rolled_back(tmp_path: Path) -> None:
         path = disk / "log.jsonl"
         _trail(path, 2)
         before = path.read_bytes()
-        with (disk / "filler").open("wb", buffering=0) as fh:  # fill the disk, then free 8 KiB: room for a line, not a big one
+        # Fill the disk, then free 8 KiB: room for a small line, not for a big one.
+        with (disk / "filler").open("wb", buffering=0) as fh:
             try:
                 while True:
                     fh.write(b"x" * 4096)
@@ -209,9 +210,9 @@ def hook():
 
 
 def _result() -> AuditResult:
-    return AuditResult(status="BLOCKED", model=ModelRef(name="m", version="1", alias=None, run_id="r", uri="models:/m/1"),
-                       baseline=None, target="production", started_at="", finished_at="", tool_version="0",
-                       checks=(), blocking=())
+    model = ModelRef(name="m", version="1", alias=None, run_id="r", uri="models:/m/1")
+    return AuditResult(status="BLOCKED", model=model, baseline=None, target="production", started_at="",
+                       finished_at="", tool_version="0", checks=(), blocking=())
 
 
 @pytest.mark.parametrize("behaviour", ["redirect", "trickle", "error"])
