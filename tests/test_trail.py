@@ -17,6 +17,7 @@ from pytest_release_audit.trail import (
     TrailError,
     append_record,
     build_record,
+    canonical_json,
     file_digests,
     record_hash,
     verify_trail,
@@ -81,7 +82,7 @@ def test_broken_when_an_edit_also_recomputes_the_hash(tmp_path):
     record = json.loads(lines[0])
     record["verdict"] = "BLOCKED"
     record["hash"] = record_hash(record)
-    lines[0] = (json.dumps(record) + "\n").encode()
+    lines[0] = (canonical_json(record) + "\n").encode()  # a careful forger writes canonical JSON
     path.write_bytes(b"".join(lines))
     result = verify_trail(path)
     assert not result.ok and result.first_broken_index == 2
