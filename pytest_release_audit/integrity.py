@@ -105,6 +105,11 @@ def _source(path: str | None, rewritten: bool = False) -> _Source | None:
 
 
 def _unwrap(value: Any) -> Any:
+    if not isinstance(value, type) and hasattr(value, "__wrapped__"):  # functools.lru_cache / wraps
+        try:
+            value = inspect.unwrap(value)
+        except ValueError:  # a cycle of __wrapped__: judged as it is
+            return value
     for attr in ("__func__", "fget", "func"):
         inner = getattr(value, attr, None)
         if isinstance(inner, types.FunctionType):

@@ -20,6 +20,7 @@ class Attack:
     def __init__(self, pytester: pytest.Pytester, registry: Path) -> None:
         self.pytester = pytester
         self.registry = registry
+        self.last_model = ""
         self.policy = (EXAMPLES / "pyproject.toml").read_text(encoding="utf-8")
         pytester.makefile(".toml", pyproject=self.policy)
         (pytester.path / "tests").mkdir(exist_ok=True)
@@ -41,9 +42,22 @@ class Attack:
 
     def run(self, model: str, *args: str) -> pytest.RunResult:
         uri = f"sqlite:///{self.registry / 'mlflow.db'}"
+        self.last_model = model
         return self.pytester.runpytest_subprocess(
             f"--audit-model={model}", f"--audit-tracking-uri={uri}", f"--audit-out={self.out}",
-            "-p", "no:cacheprovider", *args, timeout=600)
+            "-p", "no:cacheprovider", "--audit-promote", *args, timeout=600)
+
+    def promoted(self) -> bool:
+        """Whether the last audited model got the promotion alias (it never may under an attack)."""
+        from mlflow import MlflowClient
+
+        uri = f"sqlite:///{self.registry / 'mlflow.db'}"
+        name = self.last_model.split("@")[0].split("/")[0]
+        try:
+            aliases = MlflowClient(uri, uri).get_registered_model(name).aliases or {}
+        except Exception:  # noqa: BLE001 - a model that does not exist was not promoted
+            return False
+        return "production-candidate" in aliases
 
     def report(self) -> dict[str, Any]:
         for path in (self.out / "audit_report.json", self.out / "partial" / "audit_report.json"):
@@ -67,6 +81,7 @@ def assert_blocked(result: pytest.RunResult, attack: Attack, cause: str) -> dict
     report = attack.report()
     assert report["status"] == "BLOCKED"
     assert all(r["verdict"] != "READY" for r in attack.trail())
+    assert not attack.promoted(), "an attacked audit promoted the model"
     return report
 
 

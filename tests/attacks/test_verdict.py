@@ -32,13 +32,14 @@ def test_setup_only_runs_are_not_audits(attack: Attack, flag: str) -> None:
     assert result.ret != 0
     assert "no audit verdict was produced" in text or "is an info run" in text
     assert not attack.out.exists() and attack.trail() == []
+    assert not attack.promoted()
 
 
 def test_setup_only_from_addopts_is_not_an_audit(attack: Attack) -> None:
     attack.write("pytest.ini", "[pytest]\naddopts = --setup-only\n")
     result = attack.run(DIRTY)
     assert result.ret != 0
-    assert attack.trail() == []
+    assert attack.trail() == [] and not attack.promoted()
 
 
 def test_model_that_patches_the_verdict_patches_only_its_worker(evil: Attack, evil_registry) -> None:
