@@ -97,10 +97,10 @@ def describe_exception(exc: BaseException) -> str:
     Exception texts from data and models quote values (``could not convert string to float:
     'jane@example.org'``); a quoted literal is replaced by ``'…'`` so no data value reaches a report.
     """
-    text = mask_values(str(exc))
-    cause = _http_cause(text)
+    cause = _http_cause(redact(" ".join(str(exc).split())))  # before masking: the cause is often quoted
     if cause:
         return cause
+    text = mask_values(str(exc))
     if len(text) > 200:
         text = text[:197] + "..."
     return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__

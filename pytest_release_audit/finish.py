@@ -319,6 +319,9 @@ def _anchor(ctx: AuditContext, record: dict[str, Any]) -> list[str]:
     """Anchor the new trail head in the registry; a registry that refuses is a note, not a block."""
     from pytest_release_audit import trail
 
+    model = record.get("model") or {}
+    if not model.get("name") or model.get("version") in (None, "unresolved"):
+        return []  # nothing in the registry to anchor to (and no server to ask again)
     try:
         from pytest_release_audit.handle.resolve import open_client
 

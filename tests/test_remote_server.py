@@ -329,6 +329,12 @@ def test_audit_through_the_server_matches_the_embedded_store(pytester, remote_re
                                                              embedded_reference):
     expected = reference(embedded_reference, pytester, demo_registry)
     use_demo_policy(pytester)
+    # The demo logged its datasets as local files beside its store; through a server the audit
+    # reads local files only from the directories it is told about.
+    policy = pytester.path / "pyproject.toml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace(
+        "[tool.release_audit.pii]", f'[tool.release_audit.data_integrity]\nallowed_roots = ["{demo_registry}"]\n\n'
+        "[tool.release_audit.pii]", 1), encoding="utf-8")
     result = audit_in(pytester, remote_registry.url, "cl_unimodal_v2")
     report = load_report(pytester)
     assert not differences(expected, verdict(report))

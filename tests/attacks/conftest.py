@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -174,12 +175,15 @@ def register_evil(registry: Path, name: str, cls: str, *, port: int | None = Non
             client = MlflowClient(uri, uri)
             current = client.get_model_version_by_alias(name, "candidate")
             signature = mlflow.models.get_model_info(f"models:/{name}/{current.version}").signature
-            with mlflow.start_run(run_id=current.run_id):
-                info = mlflow.pyfunc.log_model(
-                    name=f"evil-{cls}", python_model=getattr(evil, cls)(), signature=signature,
-                    code_paths=[str(code / "evil_models.py"), str(code / "port.txt")],
-                    registered_model_name=target, pip_requirements=["mlflow==3.17.2"])
-            version = str(info.registered_model_version)
+            # Saved, then logged into the run with the client: no fluent active run, which other
+            # tests' MLflow state (an active experiment) would conflict with.
+            local = code / "model"
+            shutil.rmtree(local, ignore_errors=True)
+            mlflow.pyfunc.save_model(str(local), python_model=getattr(evil, cls)(), signature=signature,
+                                     code_paths=[str(code / "evil_models.py"), str(code / "port.txt")],
+                                     pip_requirements=["mlflow==3.17.2"])
+            client.log_artifacts(current.run_id, str(local), artifact_path=f"evil-{cls}")
+            version = str(mlflow.register_model(f"runs:/{current.run_id}/evil-{cls}", target).version)
             for tag, value in current.tags.items():
                 client.set_model_version_tag(target, version, tag, value)
             client.set_registered_model_alias(target, "candidate", version)

@@ -44,8 +44,7 @@ def _register_local_model(registry: Path, name: str, model_dir: Path) -> None:
     with using_store(uri):
         client = MlflowClient(uri, uri)
         source = client.get_model_version_by_alias("cl_unimodal_v2_dirty", "candidate")
-        with mlflow.start_run(run_id=source.run_id):
-            mlflow.log_artifacts(str(model_dir), artifact_path=name)
+        client.log_artifacts(source.run_id, str(model_dir), artifact_path=name)
         version = mlflow.register_model(f"runs:/{source.run_id}/{name}", name).version
         client.set_registered_model_alias(name, "candidate", version)
 
