@@ -341,7 +341,9 @@ def _trail_check(report: Path, result: AuditResult, trail_arg: str | None) -> st
     if record is None:
         return f"audit {result.audit_id} has no record in {log} (verify-trail says whether the trail is intact)"
     recorded = (record.get("reports") or {}).get(report.name)
-    if recorded != trail._sha256_file(report):
+    from pytest_release_audit.datasets import file_sha256
+
+    if recorded != file_sha256(report):
         return f"{report} does not match its trail record {record.get('seq')} in {log}: it was edited after the audit"
     return None
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.errors import describe_exception
 from pytest_release_audit.report.model import AuditResult
+from pytest_release_audit.trail import fsync_dir
 
 if TYPE_CHECKING:  # pragma: no cover
     import pytest
@@ -77,19 +78,6 @@ def render_card(config: pytest.Config, ctx: AuditContext, result: AuditResult,
     return render_model_card(context, template_path=template)
 
 
-def _fsync(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems cannot fsync a directory: the files themselves are synced
-    finally:
-        os.close(fd)
-
-
 def _write_staged(staged: Path, texts: dict[str, str]) -> dict[str, str]:
     """Write each report into the new set; returns file name -> sha256."""
     digests: dict[str, str] = {}
@@ -118,14 +106,14 @@ def swap_in(staged: Path, out: Path) -> None:
     for path in staged.iterdir():
         if path.is_file():
             os.chmod(path, 0o666 & ~umask)
-    _fsync(staged)
+    fsync_dir(staged)
     old = None
     if out.exists():
         old = Path(tempfile.mkdtemp(prefix=f"{out.name}.old-", dir=out.parent))
         old.rmdir()
         os.rename(out, old)
     os.rename(staged, out)
-    _fsync(out.parent)
+    fsync_dir(out.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -285,10 +273,9 @@ def finish_audit(
 
 def _set_digests(staged: Path) -> dict[str, str]:
     """sha256 of every file of the new set: the reports and the checks' artifacts."""
-    out = {}
-    for path in sorted(p for p in staged.rglob("*") if p.is_file()):
-        out[path.relative_to(staged).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
+    from pytest_release_audit.datasets import file_sha256
+
+    return {p.relative_to(staged).as_posix(): file_sha256(p) for p in sorted(staged.rglob("*")) if p.is_file()}
 
 
 def _relative_to(path: Path, base: Path) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from pytest_release_audit.datasets import file_sha256
 from pytest_release_audit.errors import describe_exception
 from pytest_release_audit.finish import REPORT_FILES
 
@@ -88,16 +89,6 @@ class PromotionRecord:
             "steps": list(self.steps),
             "error": self.error,
         }
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -177,7 +168,7 @@ def promote(
         TAG_AUDIT_ID: result.audit_id,
         TAG_STATUS: result.status,
         TAG_TARGET: result.target,
-        TAG_REPORT_SHA256: _sha256(report),
+        TAG_REPORT_SHA256: file_sha256(report),
         TAG_PROMOTED_AT: _utc_now(),
     }
     previous: str | None = None

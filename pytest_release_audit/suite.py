@@ -102,7 +102,7 @@ class ChecksChild:
             "-p", "pytest_release_audit.plugin", "-p", "no:cacheprovider", "-p", "no:randomly",
             "--noconftest", "-c", str(ini), "--rootdir", str(self._dir),
             "-o", "cache_dir=" + str(self._dir / ".cache"),
-            "-q", "--tb=short", "-W", "ignore::DeprecationWarning", "--durations=0",
+            "-q", "--tb=short", "-W", "ignore::DeprecationWarning",
             str(CHECKS_DIR),
         ]
         log = (self._dir / "child.log").open("wb")
@@ -190,8 +190,6 @@ class ChecksChild:
         self.kill()
         import shutil
 
-        if TRUSTED_ENV.get("RELEASE_AUDIT_KEEP_CHILD_LOG"):
-            shutil.copy(self._dir / "child.log", TRUSTED_ENV["RELEASE_AUDIT_KEEP_CHILD_LOG"])
 
         shutil.rmtree(self._dir, ignore_errors=True)
 

@@ -245,7 +245,7 @@ def _write_head(path: Path, seq: int, digest: str) -> None:
         raise
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     # Makes the creation of a new trail file durable; not available on every platform.
     try:
         fd = os.open(directory, os.O_RDONLY)
@@ -310,7 +310,7 @@ def append_record(
             finally:
                 os.close(fd)
             if created:
-                _fsync_dir(path.parent)
+                fsync_dir(path.parent)
             _write_head(path, full["seq"], full["hash"])
     except filelock.Timeout:
         raise TrailError(
@@ -533,6 +533,8 @@ def report_problems(trail: Path, records: list[dict[str, Any]]) -> tuple[int, st
     same directory were superseded (that is history, not tampering). The last record's files must
     all be there with the recorded sha256.
     """
+    from pytest_release_audit.datasets import file_sha256
+
     last: dict[Path, int] = {}
     for index, record in enumerate(records, start=1):
         out = _out_dir(trail, record)
@@ -545,17 +547,9 @@ def report_problems(trail: Path, records: list[dict[str, Any]]) -> tuple[int, st
             file = out / name
             if not file.is_file():
                 return index, f"{file} is missing (the record lists it)"
-            if _sha256_file(file) != digest:
+            if file_sha256(file) != digest:
                 return index, f"{file} was edited after the audit (its sha256 is not the recorded one)"
     return None
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def find_record(trail: Path, audit_id: str) -> dict[str, Any] | None:

@@ -165,15 +165,9 @@ def _download(handle: ModelHandle, dest: Path) -> Path:
     return Path(local)
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _inspect(handle: ModelHandle, baseline: bool) -> ArtifactReport:
+    from pytest_release_audit.datasets import file_sha256
+
     label = f"{handle.name} v{handle.version}"
     dest = Path(tempfile.mkdtemp(prefix="release-audit-model-"))
     try:
@@ -197,7 +191,7 @@ def _inspect(handle: ModelHandle, baseline: bool) -> ArtifactReport:
     digest = hashlib.sha256()
     sums = {}
     for name, path in zip(rel, files, strict=True):
-        sums[name] = _file_digest(path)
+        sums[name] = file_sha256(path)
         digest.update(f"{name}\0{sums[name]}\n".encode())
     scanned, not_scannable, findings, errors, tool = _modelscan(local)
     signature = _verify_signature(local, required=not baseline) if _SIGNING.get("signature_file") else None
