@@ -143,9 +143,11 @@ class _XdistExchange:
 
 
 def _configure_child(config: pytest.Config, spec: dict[str, Any]) -> None:
+    from pytest_release_audit.handle.worker import pool
     from pytest_release_audit.session import AuditOptions
     from pytest_release_audit.suite import ChildRecorder
 
+    pool().warm()  # the model workers' zygote imports MLflow while this session starts
     ctx = AuditContext(AuditOptions(**spec["options"]), Path(spec["rootdir"]), Path(spec["invocation_dir"]),
                        child=True)
     config.stash[context_key] = ctx
@@ -156,6 +158,7 @@ def _configure_child(config: pytest.Config, spec: dict[str, Any]) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     reporter = config.stash.get(reporter_key, None)
     if reporter is not None:
+        reporter.close_child()
         del config.stash[reporter_key]
         config.pluginmanager.unregister(reporter)
     exchange = config.pluginmanager.get_plugin("release_audit_xdist")

@@ -85,11 +85,21 @@ class AuditReporter:
             return  # named at session start
         assert self.ctx.exchange_dir is not None
         self.child = ChecksChild(self.ctx, artifacts, timeout, self.ctx.exchange_dir)
+        from pytest_release_audit.isolation import set_dumpable
+
+        # The child starts model workers of our user; none of them may ptrace this session.
+        set_dumpable(False)
         try:
             self.child.start()
         except OSError as exc:
             self.errors.append(f"cannot start the built-in checks ({exc.__class__.__name__}: {exc})")
             self.child = None
+
+    def close_child(self) -> None:
+        """Wait briefly for the checks child to end (it tears down after sending its results), then stop it."""
+        child, self.child = self.child, None
+        if child is not None:
+            child.cleanup(grace_s=30.0)
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         try:
@@ -245,7 +255,6 @@ class AuditReporter:
         if self.child is None:
             return ChildOutcome()
         outcome = self.child.wait()
-        self.child.cleanup()
         handle, _ = self.ctx.try_handle()
         audited = outcome.resolved.get("model")
         if handle is not None and audited and str(audited.get("version")) != str(handle.version):
@@ -314,7 +323,10 @@ class AuditReporter:
         )
         from pytest_release_audit.finish import finish_audit
 
-        self.result, self.paths, notes = finish_audit(self.config, self.ctx, self.result, handle, policy)
+        try:
+            self.result, self.paths, notes = finish_audit(self.config, self.ctx, self.result, handle, policy)
+        finally:
+            self.close_child()
         self.notes.extend(notes)
         self.config.stash[verdict_key] = self.result.status
         if not self.result.ready and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):

@@ -295,8 +295,21 @@ class AuditContext:
                 return read_scores(self.exchange_dir, float(self.policy.section("audit")["checks_timeout_s"]))
 
             data = self.dataset_for(EVALUATION_CONTEXTS, "evaluation")
-            candidate = self.handle.predict(data.X)
             baseline_handle, reason = self.baseline
+            preload = None
+            if baseline_handle is not None:
+                # The baseline loads in its own worker while the candidate scores in its worker.
+                import threading
+
+                from pytest_release_audit.handle.worker import pool
+
+                preload = threading.Thread(target=pool().preload, args=(baseline_handle,), daemon=True)
+                preload.start()
+            try:
+                candidate = self.handle.predict(data.X)
+            finally:
+                if preload is not None:
+                    preload.join()
             baseline = None
             error: str | None = reason or None
             if baseline_handle is not None:

@@ -141,18 +141,17 @@ class ChecksChild:
             outcome.errors.append("built-in checks were not started")
             return outcome
         left = max(self.timeout_s - (time.monotonic() - self._started), 1.0)
-        try:
-            code = proc.wait(timeout=left)
-        except subprocess.TimeoutExpired:
+        # The results arrive when the child's session finishes; its own teardown (garbage
+        # collection, stopping its model workers) overlaps the parent's finish (see ``cleanup``).
+        if self._reader is not None:
+            self._reader.join(timeout=left)
+        if self._reader is None or self._reader.is_alive():
             self.kill()
             outcome.errors.append(
                 f"built-in checks did not finish within {self.timeout_s:g} s and were stopped: raise "
                 "[tool.release_audit.audit] checks_timeout_s or find the slow check in the child log"
             )
             return outcome
-        finally:
-            if self._reader is not None:
-                self._reader.join(timeout=30)
         outcome.seconds = round(time.monotonic() - self._started, 3)
         data = b"".join(self._chunks)
         try:
@@ -160,6 +159,11 @@ class ChecksChild:
         except ValueError:
             payload = None
         if not isinstance(payload, dict):
+            try:
+                code = proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                code = proc.returncode
             why = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
             tail = self._log_tail()
             outcome.errors.append(
@@ -186,10 +190,16 @@ class ChecksChild:
                 proc.kill()
             proc.wait()
 
-    def cleanup(self) -> None:
+    def cleanup(self, grace_s: float = 0.0) -> None:
+        """Let the child end on its own for ``grace_s`` seconds, then stop it and remove its files."""
+        proc = self._proc
+        if proc is not None and grace_s > 0:
+            try:
+                proc.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                pass
         self.kill()
         import shutil
-
 
         shutil.rmtree(self._dir, ignore_errors=True)
 
@@ -301,3 +311,8 @@ class ChildRecorder:
                 view = view[os.write(self.result_fd, view):]
         finally:
             os.close(self.result_fd)
+        # Nothing this session allocated needs collecting any more: freezing it makes pytest's
+        # teardown collections (unraisable-exception detection) cheap while the parent finishes.
+        import gc
+
+        gc.freeze()

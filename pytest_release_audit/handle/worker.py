@@ -56,26 +56,189 @@ class ModelOutput:
     kind: str  # the Python type the model returned (ndarray, DataFrame, Series, list)
 
 
+class _Spawned:
+    """A worker started with ``subprocess`` (no zygote available)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.pid = proc.pid
+        self.stdin = proc.stdin
+
+    def exit_code(self, timeout_s: float) -> int | None:
+        try:
+            return self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            self.proc.kill()
+        self.proc.wait()
+
+
+class _Forked:
+    """A worker forked by the zygote; the zygote is its parent and reports its exit code."""
+
+    def __init__(self, pid: int, stdin: Any, zygote: Zygote) -> None:
+        self.pid = pid
+        self.stdin = stdin
+        self.zygote = zygote
+
+    def exit_code(self, timeout_s: float) -> int | None:
+        return self.zygote.wait(self.pid, timeout_s)
+
+    def kill(self) -> None:
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(self.pid, signal.SIGKILL)
+                break
+            except (ProcessLookupError, PermissionError):
+                continue
+        self.zygote.wait(self.pid, 2.0)
+
+
+class Zygote:
+    """A clean process that imports MLflow and the data libraries once and forks the model workers.
+
+    Spawned (never forked from the auditor) with a worker's environment; it enters the network
+    sandbox before it imports anything, so every worker forked from it inherits the sandbox, and
+    it loads no model itself (``handle.worker_entry._Zygote``). Forking a worker from it costs
+    milliseconds where spawning one costs the imports (seconds). When it cannot be started or has
+    died (a model may kill it), workers are spawned one by one as before.
+    """
+
+    START_TIMEOUT_S = 180.0
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._sock: Any = None
+        self._home: Path | None = None
+        self._lock = threading.Lock()
+        self._broken = False
+
+    def start(self) -> bool:
+        """Start the zygote now (it imports while the audit resolves and downloads); idempotent."""
+        with self._lock:
+            return self._start_locked()
+
+    def _start_locked(self) -> bool:
+        import socket
+
+        if self._broken:
+            return False
+        if self._proc is not None:
+            return True
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._home = Path(tempfile.mkdtemp(prefix="release-audit-zygote-"))
+        log = (self._home / "zygote.log").open("wb")
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-P", "-m", "pytest_release_audit.handle.worker_entry", "--zygote",
+                 str(child.fileno())],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self._home,
+                env=worker_env(str(self._home)), start_new_session=True, pass_fds=(child.fileno(),),
+            )
+        except OSError:
+            parent.close()
+            self._broken = True
+            return False
+        finally:
+            child.close()
+            log.close()
+        set_dumpable(False)  # the zygote and its workers run as our user: they must not ptrace us
+        parent.settimeout(self.START_TIMEOUT_S)
+        self._sock = parent
+        return True
+
+    def _call(self, message: dict[str, Any], fds: list[int] | None = None) -> dict[str, Any] | None:
+        import socket
+
+        with self._lock:
+            if not self._start_locked():
+                return None
+            try:
+                payload = json.dumps(message).encode("utf-8")
+                if fds:
+                    socket.send_fds(self._sock, [payload], fds)
+                else:
+                    self._sock.send(payload)
+                data = self._sock.recv(65536)
+                reply = json.loads(data) if data else None
+            except (OSError, ValueError):
+                reply = None
+            if not isinstance(reply, dict):
+                self._break_locked()
+                return None
+            return reply
+
+    def fork(self, model_dir: Path, home: Path, requests_fd: int, proto_fd: int, log_fd: int) -> int | None:
+        """The pid of a new worker for ``model_dir``, or None when the zygote is unavailable."""
+        reply = self._call({"op": "fork", "model_dir": str(model_dir), "home": str(home)},
+                           [requests_fd, proto_fd, log_fd])
+        if not reply or not reply.get("ok"):
+            return None
+        return int(reply["pid"])
+
+    def wait(self, pid: int, timeout_s: float) -> int | None:
+        reply = self._call({"op": "wait", "pid": pid, "timeout": timeout_s})
+        code = reply.get("code") if reply else None
+        return int(code) if isinstance(code, int) else None
+
+    def _break_locked(self) -> None:
+        self._broken = True
+        self._close_locked()
+
+    def _close_locked(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock.close()  # the zygote kills its workers and exits when the socket closes
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    proc.kill()
+                proc.wait()
+        if self._home is not None:
+            shutil.rmtree(self._home, ignore_errors=True)
+            self._home = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_locked()
+            self._broken = False
+
+
 class ModelWorker:
     """One spawned process that holds one loaded model."""
 
-    def __init__(self, label: str, model_dir: Path, timeout_s: float) -> None:
+    def __init__(self, label: str, model_dir: Path, timeout_s: float, zygote: Zygote | None = None) -> None:
         self.label = label
+        self.zygote = zygote
         self.model_dir = model_dir
         self.timeout_s = timeout_s
         self.info: dict[str, Any] = {}
         self._home = Path(tempfile.mkdtemp(prefix="release-audit-worker-"))
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: _Spawned | _Forked | None = None
         self._proto: int | None = None
         self._lock = threading.Lock()
         self._calls = 0
+        self.failure: str | None = None  # once a worker failed, it fails the same way without retrying
 
     # -- process ---------------------------------------------------------------------------------
     def _start(self) -> None:
+        set_dumpable(False)  # the worker runs as our user: it must not ptrace the auditor
+        if self.zygote is not None and self._fork():
+            return
         read_fd, write_fd = os.pipe()
         log = (self._home / "worker.log").open("wb")
         try:
-            self._proc = subprocess.Popen(
+            proc = subprocess.Popen(
                 [sys.executable, "-P", "-m", "pytest_release_audit.handle.worker_entry", str(self.model_dir)],
                 stdin=subprocess.PIPE,
                 stdout=write_fd,
@@ -88,8 +251,26 @@ class ModelWorker:
         finally:
             os.close(write_fd)
             log.close()
+        self._proc = _Spawned(proc)
         self._proto = read_fd
-        set_dumpable(False)  # the worker runs as our user: it must not ptrace the auditor
+
+    def _fork(self) -> bool:
+        assert self.zygote is not None
+        requests_read, requests_write = os.pipe()
+        proto_read, proto_write = os.pipe()
+        log_fd = os.open(self._home / "worker.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            pid = self.zygote.fork(self.model_dir, self._home, requests_read, proto_write, log_fd)
+        finally:
+            for fd in (requests_read, proto_write, log_fd):
+                os.close(fd)
+        if pid is None:
+            os.close(requests_write)
+            os.close(proto_read)
+            return False
+        self._proc = _Forked(pid, os.fdopen(requests_write, "wb"), self.zygote)
+        self._proto = proto_read
+        return True
 
     def _log_tail(self) -> str:
         try:
@@ -101,7 +282,8 @@ class ModelWorker:
 
     def _fail(self, what: str) -> ModelLoadError:
         self.close()
-        return ModelLoadError(f"model {self.label} {what}")
+        self.failure = f"model {self.label} {what}"
+        return ModelLoadError(self.failure)
 
     def _request(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         if self._proc is None:
@@ -125,9 +307,10 @@ class ModelWorker:
                     )
                 chunk = os.read(self._proto, 65536)
                 if not chunk:
-                    code = self._proc.wait(timeout=5)
+                    code = self._proc.exit_code(5.0)
                     tail = self._log_tail()
-                    why = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+                    why = ("exit code unknown" if code is None else
+                           f"killed by signal {-code}" if code < 0 else f"exit code {code}")
                     raise self._fail(f"worker process ended ({why}){': ' + tail if tail else ''}: "
                                      "the model crashed while loading or scoring")
                 buf += chunk
@@ -146,6 +329,8 @@ class ModelWorker:
         with self._lock:
             if self.info:
                 return self.info
+            if self.failure:
+                raise ModelLoadError(self.failure)
             reply = self._request({"op": "load"}, self.timeout_s)
             if not reply.get("ok"):
                 error = mask_values(str(reply.get("error") or "unknown error"))
@@ -162,6 +347,8 @@ class ModelWorker:
         methods = list(info.get("methods") or [])
         method = method or ("predict_proba" if "predict_proba" in methods else "predict")
         with self._lock:
+            if self.failure:
+                raise ModelLoadError(self.failure)
             self._calls += 1
             stem = self._home / f"call-{self._calls}"
             frame.to_parquet(f"{stem}.parquet")
@@ -198,16 +385,8 @@ class ModelWorker:
                     proc.stdin.close()
             except OSError:
                 pass
-            try:
-                proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                pass
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    proc.kill()
-                proc.wait()
+            if proc.exit_code(2.0) is None:
+                proc.kill()
         if self._proto is not None:
             os.close(self._proto)
             self._proto = None
@@ -219,8 +398,14 @@ class WorkerPool:
 
     def __init__(self) -> None:
         self._workers: dict[tuple[str, str, str], ModelWorker] = {}
+        self._creating: dict[tuple[str, str, str], threading.Lock] = {}
         self._lock = threading.Lock()
         self.timeout_s = DEFAULT_TIMEOUT_S
+        self.zygote = Zygote()
+
+    def warm(self) -> None:
+        """Start the zygote early, so its imports overlap the audit's own start."""
+        self.zygote.start()
 
     def get(self, handle: ModelHandle) -> ModelWorker:
         from pytest_release_audit.handle.artifact import safe_model_dir
@@ -228,19 +413,33 @@ class WorkerPool:
         key = (handle.tracking_uri, handle.name, str(handle.version))
         with self._lock:
             worker = self._workers.get(key)
+            if worker is not None:
+                return worker
+            key_lock = self._creating.setdefault(key, threading.Lock())
+        with key_lock:  # one download and scan per version; other versions go on meanwhile
+            with self._lock:
+                worker = self._workers.get(key)
             if worker is None:
                 model_dir = safe_model_dir(handle)  # downloaded and scanned; raises when unsafe
-                worker = self._workers[key] = ModelWorker(f"{handle.name} v{handle.version}", model_dir,
-                                                          self.timeout_s)
+                worker = ModelWorker(f"{handle.name} v{handle.version}", model_dir, self.timeout_s, self.zygote)
+                with self._lock:
+                    self._workers[key] = worker
             return worker
+
+    def preload(self, handle: ModelHandle) -> None:
+        """Download, scan and load ``handle`` now; a failure is raised again by its first ``predict``."""
+        try:
+            self.get(handle).load()
+        except Exception:  # noqa: BLE001 - reported where the model is used
+            return
 
     def close(self) -> None:
         with self._lock:
             workers, self._workers = list(self._workers.values()), {}
         for worker in workers:
             worker.close()
-        if workers:
-            set_dumpable(True)
+        self.zygote.close()
+        set_dumpable(True)
 
 
 _POOL = WorkerPool()

@@ -25,7 +25,7 @@ import sys
 import time
 from typing import Any
 
-from pytest_release_audit.isolation import enter_network_sandbox
+from pytest_release_audit.isolation import enter_network_sandbox, set_dumpable
 
 
 def _reply(fd: int, message: dict[str, Any]) -> None:
@@ -88,12 +88,10 @@ class _Scorer:
         return {"ok": True, "shape": list(values.shape), "dtype": str(values.dtype), "columns": columns, "kind": kind}
 
 
-def main(argv: list[str]) -> int:
-    proto = os.dup(1)
-    os.dup2(2, 1)  # the model's prints go to the log, never into the protocol
-    isolation = enter_network_sandbox()
-    scorer = _Scorer(argv[0])
-    for line in sys.stdin:
+def serve(model_dir: str, requests: Any, proto: int, isolation: str) -> int:
+    """Answer the auditor's requests (one JSON object per line of ``requests``) for one model."""
+    scorer = _Scorer(model_dir)
+    for line in requests:
         try:
             request = json.loads(line)
         except ValueError:
@@ -118,5 +116,145 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def main(argv: list[str]) -> int:
+    """A worker spawned on its own: ``worker_entry MODEL_DIR`` (the fallback when no zygote runs)."""
+    proto = os.dup(1)
+    os.dup2(2, 1)  # the model's prints go to the log, never into the protocol
+    isolation = enter_network_sandbox()
+    return serve(argv[0], sys.stdin, proto, isolation)
+
+
+#: What every worker needs before it loads a model; the zygote imports it once for all of them.
+_PRELOAD = ("yaml", "numpy", "pandas", "pyarrow.parquet", "mlflow.pyfunc", "mlflow.sklearn")
+
+
+class _Zygote:
+    """Imports the libraries once, then forks one worker per model on the auditor's request.
+
+    Started clean (``python -P -m ... --zygote FD``) with a worker's environment; it enters the
+    network sandbox before importing anything (one thread), so every fork inherits it, and it is
+    not dumpable, so a model in one fork cannot ptrace it to tamper with the next fork. It never
+    loads a model itself. Requests come over the socket ``FD`` (a socketpair with the auditor):
+    ``{"op": "fork", "model_dir": ..., "home": ...}`` with three file descriptors attached (the
+    worker's request pipe, reply pipe and log), answered with ``{"pid": ...}``; and
+    ``{"op": "wait", "pid": ..., "timeout": ...}``, answered with the worker's exit code.
+    """
+
+    def __init__(self, sock_fd: int) -> None:
+        import socket
+
+        self.sock = socket.socket(fileno=sock_fd)
+        self.isolation = enter_network_sandbox()
+        set_dumpable(False)
+        self.codes: dict[int, int] = {}
+        self.children: set[int] = set()
+        for name in _PRELOAD:
+            try:
+                __import__(name)
+            except ImportError:  # a worker reports what it misses when it needs it
+                pass
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+    def _reap(self) -> None:
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.children.discard(pid)
+            self.codes[pid] = os.waitstatus_to_exitcode(status)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        self.sock.send(json.dumps(message).encode("utf-8"))
+
+    def _fork(self, request: dict[str, Any], fds: list[int]) -> None:
+        if len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            self._send({"ok": False, "error": "a fork request needs three file descriptors"})
+            return
+        requests_fd, proto, log = fds
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 1
+            try:
+                self.sock.close()
+                os.setsid()  # its own process group: a timeout kills what it spawned too
+                os.dup2(log, 1)
+                os.dup2(log, 2)
+                os.close(log)
+                home = str(request["home"])
+                os.chdir(home)
+                os.environ["HOME"] = os.environ["TMPDIR"] = home
+                import tempfile
+
+                tempfile.tempdir = None
+                with os.fdopen(requests_fd, "r", encoding="utf-8") as requests:
+                    code = serve(str(request["model_dir"]), requests, proto, self.isolation)
+            except BaseException:  # noqa: BLE001 - a worker never returns into the zygote's loop
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        self.children.add(pid)
+        self._send({"ok": True, "pid": pid})
+
+    def _wait(self, request: dict[str, Any]) -> None:
+        pid = int(request.get("pid") or 0)
+        deadline = time.monotonic() + float(request.get("timeout") or 5.0)
+        self._reap()
+        while pid in self.children and time.monotonic() < deadline:
+            time.sleep(0.02)
+            self._reap()
+        self._send({"ok": True, "code": self.codes.pop(pid, None)})
+
+    def run(self) -> int:
+        import socket
+
+        while True:  # one request per message (SOCK_SEQPACKET)
+            try:
+                data, fds, _flags, _addr = socket.recv_fds(self.sock, 65536, 8)
+            except OSError:
+                break
+            if not data:
+                break
+            self._reap()
+            try:
+                request = json.loads(data)
+                if not isinstance(request, dict):
+                    raise ValueError("a request is a JSON object")
+                op = request.get("op")
+                if op == "fork":
+                    fds, forked = [], fds
+                    self._fork(request, forked)
+                elif op == "wait":
+                    self._wait(request)
+                else:
+                    self._send({"ok": False, "error": f"unknown op {op!r}"})
+            except (ValueError, KeyError, TypeError, OSError) as exc:
+                self._send({"ok": False, "error": _error(exc)["error"]})
+            for fd in fds:
+                os.close(fd)
+        # The auditor is gone: so are its workers.
+        import signal
+
+        for pid in list(self.children):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--zygote"]:
+        sys.exit(_Zygote(int(sys.argv[2])).run())
     sys.exit(main(sys.argv[1:]))

@@ -137,6 +137,53 @@ class OpensSocket(Risk):
         sock.sendall(os.environ.get("MLFLOW_TRACKING_PASSWORD", "no-secret").encode())
 
 
+class Crashes(Risk):
+    def load_context(self, context):
+        os._exit(3)
+
+
+class KillsItsLauncher(Risk):
+    """Kills the process that forked it (the zygote), then crashes."""
+
+    def load_context(self, context):
+        import signal
+
+        os.kill(os.getppid(), signal.SIGKILL)
+        os._exit(4)
+
+
+def _ppid(pid):
+    with open(f"/proc/{pid}/stat") as fh:
+        return int(fh.read().rsplit(")", 1)[1].split()[1])
+
+
+class PeeksMemory(Risk):
+    """Tries to open the memory of every process of the audit: its launcher, the auditors, its siblings."""
+
+    def load_context(self, context):
+        ancestors, pid = [], os.getppid()
+        while pid > 1 and len(ancestors) < 3:  # zygote, checks session, user's session
+            ancestors.append(pid)
+            pid = _ppid(pid)
+        targets = set(ancestors)
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) != os.getpid():
+                try:
+                    if _ppid(int(entry)) in ancestors:
+                        targets.add(int(entry))
+                except OSError:
+                    pass
+        opened = []
+        for target in sorted(targets):
+            try:
+                with open(f"/proc/{target}/mem", "rb"):
+                    opened.append(target)
+            except OSError:
+                pass
+        if opened:
+            raise RuntimeError(f"memory of {len(opened)} audit processes is writable: {opened}")
+
+
 class ReadsSecrets(Risk):
     def load_context(self, context):
         leaked = {k: v for k, v in os.environ.items() if "SECRET" in k or "PASSWORD" in k or "TRAIL" in k}

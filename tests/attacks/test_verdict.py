@@ -66,6 +66,28 @@ def test_model_that_sleeps_past_the_limit_is_killed(evil: Attack, evil_registry)
     assert_blocked(result, evil, "did not answer within 5 s")
 
 
+def test_model_that_crashes_is_one_line_with_its_exit_code(evil: Attack, evil_registry) -> None:
+    name = register_evil(evil_registry, DIRTY, "Crashes")
+    result = evil.run(name)
+    assert_blocked(result, evil, "worker process ended (exit code 3)")
+
+
+def test_model_that_kills_its_launcher_blocks_and_the_audit_goes_on(evil: Attack, evil_registry) -> None:
+    name = register_evil(evil_registry, DIRTY, "KillsItsLauncher")
+    result = evil.run(name)
+    report = assert_blocked(result, evil, "worker process ended")
+    assert {"pii", "leakage"} <= set(report["blocking"])  # the other checks still ran and judged
+
+
+def test_model_cannot_open_the_memory_of_any_audit_process(evil: Attack, evil_registry) -> None:
+    name = register_evil(evil_registry, DIRTY, "PeeksMemory")
+    result = evil.run(name)
+    report = assert_blocked(result, evil, "pii")
+    assert "audit processes is writable" not in result.stdout.str()
+    model_artifact = next(c for c in report["checks"] if c["id"] == "model_artifact")
+    assert model_artifact["outcome"] == "passed", model_artifact["summary"]
+
+
 def test_model_that_opens_a_socket_reaches_nothing(evil: Attack, evil_registry, monkeypatch) -> None:
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
