@@ -18,6 +18,9 @@ What it makes, all under examples/:
     cl_unimodal_v2_dirty      v1 @candidate   PII in notes, patients shared across split -> pii, leakage
     cl_unimodal_v2_badcode    v1 @candidate   trained at the dirty commit  -> ip_headers, security, dependencies
     breast_cancer_classifier  v1 @staging     seed 001 (audit with --audit-target=staging) -> READY
+- signers/         one ``<role>.allowed_signers`` file per approving role, and .demo-keys/ the demo
+                   approvers' SSH keys (generated; a real approver keeps the private key to herself).
+                   Every approval in the registry is a statement signed with ``ssh-keygen -Y sign``.
 """
 
 from __future__ import annotations
@@ -118,10 +121,41 @@ def requirements(extra_unpinned: bool = False) -> list[str]:
     return pins + (["requests"] if extra_unpinned else [])
 
 
-def describe_survival_version(client: object, name: str, version: str, alias: str, features: list[str]) -> None:
-    """Alias, description, model-card tags and the three production approvals of a cl_unimodal version."""
+#: The demo approvers: role -> signer principal (as the role's allowed_signers file lists it).
+APPROVERS = {"technical": "j.smith@example.org", "security": "m.chen@example.org",
+             "business": "k.patel@example.org"}
+
+
+def make_approvers(out: Path, people: dict[str, str]) -> dict[str, Path]:
+    """One SSH key per approver and ``out/signers/<role>.allowed_signers``; returns role -> private key."""
+    keys_dir, signers = out / ".demo-keys", out / "signers"
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    signers.mkdir(parents=True, exist_ok=True)
+    keys: dict[str, Path] = {}
+    for role, principal in people.items():
+        key = keys_dir / f"{role}_ed25519"
+        if not key.is_file():
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", principal, "-f", str(key)],
+                           check=True, capture_output=True)
+        public = " ".join(key.with_suffix(".pub").read_text(encoding="utf-8").split()[:2])
+        (signers / f"{role}.allowed_signers").write_text(f'{principal} namespaces="release-audit" {public}\n',
+                                                        encoding="utf-8")
+        keys[role] = key
+    return keys
+
+
+def approve_all(client: object, name: str, version: str, keys: dict[str, Path], people: dict[str, str],
+                comment: str) -> None:
+    """Each role's signed approval of ``name`` ``version``."""
     from pytest_release_audit.approvals import record_approval
 
+    for role, key in keys.items():
+        record_approval(client, name, version, role=role, by=people[role], comment=comment, key=key)
+
+
+def describe_survival_version(client: object, name: str, version: str, alias: str, features: list[str],
+                              keys: dict[str, Path]) -> None:
+    """Alias, description, model-card tags and the three production approvals of a cl_unimodal version."""
     client.set_registered_model_alias(name, alias, version)
     client.update_registered_model(name, description=(
         "Overall survival risk model for early breast cancer (GBSG2 cohort). "
@@ -131,8 +165,7 @@ def describe_survival_version(client: object, name: str, version: str, alias: st
                        "architecture": f"Cox proportional hazards ({len(features)} covariates, L2 0.01)",
                        "duration_col": "os_days", "event_col": "event"}.items():
         client.set_model_version_tag(name, version, key, value)
-    for role, person in (("technical", "J. Smith"), ("security", "M. Chen"), ("business", "K. Patel")):
-        record_approval(client, name, version, role=role, by=person, comment="demo approval")
+    approve_all(client, name, version, keys, APPROVERS, "demo approval")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,7 +187,8 @@ def build(out: Path, *, models: list[str] | tuple[str, ...] = ALL_MODELS, force:
                                         out / "mlartifacts", out / ".demo-build")
     out.mkdir(parents=True, exist_ok=True)
     stamp = fingerprint() + ":" + ",".join(models)
-    if not force and DB.is_file() and STAMP.is_file() and STAMP.read_text().strip() == stamp:
+    if (not force and DB.is_file() and STAMP.is_file() and STAMP.read_text().strip() == stamp
+            and (out / "signers").is_dir()):
         print(f"demo registry already built at {DB} (use --force to rebuild)")
         return 0
     started = time.perf_counter()
@@ -177,14 +211,13 @@ def build(out: Path, *, models: list[str] | tuple[str, ...] = ALL_MODELS, force:
     from clinical_data import FEATURES_V1, FEATURES_V2, FEATURES_V3, curated_table, patient_split, seed_pii
     from mlflow import MlflowClient
 
-    from pytest_release_audit.approvals import record_approval
-
     logging.getLogger("mlflow").setLevel(logging.ERROR)
 
     uri = f"sqlite:///{DB}"
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     client = MlflowClient(uri, uri)
+    keys = make_approvers(out, APPROVERS)
     for name in ("cl_unimodal", "breast_cancer"):
         client.create_experiment(name, artifact_location=(ARTIFACTS / name).as_uri())
 
@@ -225,7 +258,7 @@ def build(out: Path, *, models: list[str] | tuple[str, ...] = ALL_MODELS, force:
             run_tags=run_tags(commit, f"Cox PH survival model {name}"),
             pip_requirements=requirements(extra_unpinned=unpinned), code_path=code_path, seed=SEED,
         )
-        describe_survival_version(client, name, version_, alias, features)
+        describe_survival_version(client, name, version_, alias, features, keys)
 
     if "breast_cancer_classifier" not in models:
         return _done(client, DB, STAMP, stamp, started)
@@ -242,8 +275,8 @@ def build(out: Path, *, models: list[str] | tuple[str, ...] = ALL_MODELS, force:
     for key, value in {"task": "binary classification", "modality": "Tabular (30 FNA image features)",
                        "architecture": "StandardScaler + LogisticRegression"}.items():
         client.set_model_version_tag("breast_cancer_classifier", bc_version, key, value)
-    for role, person in (("technical", "M. Levesque"), ("security", "M. Chen")):
-        record_approval(client, "breast_cancer_classifier", bc_version, role=role, by=person, comment="demo approval")
+    approve_all(client, "breast_cancer_classifier", bc_version, {r: keys[r] for r in ("technical", "security")},
+                APPROVERS, "demo approval")
 
     return _done(client, DB, STAMP, stamp, started)
 

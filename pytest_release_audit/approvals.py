@@ -4,17 +4,26 @@
 
 Storage
 -------
-One MLflow *model version* tag per role: key ``release_audit.approval.<role>``, value the JSON
-``{"role", "by", "at", "status", "comment", "version_digest"}`` (``at`` in UTC ISO 8601, ``status``
-``approved`` or ``rejected``). A later decision of the same role replaces the earlier one; the
-audit trail keeps the history of audits that saw them.
+A decision is a **signed statement** (``signed_approvals``): the canonical JSON of the model name
+and version, its version digest and artifact digest, the role, the decision (approved or
+rejected), the signer's principal, the UTC time and a comment, signed with the approver's SSH key
+(``ssh-keygen -Y sign -n release-audit``, as git signs commits). Each statement is one model
+version tag ``release_audit.signed_approval.<role>.<signer>.<time>.<hash>``, so a later decision never
+erases an earlier one; the latest decision of each signer wins. The audit accepts a statement only
+when ``ssh-keygen -Y verify`` says it is good for its signer against the ``allowed_signers`` file
+of its role (``RELEASE_AUDIT_SIGNERS_DIR/<role>.allowed_signers`` from the CI, else the policy's
+``[approvals.signers]``), it is about this version, and both digests match.
 
-Each approval names the ``version_digest`` of what was approved: sha256 over the canonical JSON
-of the model name, version number and creation time, the source run id, the version's storage
-URI, the run's logged datasets (name, digest, context) and the listing (path, size) of the
-model's artifacts, leaving out what merely loading the model writes there (``LOAD_DROPPINGS``,
-``__pycache__``). An approval tag copied to another version, or kept after the artifacts
-changed, does not match and is ignored (and listed as ignored in the evidence).
+The version digest is sha256 over the canonical JSON of the model name, version number and
+creation time, the source run id, the version's storage URI, the run's logged datasets (name,
+digest, context) and the listing (path, size) of the model's artifacts, leaving out what merely
+loading the model writes there (``LOAD_DROPPINGS``, ``__pycache__``). The artifact digest covers
+the content of every model file. A statement copied to another version, or kept after the
+artifacts changed, does not match and is listed as rejected with the reason.
+
+Unsigned decisions (``release-audit approve`` without ``--key``; tag
+``release_audit.approval.<role>``, the 0.1 format) count only for ``development`` and are labelled
+"unsigned" wherever they appear.
 
 Risk tiering (seed 002)
 -----------------------
@@ -47,6 +56,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.errors import AuditConfigError, PolicyError, RegistryUnavailable, describe_exception
@@ -88,6 +98,7 @@ class Approval:
     comment: str = ""
     version_digest: str = ""
     error: str = ""  # set when the tag could not be read as an approval
+    signed: bool = False  # a verified signed statement (else an unsigned tag, development only)
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -135,15 +146,20 @@ class ApprovalStatus:
     ignored: tuple[dict[str, str], ...]
     version_digest: str
     extra: tuple[Approval, ...] = field(default_factory=tuple)  # valid approvals of roles not required
+    signers: dict[str, str] = field(default_factory=dict)  # role -> where its allowed signers came from
+    artifact_digest: str = ""
+    unverified: tuple[dict[str, str], ...] = ()  # statements about this version whose signature fails
 
     @property
     def ok(self) -> bool:
-        """True when every required role approved this exact version and nobody rejected it."""
-        return not self.missing and not self.rejected
+        """True when every required role approved this exact version, nobody rejected it and no
+        statement about it fails verification."""
+        return not self.missing and not self.rejected and not self.unverified
 
     def to_dict(self) -> dict[str, Any]:
-        def who(a: Approval) -> dict[str, str]:
-            return {"role": a.role, "by": a.by, "at": a.at, "comment": a.comment}
+        def who(a: Approval) -> dict[str, Any]:
+            return {"role": a.role, "by": a.by, "at": a.at, "status": a.status, "comment": a.comment,
+                    "signed": a.signed}
 
         return {
             "target": self.target,
@@ -157,6 +173,9 @@ class ApprovalStatus:
             "ignored": [dict(i) for i in self.ignored],
             "other_approvals": [who(a) for a in self.extra],
             "version_digest": self.version_digest,
+            "artifact_digest": self.artifact_digest,
+            "signers": dict(self.signers),
+            "unverified": [dict(u) for u in self.unverified],
         }
 
 
@@ -171,7 +190,8 @@ class ApprovalStatus:
 LOAD_DROPPINGS = ("registered_model_meta",)
 
 
-def _is_dropping(path: str) -> bool:
+def is_load_dropping(path: str) -> bool:
+    """True for a file that merely loading a model writes into its directory (not model content)."""
     parts = path.replace("\\", "/").split("/")
     return parts[-1] in LOAD_DROPPINGS or "__pycache__" in parts or parts[-1].endswith(".pyc")
 
@@ -181,7 +201,7 @@ def _list_tree(list_fn: Any, path: str | None, depth: int = 0) -> list[tuple[str
     if depth > 8:
         return out
     for entry in list_fn(path):
-        if _is_dropping(entry.path):
+        if is_load_dropping(entry.path):
             continue
         if entry.is_dir:
             out.extend(_list_tree(list_fn, entry.path, depth + 1))
@@ -246,7 +266,7 @@ def version_digest(client: Any, name: str, version: str | int) -> str:
 def normalize_role(role: str) -> str:
     """Lower-case ``role``; AuditConfigError when it is not a short identifier."""
     text = (role or "").strip().lower()
-    if not _ROLE.match(text):
+    if not _ROLE.fullmatch(text):
         raise AuditConfigError(
             f"role {role!r} is not valid: use a short lower-case name like technical, security, business"
         )
@@ -265,27 +285,63 @@ def record_approval(
     by: str,
     reject: bool = False,
     comment: str = "",
+    *,
+    key: str | Path | None = None,
+    roles: tuple[str, ...] | None = None,
 ) -> Approval:
-    """Record ``by``'s approval (or rejection) for ``role`` as a tag on ``name`` version ``version``."""
+    """Record ``by``'s decision for ``role`` on ``name`` version ``version`` as a model version tag.
+
+    With ``key`` (an SSH private key) the decision is a signed statement (``signed_approvals``)
+    and ``by`` is the signer's principal as the role's ``allowed_signers`` file lists it; without,
+    an unsigned tag that counts only for development. ``roles``: the roles the policy knows
+    (an unknown role is an AuditConfigError).
+    """
     from mlflow.exceptions import MlflowException
 
+    from pytest_release_audit import signed_approvals as signed
+
     role = normalize_role(role)
+    if roles is not None and role not in roles:
+        raise AuditConfigError(
+            f"role {role!r} is not a role of the policy (roles: {', '.join(roles)}): use one of them or add it to "
+            "[tool.release_audit.approvals.required]"
+        )
     who = " ".join((by or "").split())
     if not who or len(who) > 200:
         raise AuditConfigError("--by must name the approver (1 to 200 characters), e.g. --by 'K. Patel'")
+    if key is not None and not signed.PRINCIPAL.fullmatch(who):
+        raise AuditConfigError(
+            f"--by {who!r} is not a signer principal: use the principal of the role's allowed_signers file, "
+            "e.g. --by k.patel@example.org"
+        )
     note = " ".join((comment or "").split())
     if len(note) > MAX_COMMENT:
         raise AuditConfigError(f"--comment is {len(note)} characters: keep it under {MAX_COMMENT}")
+    digest = version_digest(client, name, version)
     approval = Approval(
         role=role,
         by=who,
         at=_utc_now(),
         status="rejected" if reject else "approved",
         comment=note,
-        version_digest=version_digest(client, name, version),
+        version_digest=digest,
+        signed=key is not None,
     )
+    if key is None:
+        tag, value = TAG_PREFIX + role, approval.tag_value()
+    else:
+        from pytest_release_audit.handle.artifact import artifact_digest
+        from pytest_release_audit.handle.model import ModelHandle
+
+        uri = str(getattr(client, "tracking_uri", ""))
+        handle = ModelHandle(name=name, version=str(version), tracking_uri=uri, registry_uri=uri)
+        statement = signed.Statement(
+            model=name, version=str(version), version_digest=digest, artifact_digest=artifact_digest(handle),
+            role=role, decision=approval.status, by=who, at=approval.at, comment=note,
+        )
+        tag, value = statement.tag_key(), signed.tag_value(statement, signed.sign(statement, Path(key)))
     try:
-        client.set_model_version_tag(name, str(version), TAG_PREFIX + role, approval.tag_value())
+        client.set_model_version_tag(name, str(version), tag, value)
     except MlflowException as exc:
         raise RegistryUnavailable(
             f"cannot tag {name}/{version} ({describe_exception(exc)}): check the tracking URI"
@@ -443,37 +499,119 @@ def _dedupe(items: list[str]) -> tuple[str, ...]:
     return tuple(k for k in seen if k)
 
 
-def evaluate_approvals(handle: ModelHandle, policy: Policy, target: str, *, client: Any = None) -> ApprovalStatus:
+def _version_tags(client: Any, name: str, version: str | int) -> dict[str, str]:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return dict(client.get_model_version(name, str(version)).tags or {})
+    except MlflowException as exc:
+        raise RegistryUnavailable(f"cannot read {name}/{version} ({describe_exception(exc)})") from None
+
+
+def _policy_dir(policy: Policy) -> Path:
+    source = policy.source.split(" [")[0]
+    return Path(source).parent if source and source != "default policy" else Path.cwd()
+
+
+def evaluate_approvals(
+    handle: ModelHandle, policy: Policy, target: str, *, client: Any = None, artifact_digest: str | None = None
+) -> ApprovalStatus:
     """Which required approvals the audited version has, for ``target`` and its risk tier.
 
-    Reads the version's current tags and digest from the registry (``client``, default: one for
-    ``handle.tracking_uri``). Raises RegistryUnavailable / PolicyError / AuditConfigError on
-    unusable inputs.
+    Signed statements count when their SSH signature verifies for a signer allowed for their role
+    and they name this version's digests; the latest decision of each signer wins. Unsigned
+    approval tags count only for ``development`` (labelled unsigned). ``artifact_digest``: the
+    content digest of the version's model files (default: computed from the audit's download).
+    Raises RegistryUnavailable / PolicyError / AuditConfigError / ModelLoadError on unusable inputs.
     """
+    from pytest_release_audit import signed_approvals as signed
+
     if client is None:
         from pytest_release_audit.handle.resolve import open_client
 
         client = open_client(handle.tracking_uri)
     risk = assess_risk(handle, policy, target)
     required = _dedupe(policy.approvals_required(target) + policy.tier_roles(risk.tier))
+    known_roles = set(policy.known_roles())
     digest = version_digest(client, handle.name, handle.version)
+    section = policy.section("approvals")
+    base_dir = _policy_dir(policy)
+    tags = _version_tags(client, handle.name, handle.version)
+    statements = [(k, v) for k, v in sorted(tags.items()) if k.startswith(signed.TAG_PREFIX)]
+    content = ""
+    if statements:
+        if artifact_digest is None:
+            from pytest_release_audit.handle import artifact
+
+            artifact_digest = artifact.artifact_digest(handle)
+        content = artifact_digest
+    ignored: list[dict[str, str]] = []
+    unverified: list[dict[str, str]] = []
+    latest: dict[tuple[str, str], Approval] = {}
+    sources: dict[str, str] = {}
+    for key, value in statements:
+        statement, text, signature = signed.read_tag(key, value)
+        if statement is None:
+            ignored.append({"role": key[len(signed.TAG_PREFIX):].split(".")[0], "by": "",
+                            "reason": f"rejected: {signature}"})
+            continue
+        why = ""
+        if statement.role not in known_roles:
+            why = f"role {statement.role!r} is not a role of the policy"
+        elif statement.decision not in signed.DECISIONS:
+            why = f"decision {statement.decision!r} is not approved/rejected"
+        elif (statement.model, statement.version) != (handle.name, str(handle.version)):
+            why = f"signed for {statement.model} v{statement.version}, not this version"
+        elif statement.version_digest != digest:
+            why = (f"signed for other registry facts (version digest {statement.version_digest[:12]}, this "
+                   f"version {digest[:12]})")
+        elif statement.artifact_digest != content:
+            why = (f"signed for other model files (artifact digest {statement.artifact_digest[:12]}, this "
+                   f"version {content[:12]})")
+        elif not signed.valid_time(statement.at):
+            why = f"time {statement.at!r} is not a UTC timestamp"
+        else:
+            file, source = signed.signers_file(statement.role, section, base_dir)
+            sources[statement.role] = source
+            why = ("no allowed_signers file is configured for this role ([approvals.signers] or "
+                   f"{signed.SIGNERS_ENV})") if file is None else signed.verify(
+                       text, signature, statement.by, file, statement.role)
+            if not why and key != statement.tag_key():
+                why = "stored under another tag than its own (a copy)"
+            elif why:
+                # A statement that names this version but does not verify was forged or tampered with
+                # (or signed by someone the role does not allow): it blocks until someone looks.
+                unverified.append({"role": statement.role, "by": statement.by, "reason": why})
+        if why:
+            ignored.append({"role": statement.role, "by": statement.by, "reason": f"rejected: {why}"})
+            continue
+        approval = Approval(role=statement.role, by=statement.by, at=statement.at, status=statement.decision,
+                            comment=statement.comment, version_digest=digest, signed=True)
+        current = latest.get((statement.role, statement.by))
+        if (current is None or approval.at > current.at
+                or (approval.at == current.at and approval.status == "rejected")):
+            latest[(statement.role, statement.by)] = approval  # the signer's latest decision wins (a tie: rejected)
+    for approval in approvals_from_tags(tags):  # unsigned, the 0.1 format
+        if approval.error:
+            ignored.append({"role": approval.role, "by": approval.by, "reason": f"unreadable: {approval.error}"})
+        elif target != "development":
+            ignored.append({"role": approval.role, "by": approval.by,
+                            "reason": "rejected: unsigned (an unsigned decision counts only for development: sign "
+                                      "it with release-audit approve --key)"})
+        elif approval.role not in known_roles:
+            ignored.append({"role": approval.role, "by": approval.by,
+                            "reason": f"rejected: role {approval.role!r} is not a role of the policy"})
+        elif approval.version_digest != digest:
+            ignored.append({"role": approval.role, "by": approval.by,
+                            "reason": "recorded for other content (version digest "
+                                      f"{approval.version_digest[:12] or 'missing'}, this version {digest[:12]})"})
+        else:
+            latest.setdefault((approval.role, f"unsigned:{approval.by}"), replace(approval, signed=False))
     present: list[Approval] = []
     rejected: list[Approval] = []
     extra: list[Approval] = []
-    ignored: list[dict[str, str]] = []
-    for approval in list_approvals(client, handle.name, handle.version):
-        if approval.error:
-            ignored.append({"role": approval.role, "by": approval.by, "reason": f"unreadable: {approval.error}"})
-        elif approval.version_digest != digest:
-            ignored.append(
-                {
-                    "role": approval.role,
-                    "by": approval.by,
-                    "reason": "recorded for other content (version digest "
-                    f"{approval.version_digest[:12] or 'missing'}, this version {digest[:12]})",
-                }
-            )
-        elif approval.status == "rejected":
+    for approval in latest.values():
+        if approval.status == "rejected":
             rejected.append(approval)  # any valid rejection blocks, required role or not
         elif approval.role in required:
             present.append(approval)
@@ -486,15 +624,18 @@ def evaluate_approvals(handle: ModelHandle, policy: Policy, target: str, *, clie
         target=target,
         risk=risk,
         required=required,
-        present=tuple(sorted(present, key=lambda a: required.index(a.role))),
+        present=tuple(sorted(present, key=lambda a: (required.index(a.role), a.at))),
         missing=missing,
         rejected=tuple(rejected),
         ignored=tuple(ignored),
         version_digest=digest,
         extra=tuple(extra),
+        signers=dict(sources),
+        artifact_digest=content,
+        unverified=tuple(unverified),
     )
 
 
 def approve_hint(name: str, version: str | int, role: str) -> str:
     """The command that records a missing approval."""
-    return f"release-audit approve {name}/{version} --role {role} --by NAME"
+    return f"release-audit approve {name}/{version} --role {role} --by PRINCIPAL --key ~/.ssh/id_ed25519"

@@ -4,8 +4,10 @@
 
 Examples::
 
-    release-audit approve cl_unimodal_v2/2 --role security --by "M. Chen" --comment "bandit clean"
-    release-audit approve cl_unimodal_v2/2 --role business --by "K. Patel" --reject --comment "wait for Q3"
+    release-audit approve cl_unimodal_v2/2 --role security --by m.chen@example.org --key ~/.ssh/id_ed25519 \
+        --comment "bandit clean"
+    release-audit approve cl_unimodal_v2/2 --role business --by k.patel@example.org --key ~/.ssh/id_ed25519 \
+        --reject --comment "wait for Q3"
     release-audit approvals cl_unimodal_v2/2 --target production
     release-audit verify-trail audit-reports/audit_log.jsonl
     release-audit show audit-reports/cl_unimodal_v2-2/audit_report.json
@@ -48,10 +50,15 @@ def _parser() -> argparse.ArgumentParser:
     approve = sub.add_parser("approve", help="record an approval (or rejection) of one model version")
     approve.add_argument("model", metavar="NAME/VERSION", help="model version (NAME@ALIAS resolves the alias)")
     approve.add_argument("--role", required=True, help="approving role, e.g. technical, security, business")
-    approve.add_argument("--by", required=True, metavar="NAME", help="who approves")
+    approve.add_argument("--by", required=True, metavar="PRINCIPAL",
+                         help="who approves: with --key, the principal of the role's allowed_signers file")
+    approve.add_argument("--key", metavar="PATH", help="SSH private key that signs the decision (ssh-keygen -Y "
+                         "sign); without it the decision is UNSIGNED and counts only for development")
     approve.add_argument("--reject", action="store_true", help="record a rejection instead (blocks the release)")
     approve.add_argument("--comment", default="", metavar="TEXT", help="short note kept with the decision")
     approve.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking/registry URI")
+    approve.add_argument("--policy", metavar="PATH",
+                         help="policy TOML naming the roles (default: [tool.release_audit] of ./pyproject.toml)")
 
     approvals = sub.add_parser("approvals", help="list the approvals of one model version")
     approvals.add_argument("model", metavar="NAME/VERSION")
@@ -131,56 +138,62 @@ def _version_of(client: Any, spec_text: str) -> tuple[str, str]:
 # -- commands --------------------------------------------------------------------------------
 def _cmd_approve(args: argparse.Namespace, out: TextIO) -> int:
     from pytest_release_audit.approvals import record_approval
+    from pytest_release_audit.policy import load_policy
 
     client, _uri = _client(args.tracking_uri)
     name, version = _version_of(client, args.model)
-    approval = record_approval(client, name, version, args.role, args.by, reject=args.reject, comment=args.comment)
+    roles = tuple(load_policy(args.policy, Path.cwd()).for_model(name).known_roles())
+    key = Path(args.key).expanduser() if args.key else None
+    approval = record_approval(client, name, version, args.role, args.by, reject=args.reject, comment=args.comment,
+                               key=key, roles=roles)
+    kind = "signed" if approval.signed else "UNSIGNED (counts only for development: sign with --key)"
     print(
         f"recorded: {approval.role} {approval.status} by {_clean(approval.by)} on {name}/{version} "
-        f"at {approval.at} (version digest {approval.version_digest[:12]})",
+        f"at {approval.at}, {kind} (version digest {approval.version_digest[:12]})",
         file=out,
     )
     return 0
 
 
-def _approval_line(approval: Approval, digest: str) -> str:
-    if approval.error:
-        state = f"IGNORED: {approval.error}"
-    elif approval.version_digest != digest:
-        state = "IGNORED: recorded for other content (another version)"
-    else:
-        state = "valid"
+def _approval_line(approval: Approval) -> str:
+    kind = "signed" if approval.signed else "UNSIGNED"
     comment = f'  "{_clean(approval.comment)}"' if approval.comment else ""
     return (
-        f"  {_clean(approval.role):<12} {approval.status:<9} {_clean(approval.by):<20} "
-        f"{_clean(approval.at):<21} {state}{comment}"
+        f"  {_clean(approval.role):<12} {approval.status:<9} {_clean(approval.by):<24} "
+        f"{_clean(approval.at):<21} {kind}{comment}"
     )
 
 
 def _cmd_approvals(args: argparse.Namespace, out: TextIO) -> int:
-    from pytest_release_audit.approvals import evaluate_approvals, list_approvals, version_digest
+    from pytest_release_audit.approvals import evaluate_approvals
     from pytest_release_audit.handle.resolve import resolve_handle
     from pytest_release_audit.handle.spec import ModelSpec
     from pytest_release_audit.policy import load_policy
 
     client, uri = _client(args.tracking_uri)
     name, version = _version_of(client, args.model)
-    digest = version_digest(client, name, version)
-    recorded = list_approvals(client, name, version)
-    print(f"{name}/{version}: {len(recorded)} approval record(s) (version digest {digest[:12]})", file=out)
-    for approval in recorded:
-        print(_approval_line(approval, digest), file=out)
     policy = load_policy(args.policy, Path.cwd()).for_model(name)
     target = args.target or policy.get("target")
     handle = resolve_handle(ModelSpec(name=name, version=version), uri)
     status = evaluate_approvals(handle, policy, target, client=client)
+    counted = [*status.present, *status.rejected, *status.extra]
+    print(f"{name}/{version}: {len(counted)} decision(s) count for {target}, {len(status.ignored)} do not "
+          f"(version digest {status.version_digest[:12]})", file=out)
+    for approval in counted:
+        print(_approval_line(approval), file=out)
+    for item in status.ignored:
+        print(f"  {_clean(item.get('role', '')):<12} NOT COUNTED {_clean(item.get('by', '')):<24} "
+              f"{_clean(item.get('reason', ''))}", file=out)
+    for role, source in sorted(status.signers.items()):
+        print(f"  allowed signers of {role}: {source}", file=out)
     risk = f"risk {status.risk.score:g} {status.risk.tier}"
     print(f"target {target} ({risk}): required {', '.join(status.required) or 'none'}", file=out)
     if status.rejected:
         print(f"  rejected: {', '.join(f'{a.role} by {_clean(a.by)}' for a in status.rejected)}", file=out)
     if status.missing:
         print(f"  missing: {', '.join(status.missing)}", file=out)
-        print(f"  record with: {PROG} approve {name}/{version} --role {status.missing[0]} --by NAME", file=out)
+        print(f"  record with: {PROG} approve {name}/{version} --role {status.missing[0]} --by PRINCIPAL "
+              "--key ~/.ssh/id_ed25519", file=out)
     print("approvals complete" if status.ok else "approvals INCOMPLETE", file=out)
     return 0 if status.ok else 1
 

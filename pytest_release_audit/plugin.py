@@ -214,7 +214,7 @@ def marker_problem(marker: pytest.Mark) -> str | None:
     if severity not in SEVERITIES:
         return f"severity {severity!r} is not one of {', '.join(SEVERITIES)}"
     check_id = marker.args[0] if marker.args else marker.kwargs.get("id")
-    if check_id is not None and (not isinstance(check_id, str) or not CHECK_ID.match(check_id)):
+    if check_id is not None and (not isinstance(check_id, str) or not CHECK_ID.fullmatch(check_id)):
         return f"check id {check_id!r} must be letters, digits, '_', '.', ':' or '-'"
     controls = marker.kwargs.get("controls", ())
     if isinstance(controls, str) or not all(isinstance(c, str) for c in controls):

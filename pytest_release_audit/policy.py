@@ -168,6 +168,8 @@ SCHEMA: dict[str, Any] = {
         "required": {"*": (STR_LIST, [])},  # target -> roles
         "tier_roles": {"*": (STR_LIST, [])},  # risk tier -> extra roles
         "risk": {"*": ((int, float), 0)},  # factor -> score 0..10 (overrides tags)
+        # role -> allowed_signers file (ssh-keygen format); RELEASE_AUDIT_SIGNERS_DIR from the CI wins
+        "signers": {"*": (str, "")},
     },
     "promotion": {
         "alias": (str, "production-candidate"),
@@ -289,11 +291,31 @@ class Policy:
 
     def approvals_required(self, target: str) -> list[str]:
         configured = self.data["approvals"]["required"]
-        return list(configured.get(target, DEFAULT_APPROVALS.get(target, [])))
+        roles = list(configured.get(target, DEFAULT_APPROVALS.get(target, [])))
+        if target == "production" and not roles:
+            raise PolicyError(
+                "policy key 'approvals.required.production' is empty: a production release needs at least one "
+                "signed approval (the policy cannot waive them all); name the roles, e.g. [\"technical\"]"
+            )
+        return roles
 
     def tier_roles(self, tier: str) -> list[str]:
         configured = self.data["approvals"]["tier_roles"] or DEFAULT_TIER_ROLES
         return list(configured.get(tier, []))
+
+    def known_roles(self) -> list[str]:
+        """Every role the policy names: required for a target or a risk tier, or given signers."""
+        approvals = self.data["approvals"]
+        roles: dict[str, None] = {}
+        for target in TARGETS:
+            for role in self.approvals_required(target):
+                roles.setdefault(role.strip().lower(), None)
+        for tier_roles in (approvals["tier_roles"] or DEFAULT_TIER_ROLES).values():
+            for role in tier_roles:
+                roles.setdefault(role.strip().lower(), None)
+        for role in approvals.get("signers") or {}:
+            roles.setdefault(role.strip().lower(), None)
+        return [r for r in roles if r]
 
 
 def _short(value: Any) -> str:

@@ -52,6 +52,14 @@ def fresh_registry(tmp_path: Path) -> Path:
     return build_registry(tmp_path / "registry", ("cl_unimodal_v1", "cl_unimodal_v2"))
 
 
+def copy_signers(registry: Path, project: Path) -> None:
+    """The demo policy's ``[approvals.signers]`` files (``signers/``), next to the project's policy."""
+    import shutil
+
+    if (registry / "signers").is_dir():
+        shutil.copytree(registry / "signers", project / "signers", dirs_exist_ok=True)
+
+
 def newest_report(out: Path) -> Path:
     """``out/audit_report.json`` or ``out/partial/audit_report.json``, whichever was written last."""
     found = [p for p in (out / "audit_report.json", out / "partial" / "audit_report.json") if p.is_file()]
@@ -69,6 +77,7 @@ class Audit:
         policy = (EXAMPLES / "pyproject.toml").read_text(encoding="utf-8")
         pytester.makefile(".toml", pyproject=policy)
         (pytester.path / "tests").mkdir(exist_ok=True)
+        copy_signers(registry, pytester.path)
 
     @property
     def uri(self) -> str:

@@ -113,6 +113,37 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     yield from store_fixture(tmp_path_factory, "approvals-store")
 
 
+PEOPLE = {"technical": "j.smith@example.org", "security": "m.chen@example.org", "business": "k.patel@example.org"}
+
+
+def make_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Real SSH keys per role (ssh-keygen) and ``signers/<role>.allowed_signers`` beside them."""
+    import build_demo
+
+    root = tmp_path_factory.mktemp("approvers")
+    made = build_demo.make_approvers(root, PEOPLE)
+    made["_root"] = root
+    return made
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return make_keys(tmp_path_factory)
+
+
+def signed_policy(keys: dict[str, Path], **approvals: Any) -> Any:
+    """A policy with LOW risk whose [approvals.signers] names the test signers."""
+    root = keys["_root"] / "signers"
+    table = {"risk": LOW, "signers": {role: str(root / f"{role}.allowed_signers") for role in PEOPLE}, **approvals}
+    return validate({"approvals": table})
+
+
+def sign(store: dict[str, Any], version: str, role: str, keys: dict[str, Path], *, by: str | None = None,
+         key_of: str | None = None, reject: bool = False, comment: str = "") -> Any:
+    return record_approval(store["client"], NAME, version, role, by or PEOPLE[role], reject=reject, comment=comment,
+                           key=keys[key_of or role])
+
+
 @pytest.fixture
 def fresh(store: dict[str, Any]) -> str:
     """A new version (same run and source as v1) so each test starts without approvals."""
@@ -179,11 +210,9 @@ def test_loading_the_model_keeps_the_digest(store, fresh):
     assert version_digest(client, NAME, fresh) == before  # ... and ignored
 
 
-def test_missing_roles_for_production_listed_in_order(store, fresh):
-    client = store["client"]
-    record_approval(client, NAME, fresh, "technical", "J. Smith")
-    policy = validate({"approvals": {"risk": LOW}})
-    status = evaluate_approvals(handle_for(store, fresh), policy, "production")
+def test_missing_roles_for_production_listed_in_order(store, fresh, keys):
+    sign(store, fresh, "technical", keys)
+    status = evaluate_approvals(handle_for(store, fresh), signed_policy(keys), "production")
     assert status.required == ("technical", "security", "business")
     assert [a.role for a in status.present] == ["technical"]
     assert status.missing == ("security", "business") and not status.ok
@@ -203,14 +232,15 @@ def test_required_roles_per_target_default_to_seed(store, fresh, target, require
     assert status.required == required and status.missing == required
 
 
-def test_ready_when_all_roles_approved_this_version(store, fresh):
-    client = store["client"]
-    for role, who in (("technical", "J. Smith"), ("security", "M. Chen"), ("business", "K. Patel")):
-        record_approval(client, NAME, fresh, role, who)
-    status = evaluate_approvals(handle_for(store, fresh), validate({"approvals": {"risk": LOW}}), "production")
-    assert status.ok and status.missing == ()
+def test_ready_when_all_roles_approved_this_version(store, fresh, keys):
+    for role in PEOPLE:
+        sign(store, fresh, role, keys)
+    status = evaluate_approvals(handle_for(store, fresh), signed_policy(keys), "production")
+    assert status.ok and status.missing == () and status.ignored == ()
     data = status.to_dict()
-    assert [p["by"] for p in data["present"]] == ["J. Smith", "M. Chen", "K. Patel"]
+    assert [p["by"] for p in data["present"]] == list(PEOPLE.values())
+    assert all(p["signed"] for p in data["present"])
+    assert set(data["signers"].values()) == {"policy [approvals.signers] (the audited repository)"}
     assert data["tier"] == "low" and json.loads(json.dumps(data)) == data
 
 
@@ -342,21 +372,20 @@ def _run_check(store, version, policy, target):
     return evidence, None
 
 
-def test_check_fails_naming_missing_roles_and_the_command(store, fresh):
-    record_approval(store["client"], NAME, fresh, "technical", "J. Smith")
-    evidence, message = _run_check(store, fresh, validate({"approvals": {"risk": LOW}}), "production")
+def test_check_fails_naming_missing_roles_and_the_command(store, fresh, keys):
+    sign(store, fresh, "technical", keys)
+    evidence, message = _run_check(store, fresh, signed_policy(keys), "production")
     assert message is not None and message.startswith("missing approvals for production: security, business")
-    assert f"release-audit approve {NAME}/{fresh} --role security --by NAME" in message
+    assert f"release-audit approve {NAME}/{fresh} --role security --by PRINCIPAL --key" in message
     assert evidence["missing"] == ["security", "business"] and evidence["tier"] == "low"
 
 
-def test_check_fails_on_rejection(store, fresh):
-    client = store["client"]
+def test_check_fails_on_rejection(store, fresh, keys):
     for role in ("technical", "security"):
-        record_approval(client, NAME, fresh, role, "A. Person")
-    record_approval(client, NAME, fresh, "business", "K. Patel", reject=True)
-    _evidence, message = _run_check(store, fresh, validate({"approvals": {"risk": LOW}}), "production")
-    assert message is not None and message.startswith("rejected for production: business by K. Patel")
+        sign(store, fresh, role, keys)
+    sign(store, fresh, "business", keys, reject=True)
+    _evidence, message = _run_check(store, fresh, signed_policy(keys), "production")
+    assert message is not None and message.startswith("rejected for production: business by k.patel@example.org")
 
 
 def test_check_passes_with_summary(store, fresh):
@@ -365,3 +394,140 @@ def test_check_passes_with_summary(store, fresh):
     assert message is None
     assert evidence.summary.startswith("1/1 approvals for development (risk ")
     assert "technical by J. Smith" in evidence.summary
+
+
+# -- signed statements: what an attacker with registry write access can and cannot do ----------
+def _statements(store: dict[str, Any], version: str) -> dict[str, str]:
+    from pytest_release_audit.signed_approvals import TAG_PREFIX as SIGNED
+
+    tags = store["client"].get_model_version(NAME, version).tags
+    return {k: v for k, v in tags.items() if k.startswith(SIGNED)}
+
+
+def _not_counted(status: Any) -> str:
+    return " | ".join(i["reason"] for i in status.ignored)
+
+
+def test_signed_statement_is_canonical_json_signed_by_ssh_keygen(store, fresh, keys):
+    from pytest_release_audit.handle.artifact import artifact_digest
+
+    sign(store, fresh, "security", keys, comment="bandit clean")
+    [(key, value)] = _statements(store, fresh).items()
+    stored = json.loads(value)
+    statement = json.loads(stored["statement"])
+    assert stored["signature"].startswith("-----BEGIN SSH SIGNATURE-----")
+    assert statement["by"] == "m.chen@example.org" and statement["decision"] == "approved"
+    assert statement["version_digest"] == version_digest(store["client"], NAME, fresh)
+    assert statement["artifact_digest"] == artifact_digest(handle_for(store, fresh))
+    assert key.startswith("release_audit.signed_approval.security.")
+
+
+def test_unsigned_approval_counts_only_for_development(store, fresh, keys):
+    record_approval(store["client"], NAME, fresh, "technical", "J. Smith")
+    assert evaluate_approvals(handle_for(store, fresh), signed_policy(keys), "development").present[0].signed is False
+    status = evaluate_approvals(handle_for(store, fresh), signed_policy(keys), "staging")
+    assert status.present == () and "unsigned" in _not_counted(status)
+
+
+def test_forged_decision_in_a_signed_tag_is_rejected(store, fresh, keys):
+    """The security approver rejected; someone with registry write access flips it to approved."""
+    sign(store, fresh, "security", keys, reject=True)
+    [(key, value)] = _statements(store, fresh).items()
+    stored = json.loads(value)
+    stored["statement"] = stored["statement"].replace('"decision":"rejected"', '"decision":"approved"')
+    store["client"].set_model_version_tag(NAME, fresh, key, json.dumps(stored))
+    status = evaluate_approvals(handle_for(store, fresh), signed_policy(keys), "staging")
+    assert status.present == () and status.rejected == () and not status.ok
+    assert "edited after signing" in _not_counted(status)
+    assert [u["role"] for u in status.unverified] == ["security"]
+    _evidence, message = _run_check(store, fresh, signed_policy(keys), "staging")
+    assert message is not None and "1 signed decision(s)" in message and "do not verify" in message
+
+
+def test_backdated_statement_is_rejected(store, fresh, keys):
+    sign(store, fresh, "security", keys, reject=True)
+    sign(store, fresh, "security", keys)  # a fresh approval after the rejection ...
+    tags = _statements(store, fresh)
+    for key, value in tags.items():  # ... and an attacker re-dates the rejection to after it
+        stored = json.loads(value)
+        statement = json.loads(stored["statement"])
+        if statement["decision"] == "rejected":
+            statement["at"] = "2099-01-01T00:00:00Z"
+            stored["statement"] = json.dumps(statement, sort_keys=True, separators=(",", ":"))
+            store["client"].set_model_version_tag(NAME, fresh, key, json.dumps(stored))
+    status = evaluate_approvals(handle_for(store, fresh), signed_policy(keys), "staging")
+    assert "edited after signing" in _not_counted(status)
+    assert [a.status for a in status.present] == ["approved"] and status.rejected == ()
+    assert not status.ok  # the tampered rejection blocks: dropping a rejection is not a way to approve
+
+
+def test_later_signed_rejection_by_the_same_signer_wins(store, fresh, keys):
+    import time
+
+    sign(store, fresh, "technical", keys)
+    time.sleep(1.1)  # statement times have one-second resolution
+    sign(store, fresh, "technical", keys, reject=True, comment="found a leak")
+    status = evaluate_approvals(handle_for(store, fresh), signed_policy(keys), "development")
+    assert not status.ok and [(a.role, a.status) for a in status.rejected] == [("technical", "rejected")]
+    time.sleep(1.1)
+    sign(store, fresh, "technical", keys, comment="leak fixed")
+    assert evaluate_approvals(handle_for(store, fresh), signed_policy(keys), "development").ok
+
+
+def test_signer_not_allowed_for_the_role_is_rejected(store, fresh, keys):
+    # The technical approver's own key, signing as herself, for the business role.
+    sign(store, fresh, "business", keys, by=PEOPLE["technical"], key_of="technical")
+    # The technical approver's key claiming to be the business approver.
+    sign(store, fresh, "technical", keys, by=PEOPLE["business"], key_of="technical")
+    status = evaluate_approvals(handle_for(store, fresh), signed_policy(keys), "production")
+    reasons = _not_counted(status)
+    assert status.present == () and len(status.unverified) == 2
+    assert "not an allowed signer for role business" in reasons
+    assert f"signed with the key of {PEOPLE['technical']}, not of {PEOPLE['business']}" in reasons
+
+
+def test_statement_copied_from_another_version_is_rejected(store, fresh, keys):
+    client = store["client"]
+    other = str(client.create_model_version(NAME, store["source"], run_id=store["runs"][0]).version)
+    sign(store, other, "technical", keys)
+    for key, value in _statements(store, other).items():
+        client.set_model_version_tag(NAME, fresh, key, value)
+    status = evaluate_approvals(handle_for(store, fresh), signed_policy(keys), "development")
+    assert status.present == () and "not this version" in _not_counted(status)
+
+
+def test_statement_for_other_model_files_is_rejected(store, fresh, keys):
+    sign(store, fresh, "technical", keys)
+    status = evaluate_approvals(handle_for(store, fresh), signed_policy(keys), "development",
+                                artifact_digest="0" * 64)
+    assert status.present == () and "signed for other model files" in _not_counted(status)
+
+
+def test_roles_come_from_the_policy(store, fresh, keys):
+    with pytest.raises(AuditConfigError, match="'qa' is not a role of the policy"):
+        record_approval(store["client"], NAME, fresh, "qa", PEOPLE["technical"], key=keys["technical"],
+                        roles=tuple(signed_policy(keys).known_roles()))
+    with pytest.raises(AuditConfigError, match="not a signer principal"):
+        record_approval(store["client"], NAME, fresh, "technical", "J. Smith", key=keys["technical"])
+    assert _statements(store, fresh) == {}
+
+
+def test_production_cannot_require_no_approval(store, fresh, keys):
+    with pytest.raises(PolicyError, match="approvals.required.production"):
+        evaluate_approvals(handle_for(store, fresh), signed_policy(keys, required={"production": []}), "production")
+
+
+def test_signers_from_the_ci_win_over_the_policy(store, fresh, keys, tmp_path, monkeypatch):
+    """RELEASE_AUDIT_SIGNERS_DIR (the CI's) replaces the audited repository's [approvals.signers]."""
+    from types import MappingProxyType
+
+    from pytest_release_audit import isolation
+
+    sign(store, fresh, "technical", keys)
+    empty = tmp_path / "ci-signers"
+    empty.mkdir()
+    (empty / "technical.allowed_signers").write_text("", encoding="utf-8")
+    monkeypatch.setattr(isolation, "TRUSTED_ENV", MappingProxyType({"RELEASE_AUDIT_SIGNERS_DIR": str(empty)}))
+    status = evaluate_approvals(handle_for(store, fresh), signed_policy(keys), "development")
+    assert status.present == () and status.signers == {"technical": "RELEASE_AUDIT_SIGNERS_DIR (the CI)"}
+    assert "not an allowed signer for role technical" in _not_counted(status)

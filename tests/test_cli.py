@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_approvals import NAME, store_fixture
+from test_approvals import NAME, PEOPLE, make_keys, store_fixture
 
 from pytest_release_audit.cli import main, render_plain
 from pytest_release_audit.report.model import AuditResult, CheckResult, ModelRef
@@ -45,46 +45,69 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def test_approve_then_list_until_complete(store, version, capsys, tmp_path):
-    uri = ["--tracking-uri", store["uri"]]
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return make_keys(tmp_path_factory)
+
+
+def _signed_policy(tmp_path: Path, keys: dict[str, Path]) -> Path:
     policy = tmp_path / "policy.toml"
-    policy.write_text(LOW_RISK_POLICY, encoding="utf-8")
-    code, out, err = run(capsys, "approve", f"{NAME}/{version}", "--role", "technical", "--by", "J. Smith", *uri)
+    signers = keys["_root"] / "signers"
+    policy.write_text(LOW_RISK_POLICY + "[tool.release_audit.approvals.signers]\n" + "".join(
+        f'{role} = "{signers / f"{role}.allowed_signers"}"\n' for role in PEOPLE), encoding="utf-8")
+    return policy
+
+
+def test_approve_then_list_until_complete(store, version, capsys, tmp_path, keys):
+    uri = ["--tracking-uri", store["uri"]]
+    policy = str(_signed_policy(tmp_path, keys))
+    code, out, err = run(capsys, "approve", f"{NAME}/{version}", "--role", "technical", "--by", PEOPLE["technical"],
+                         "--key", str(keys["technical"]), "--policy", policy, *uri)
     assert code == 0 and err == ""
-    assert out.startswith(f"recorded: technical approved by J. Smith on {NAME}/{version} at ")
-    code, out, _ = run(capsys, "approvals", f"{NAME}/{version}", "--target", "staging", "--policy", str(policy), *uri)
+    assert out.startswith(f"recorded: technical approved by {PEOPLE['technical']} on {NAME}/{version} at ")
+    assert ", signed (version digest" in out
+    code, out, _ = run(capsys, "approvals", f"{NAME}/{version}", "--target", "staging", "--policy", policy, *uri)
     assert code == 1
-    assert "technical    approved  J. Smith" in out and "valid" in out
+    assert f"technical    approved  {PEOPLE['technical']}" in out and "signed" in out
     assert "target staging (risk " in out and "missing: security" in out
-    assert f"record with: release-audit approve {NAME}/{version} --role security --by NAME" in out
+    assert f"record with: release-audit approve {NAME}/{version} --role security --by PRINCIPAL --key" in out
     assert out.rstrip().endswith("approvals INCOMPLETE")
-    code, *_ = run(capsys, "approve", f"{NAME}/{version}", "--role", "security", "--by", "M. Chen", *uri)
+    code, *_ = run(capsys, "approve", f"{NAME}/{version}", "--role", "security", "--by", PEOPLE["security"],
+                   "--key", str(keys["security"]), "--policy", policy, *uri)
     assert code == 0
-    code, out, _ = run(capsys, "approvals", f"{NAME}/{version}", "--target", "staging", "--policy", str(policy), *uri)
+    code, out, _ = run(capsys, "approvals", f"{NAME}/{version}", "--target", "staging", "--policy", policy, *uri)
     assert code == 0 and out.rstrip().endswith("approvals complete")
 
 
-def test_reject_blocks_and_is_listed(store, version, capsys, tmp_path):
+def test_reject_blocks_and_is_listed(store, version, capsys, tmp_path, keys):
     uri = ["--tracking-uri", store["uri"]]
-    policy = tmp_path / "policy.toml"
-    policy.write_text(LOW_RISK_POLICY, encoding="utf-8")
-    run(capsys, "approve", f"{NAME}/{version}", "--role", "technical", "--by", "J. Smith", *uri)
-    code, out, _ = run(
-        capsys,
-        "approve",
-        f"{NAME}/{version}",
-        "--role",
-        "security",
-        "--by",
-        "M. Chen",
-        "--reject",
-        "--comment",
-        "open CVE",
-        *uri,
-    )
-    assert code == 0 and "security rejected by M. Chen" in out
-    code, out, _ = run(capsys, "approvals", f"{NAME}/{version}", "--target", "staging", "--policy", str(policy), *uri)
-    assert code == 1 and "rejected: security by M. Chen" in out and '"open CVE"' in out
+    policy = str(_signed_policy(tmp_path, keys))
+    run(capsys, "approve", f"{NAME}/{version}", "--role", "technical", "--by", PEOPLE["technical"],
+        "--key", str(keys["technical"]), "--policy", policy, *uri)
+    code, out, _ = run(capsys, "approve", f"{NAME}/{version}", "--role", "security", "--by", PEOPLE["security"],
+                       "--key", str(keys["security"]), "--reject", "--comment", "open CVE", "--policy", policy, *uri)
+    assert code == 0 and f"security rejected by {PEOPLE['security']}" in out
+    code, out, _ = run(capsys, "approvals", f"{NAME}/{version}", "--target", "staging", "--policy", policy, *uri)
+    assert code == 1 and f"rejected: security by {PEOPLE['security']}" in out and '"open CVE"' in out
+
+
+def test_unsigned_approval_is_labelled_and_counts_only_for_development(store, version, capsys, tmp_path, keys):
+    uri = ["--tracking-uri", store["uri"]]
+    policy = str(_signed_policy(tmp_path, keys))
+    code, out, _ = run(capsys, "approve", f"{NAME}/{version}", "--role", "technical", "--by", "J. Smith",
+                       "--policy", policy, *uri)
+    assert code == 0 and "UNSIGNED (counts only for development" in out
+    code, out, _ = run(capsys, "approvals", f"{NAME}/{version}", "--target", "development", "--policy", policy, *uri)
+    assert code == 0 and "UNSIGNED" in out
+    code, out, _ = run(capsys, "approvals", f"{NAME}/{version}", "--target", "staging", "--policy", policy, *uri)
+    assert code == 1 and "NOT COUNTED" in out and "unsigned" in out
+
+
+def test_approve_refuses_a_role_the_policy_does_not_name(store, version, capsys, tmp_path, keys):
+    code, out, err = run(capsys, "approve", f"{NAME}/{version}", "--role", "qa", "--by", PEOPLE["technical"],
+                         "--key", str(keys["technical"]), "--policy", str(_signed_policy(tmp_path, keys)),
+                         "--tracking-uri", store["uri"])
+    assert code == 2 and out == "" and "'qa' is not a role of the policy" in err and len(err.splitlines()) == 1
 
 
 def test_alias_resolves_to_its_version(store, version, capsys):

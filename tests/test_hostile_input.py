@@ -232,7 +232,7 @@ def hostile_audit(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     project.mkdir()
     extra = (f"[tool.release_audit.models.{json.dumps(NAME)}.bias]\ncolumns = [{json.dumps(SITE)}]\n"
              f"[tool.release_audit.models.{json.dumps(NAME)}.model_card]\nlimitations = [{json.dumps(PAYLOAD)}]\n")
-    (project / "pyproject.toml").write_text(policy_text(extra=extra), encoding="utf-8")
+    (project / "pyproject.toml").write_text(policy_text(extra=extra, signers=world.root / "signers"), encoding="utf-8")
     drop = ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST", "MLFLOW_TRACKING_URI")
     env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update({"PY_COLORS": "0", "COLUMNS": "120", "PYTHONPATH": str(Path(__file__).resolve().parents[1])})

@@ -220,6 +220,7 @@ def full_checks(dataset_name: str = "mm_fusion_v1") -> list[CheckResult]:
                         "by": "J. Smith",
                         "at": "2024-12-01T10:00:00Z",
                         "status": "approved",
+                        "signed": True,
                     }
                 ],
                 "missing": ["security"],
@@ -296,7 +297,7 @@ def test_card_carries_the_evidence_of_each_check():
         "mm_curated_q225 (Raw)\n↓\nmm_fusion_v1 (Pinned Split)\n↓\njob-fusion-xl-v2-resume (Training Run)"
         in text["Lineage"]
     )
-    assert "| technical | J. Smith | 2024-12-01 | ✅ Approved |" in text["Approval Chain"]
+    assert "| technical | J. Smith | 2024-12-01 | ✅ Approved (signed) |" in text["Approval Chain"]
     assert "| security | — | Pending | ⏳ Awaiting |" in text["Approval Chain"]
     assert "| approvals | Approvals recorded | ❌ Failed | missing security |" in text["Compliance Checklist"]
     # The lineage chain renders as one seed-style line (a browser shows soft breaks as spaces).

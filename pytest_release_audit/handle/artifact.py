@@ -165,6 +165,43 @@ def _download(handle: ModelHandle, dest: Path) -> Path:
     return Path(local)
 
 
+def _digest_of_sums(sums: dict[str, str]) -> str:
+    from pytest_release_audit.approvals import is_load_dropping
+
+    digest = hashlib.sha256()
+    for name in sorted(sums):
+        if not is_load_dropping(name):
+            digest.update(f"{name}\0{sums[name]}\n".encode())
+    return digest.hexdigest()
+
+
+def content_digest(local: Path) -> str:
+    """sha256 over (path, sha256) of every model file under ``local``, minus what loading writes."""
+    from pytest_release_audit.datasets import file_sha256
+
+    files = sorted(p for p in local.rglob("*") if p.is_file() and not p.is_symlink())
+    return _digest_of_sums({str(p.relative_to(local)): file_sha256(p) for p in files})
+
+
+def artifact_digest(handle: ModelHandle) -> str:
+    """The content digest of ``handle``'s model artifacts (the audit's download when it has one)."""
+    key = (handle.tracking_uri, handle.name, str(handle.version))
+    with _LOCK:
+        report = _CACHE.get(key)
+    if report is not None and report.digest:
+        return report.digest
+    dest = Path(tempfile.mkdtemp(prefix="release-audit-model-"))
+    try:
+        return content_digest(_download(handle, dest))
+    except ModelLoadError:
+        raise
+    except Exception as exc:  # any download failure
+        raise ModelLoadError(f"the artifacts of {handle.name} v{handle.version} cannot be downloaded "
+                             f"({describe_exception(exc)})") from None
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)
+
+
 def _inspect(handle: ModelHandle, baseline: bool) -> ArtifactReport:
     from pytest_release_audit.datasets import file_sha256
 
@@ -188,11 +225,7 @@ def _inspect(handle: ModelHandle, baseline: bool) -> ArtifactReport:
                               problem="its artifacts have no MLmodel file (deleted, or not an MLflow model): "
                                       "re-log the model with mlflow.<flavor>.log_model")
     rel = [str(p.relative_to(local)) for p in files]
-    digest = hashlib.sha256()
-    sums = {}
-    for name, path in zip(rel, files, strict=True):
-        sums[name] = file_sha256(path)
-        digest.update(f"{name}\0{sums[name]}\n".encode())
+    sums = {name: file_sha256(path) for name, path in zip(rel, files, strict=True)}
     scanned, not_scannable, findings, errors, tool = _modelscan(local)
     signature = _verify_signature(local, required=not baseline) if _SIGNING.get("signature_file") else None
     return ArtifactReport(
@@ -203,7 +236,7 @@ def _inspect(handle: ModelHandle, baseline: bool) -> ArtifactReport:
         findings=findings,
         errors=errors,
         signature=signature,
-        digest=digest.hexdigest(),
+        digest=_digest_of_sums(sums),
         local_dir=str(local),
         tool=tool,
         scanned_files=sums,

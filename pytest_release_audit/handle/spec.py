@@ -40,7 +40,7 @@ def parse_model_spec(spec: str) -> ModelSpec:
         raise AuditConfigError(f"--audit-model {spec!r} is not a model spec: {forms}")
     if "@" in text:
         name, _, alias = text.rpartition("@")
-        if not name or not alias or not _ALIAS.match(alias):
+        if not name or not alias or not _ALIAS.fullmatch(alias):
             raise AuditConfigError(f"--audit-model {spec!r}: bad alias {alias!r} ({forms})")
         return ModelSpec(name=name, alias=alias)
     name, sep, version = text.rpartition("/")

@@ -223,7 +223,7 @@ _YAML_WORDS = frozenset("y n yes no true false on off null".split())
 
 def _yaml_key(key: Any) -> str:
     key = str(key)
-    if _YAML_KEY.match(key) and key.lower() not in _YAML_WORDS:
+    if _YAML_KEY.fullmatch(key) and key.lower() not in _YAML_WORDS:
         return key
     return yaml_scalar(key)
 
@@ -806,6 +806,7 @@ def _approvals(checks: Mapping[str, CheckResult]) -> dict[str, Any]:
         seen.add((role, by, at))
         status = _text(item.get("status")).lower() or "approved"
         label = {"approved": "✅ Approved", "rejected": "❌ Rejected"}.get(status, f"⏳ {status}")
+        label += " (signed)" if item.get("signed") else " (UNSIGNED: development only)"
         rows.append(
             {
                 "role": role,

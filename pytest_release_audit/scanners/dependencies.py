@@ -193,7 +193,7 @@ def parse_conda_spec(spec: str, source: str = "conda.yaml") -> Requirement:
         version = rest.split()[0]
     else:
         return Requirement(name, spec, source, False, f"range {rest}")
-    if "*" not in version and not re.search(r"[<>!,|]", version) and _FULL_VERSION_RE.match(version):
+    if "*" not in version and not re.search(r"[<>!,|]", version) and _FULL_VERSION_RE.fullmatch(version):
         return Requirement(name, spec, source, True)
     return Requirement(name, spec, source, False, f"{version} is not an exact X.Y.Z version")
 
@@ -227,7 +227,7 @@ def parse_python_env(text: str) -> list[Requirement]:
     out: list[Requirement] = []
     python = str(data.get("python", "")).strip()
     if python:
-        pinned = bool(_FULL_VERSION_RE.match(python))
+        pinned = bool(_FULL_VERSION_RE.fullmatch(python))
         out.append(
             Requirement(
                 "python", f"python {python}", "python_env.yaml", pinned, "" if pinned else "not X.Y.Z"

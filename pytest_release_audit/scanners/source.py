@@ -188,7 +188,7 @@ def open_source_tree(
             f"run {run.run_id} has '{GIT_DIRTY_TAG}=true': the code had uncommitted changes when the "
             f"model trained, so commit {commit[:12]} is not the code that ran; commit and retrain"
         )
-    if not _COMMIT_RE.match(commit):
+    if not _COMMIT_RE.fullmatch(commit):
         raise SourceTreeError(
             f"run {run.run_id} tag '{GIT_COMMIT_TAG}' is not a commit hash ({len(commit)} characters): "
             f"log the full sha from `git rev-parse HEAD`"

@@ -15,6 +15,12 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+def copy_signers(registry: Path, project: Path) -> None:
+    """The demo policy's ``[approvals.signers]`` files (``signers/``), next to the project's policy."""
+    if (registry / "signers").is_dir():
+        shutil.copytree(registry / "signers", project / "signers", dirs_exist_ok=True)
+
+
 class Attack:
     """A pytester project (the demo policy) that audits a demo model with planted project files."""
 
@@ -25,6 +31,7 @@ class Attack:
         self.policy = (EXAMPLES / "pyproject.toml").read_text(encoding="utf-8")
         pytester.makefile(".toml", pyproject=self.policy)
         (pytester.path / "tests").mkdir(exist_ok=True)
+        copy_signers(registry, pytester.path)
 
     @property
     def out(self) -> Path:

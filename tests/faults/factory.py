@@ -173,9 +173,17 @@ def only_checks(checks: Iterable[str]) -> list[str]:
     return [f"--audit-checks={','.join(checks)}"]
 
 
-def policy_text(extra: str = "") -> str:
-    """The matrix policy, with ``extra`` TOML appended."""
-    return BASE_POLICY.format(extra=extra)
+#: The matrix's approvers (signed approvals; keys and allowed_signers under the world's root).
+APPROVERS = {"technical": "a.tech@example.org", "security": "b.sec@example.org", "business": "c.biz@example.org"}
+
+
+def policy_text(extra: str = "", signers: Path | None = None) -> str:
+    """The matrix policy, with ``extra`` TOML appended (and the allowed signers under ``signers``)."""
+    table = ""
+    if signers is not None:
+        table = "\n[tool.release_audit.approvals.signers]\n" + "".join(
+            f'{role} = "{signers / f"{role}.allowed_signers"}"\n' for role in APPROVERS)
+    return BASE_POLICY.format(extra=extra) + table
 
 
 def closed_port() -> int:
@@ -375,10 +383,10 @@ class Trainer:
             for key, value in {"task": task, "modality": "Tabular", "architecture": type(model).__name__}.items():
                 client.set_model_version_tag(name, version, key, value)
             if approve:
-                from pytest_release_audit.approvals import record_approval
+                import build_demo
 
-                for role, person in (("technical", "A. Tech"), ("security", "B. Sec"), ("business", "C. Biz")):
-                    record_approval(client, name, version, role=role, by=person, comment="fault matrix")
+                keys = build_demo.make_approvers(self.world.root, APPROVERS)
+                build_demo.approve_all(client, name, version, keys, APPROVERS, "fault matrix")
         return version
 
     # -- the two model kinds -------------------------------------------------------------------
@@ -573,7 +581,7 @@ class Runner:
         return self.pytester.path / "audit-reports" / "audit_log.jsonl"
 
     def policy(self, extra: str = "") -> None:
-        self.pytester.makefile(".toml", pyproject=policy_text(extra))
+        self.pytester.makefile(".toml", pyproject=policy_text(extra, self.world.root / "signers"))
 
     def argv(self, model: str, *args: str, uri: str | None = None, out: Path | None = None) -> list[str]:
         return [f"--audit-model={model}", f"--audit-tracking-uri={uri or self.world.uri}",

@@ -78,7 +78,7 @@ def corrupt_sqlite(run: Runner) -> dict[str, Any]:
 
 def _policy(extra: str) -> Callable[[Runner], dict[str, Any]]:
     def inject(run: Runner) -> dict[str, Any]:
-        run.pytester.makefile(".toml", pyproject=policy_text(extra))
+        run.pytester.makefile(".toml", pyproject=policy_text(extra, run.world.root / "signers"))
         return {}
 
     return inject
