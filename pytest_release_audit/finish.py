@@ -72,6 +72,7 @@ def render_card(config: pytest.Config, ctx: AuditContext, result: AuditResult,
     context = build_context(result, handle, section)
     context.setdefault("extra_sections", [])
     config.hook.pytest_release_audit_model_card_context(result=result, context=context)
+    context = ctx.masker.apply(context)  # descriptions and tags the pii check flagged
     template = section.get("template") or None
     if template and not Path(template).is_absolute():
         template = str(ctx.rootdir / template)

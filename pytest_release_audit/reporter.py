@@ -304,8 +304,18 @@ class AuditReporter:
         )
         partial = self._partial_reason(session)
         version = tool_version()
+        from pytest_release_audit.masking import Masker
+
+        # What the pii check flagged is masked in every record, error and note before anything renders.
+        masker = self.ctx.masker = Masker(child.masks)
+        records = [*child.records, *self.records.values()]
+        for record in records:
+            record.payload = masker.apply(record.payload)
+            record.message = masker.text(record.message)
+        errors = [masker.text(e) for e in errors]
+        self.notes = [masker.text(n) for n in self.notes]
         self.result = build_result(
-            records=[*child.records, *self.records.values()],
+            records=records,
             policy=policy,
             model=model_ref,
             baseline=baseline_ref,
@@ -327,7 +337,7 @@ class AuditReporter:
             self.result, self.paths, notes = finish_audit(self.config, self.ctx, self.result, handle, policy)
         finally:
             self.close_child()
-        self.notes.extend(notes)
+        self.notes.extend(masker.text(n) for n in notes)
         self.config.stash[verdict_key] = self.result.status
         if not self.result.ready and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -87,6 +87,9 @@ class AuditContext:
         self.rootdir = rootdir
         self.invocation_dir = invocation_dir
         self.started_at = dt.datetime.now(dt.UTC)
+        from pytest_release_audit.masking import Masker
+
+        self.masker = Masker()  # filled from the checks session's pii findings (``masking``)
         self._cache: dict[str, Any] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()

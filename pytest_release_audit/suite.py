@@ -63,6 +63,7 @@ class ChildOutcome:
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
     resolved: dict[str, Any] = field(default_factory=dict)  # the model / baseline versions it audited
+    masks: dict[str, str] = field(default_factory=dict)  # what the pii check flagged (``masking``)
 
 
 class ChecksChild:
@@ -172,11 +173,13 @@ class ChecksChild:
             return outcome
         for item in payload.get("records") or []:
             record = TestRecord(nodeid=str(item["nodeid"]), payload=dict(item["payload"]))
-            for when, result, duration, wasxfail, payload in item["events"]:
-                record.add(when, result, dict(payload), float(duration), bool(wasxfail))
+            for when, result, duration, wasxfail, event in item["events"]:
+                record.add(when, result, dict(event), float(duration), bool(wasxfail))
             outcome.records.append(record)
         outcome.errors.extend(str(e) for e in payload.get("errors") or [])
         outcome.resolved = dict(payload.get("resolved") or {})
+        masks = payload.get("masks")
+        outcome.masks = {str(k): str(v) for k, v in masks.items()} if isinstance(masks, dict) else {}
         return outcome
 
     def kill(self) -> None:
@@ -303,8 +306,10 @@ class ChildRecorder:
                 resolved["baseline"] = pin_of(base) if base is not None else None
             except Exception:  # noqa: BLE001 - the checks already reported why; only the pin is missing
                 resolved["baseline"] = None
+        from pytest_release_audit.masking import process_masker
+
         data = json.dumps({"records": list(self.records.values()), "errors": self.errors,
-                           "resolved": resolved}).encode("utf-8")
+                           "resolved": resolved, "masks": process_masker().table()}).encode("utf-8")
         view = memoryview(data)
         try:
             while view:

@@ -25,13 +25,37 @@ def _labels(datasets: list[LoadedDataset]) -> list[str]:
     return [f"{d.name} [{d.context}]" if names.count(d.name) > 1 else d.name for d in datasets]
 
 
+def _metadata(audit_model, datasets) -> list[tuple[str, str]]:
+    """Names and prose around the data that an output may show: (where, text)."""
+    items: list[tuple[str, str]] = []
+    for number, dataset in enumerate(datasets, 1):
+        items.append((f"name of dataset #{number}", str(dataset.name)))
+        items += [(f"a column name of dataset #{number}", str(c)) for c in dataset.df.columns]
+    items += [("model description", audit_model.model_description or ""),
+              ("version description", audit_model.description or "")]
+    for scope, tags in (("version tag", audit_model.tags), ("model tag", audit_model.model_tags)):
+        items += [(f"{scope} {key}", str(value)) for key, value in (tags or {}).items()
+                  if not key.startswith(("mlflow.", "release_audit."))]
+    if audit_model.run is not None:
+        items.append(("run description", audit_model.run.tags.get("mlflow.note.content", "")))
+        items.append(("run name", audit_model.run.run_name or ""))
+    return items
+
+
 @pytest.mark.compliance(
     "pii",
     title="PII scrubbed: training and evaluation data contain no PHI/PII (full presidio scan)",
     controls=["GDPR:Art.5(1)(c)", "GDPR:Art.25", "HIPAA:164.514(b)"],
 )
-def test_pii(audit_datasets, audit_policy, audit_evidence):
-    from pytest_release_audit.scanners.pii import build_engine, masked_summary, rows_text, scan_dataframe
+def test_pii(audit_model, audit_datasets, audit_policy, audit_evidence):
+    from pytest_release_audit.masking import register
+    from pytest_release_audit.scanners.pii import (
+        build_engine,
+        masked_summary,
+        rows_text,
+        scan_dataframe,
+        scan_metadata,
+    )
 
     section = audit_policy.section("pii")
     engine = build_engine(section)
@@ -68,8 +92,13 @@ def test_pii(audit_datasets, audit_policy, audit_evidence):
                 "seconds": round(result.seconds, 3),
             }
         )
-    findings = [f for r in results for f in r.findings]
-    blocking = [f for r in results for f in r.blocking]
+    data_flagged = {raw: masked for r in results for raw, masked in r.flagged.items()}
+    meta_findings, meta_flagged = scan_metadata(_metadata(audit_model, audit_datasets), engine, data_flagged)
+    for raw, masked in {**data_flagged, **meta_flagged}.items():
+        register(raw, masked)  # masked in every output of this audit, wherever it appears
+    audit_evidence["metadata_findings"] = [f.to_dict() for f in meta_findings]
+    findings = [f for r in results for f in r.findings] + meta_findings
+    blocking = [f for r in results for f in r.blocking] + meta_findings
     limit = max(int(section["max_findings"]), 0)
     audit_evidence["datasets"] = datasets
     audit_evidence["findings"] = [f.to_dict() for f in findings[:limit]]
@@ -87,8 +116,13 @@ def test_pii(audit_datasets, audit_policy, audit_evidence):
         f"{skipped} skipped: {skipped - by_policy} numeric that cannot hold identifiers, {by_policy} by policy; "
         f"{person})"
     )
-    if blocking:
-        flagged = sorted({f.dataset for f in blocking})
+    if meta_findings and not any(r.blocking for r in results):
+        audit_evidence.summary = (
+            f"PII in names or descriptions around the data: {masked_summary(meta_findings)}: rename the "
+            "column or dataset, or edit the description or tag"
+        )
+    elif blocking:
+        flagged = sorted({f.dataset for f in blocking if f.dataset != "metadata"})
         contradicted = [f"{name} is tagged {claims[name]!r}" for name in flagged if name in claims]
         note = f" ({'; '.join(contradicted)})" if contradicted else ""
         audit_evidence.summary = (

@@ -25,8 +25,11 @@ _CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\
 def _label(text: object) -> str:
     """A model / column / value name fit for a plot: fonts have no glyph for escape codes, and
     matplotlib's warning about the missing glyph would put the raw escape on the terminal. ``$`` is
-    escaped: a name like ``$\\frac{$`` must print as text, not be parsed (and fail) as mathtext."""
-    return _CONTROL.sub("", str(text)).replace("$", r"\$")
+    escaped: a name like ``$\\frac{$`` must print as text, not be parsed (and fail) as mathtext.
+    What the pii check flagged (a patient's name as a subgroup level) is masked (``masking``)."""
+    from pytest_release_audit.masking import process_masker
+
+    return _CONTROL.sub("", process_masker().text(str(text))).replace("$", r"\$")
 
 
 def _figure(width: float, height: float) -> Any:

@@ -178,6 +178,10 @@ PERSON_CONTEXT = [
 # Results
 
 
+#: Flagged strings kept per column and entity for masking them in every output (``masking``).
+MAX_FLAGGED_PER_COLUMN = 5_000
+
+
 @dataclass(frozen=True)
 class PiiFinding:
     """One entity type found in one column of one dataset (values masked)."""
@@ -219,6 +223,8 @@ class PiiScanResult:
     values_scanned: int = 0  # distinct non-empty values examined (all of them)
     values_analyzed: int = 0  # of those, sent to presidio (they passed a recognizer's gate)
     seconds: float = 0.0
+    #: raw flagged string -> its mask, for ``masking`` (never written anywhere; not in to_dict)
+    flagged: dict[str, str] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     @property
     def blocking(self) -> tuple[PiiFinding, ...]:
@@ -991,6 +997,7 @@ def scan_dataframe(
     skipped: dict[str, str] = {}
     values_scanned = 0
     values_analyzed = 0
+    flagged: dict[str, str] = {}
 
     for col in df.columns:
         name = str(col)
@@ -1015,6 +1022,8 @@ def scan_dataframe(
                     "score": 1.0,
                     "sample": mask_value(first, by_name),
                     "detectors": ["column name"],
+                    "raw": {str(v): mask_value(v, by_name)
+                            for v in pd.unique(series.iloc[positions].astype(str))[:MAX_FLAGGED_PER_COLUMN]},
                 }
 
         strings, reason = _column_strings(series, name, engine)
@@ -1041,18 +1050,24 @@ def scan_dataframe(
                 value = strings[first_pos]
                 hit = slot["values"][value]
                 sample = mask_value(value[hit.start : hit.end], entity)
+                raw = {}
+                for flagged_value, flagged_hit in list(slot["values"].items())[:MAX_FLAGGED_PER_COLUMN]:
+                    text = str(flagged_value)[flagged_hit.start : flagged_hit.end]
+                    raw[text] = mask_value(text, entity)
                 if entity in per_entity:
                     merged = per_entity[entity]
                     merged["mask"] = merged["mask"] | mask
                     merged["score"] = max(merged["score"], slot["score"])
                     merged["detectors"] = merged["detectors"] + sorted(slot["detectors"])
                     merged["sample"] = sample
+                    merged["raw"] = {**merged.get("raw", {}), **raw}
                 else:
                     per_entity[entity] = {
                         "mask": mask,
                         "score": slot["score"],
                         "sample": sample,
                         "detectors": sorted(slot["detectors"]),
+                        "raw": raw,
                     }
 
         allowed_here = set(allow.get(name, ()))
@@ -1073,6 +1088,7 @@ def scan_dataframe(
                 allowed.append(dataclasses.replace(finding, blocking=False))
             else:
                 findings.append(finding)
+                flagged.update(info.get("raw") or {})
 
     findings.sort(key=lambda f: (not f.blocking, -f.rows_affected, f.column, f.entity_type))
     return PiiScanResult(
@@ -1085,7 +1101,51 @@ def scan_dataframe(
         values_scanned=int(values_scanned),
         values_analyzed=int(values_analyzed),
         seconds=time.perf_counter() - started,
+        flagged=flagged,
     )
+
+
+#: What names, descriptions and tags are scanned for: patterns that leave no doubt. Person names
+#: and places in prose are left to NER in the data (a gazetteer would flag "Cox" in "Cox model").
+METADATA_ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
+
+
+def scan_metadata(items: Sequence[tuple[str, str]], engine: PiiEngine,
+                  data_flagged: Mapping[str, str] | None = None) -> tuple[list[PiiFinding], dict[str, str]]:
+    """Scan names and prose around the data: ``items`` are (where, text), e.g. ("column name of train", ...).
+
+    Returns blocking findings (``dataset`` "metadata", ``column`` the *where* label, never the raw
+    text) and raw -> masked for every flagged string. A text that contains a value the data scan
+    flagged (``data_flagged``) is a finding too: a patient's name used as a column or subgroup label.
+    """
+    texts = sorted({t for _, t in items if isinstance(t, str) and t.strip()})
+    ignored = set(engine.ignored)
+    wanted = {e for e in METADATA_ENTITIES if e not in ignored}
+    hits, _ = _analyze_values(engine, texts, []) if texts and wanted else ({}, 0)
+    found: dict[str, list[tuple[str, str]]] = {}  # text -> [(entity, raw)]
+    for i, value_hits in hits.items():
+        for hit in value_hits:
+            if hit.entity in wanted:
+                found.setdefault(texts[i], []).append((hit.entity, texts[i][hit.start:hit.end]))
+    for raw, _masked in (data_flagged or {}).items():
+        for text in texts:
+            if raw in text and len(raw) >= 3:
+                found.setdefault(text, []).append(("VALUE_FLAGGED_IN_DATA", raw))
+    flagged: dict[str, str] = {}
+    findings: list[PiiFinding] = []
+    seen: set[tuple[str, str]] = set()
+    for where, text in items:
+        for entity, raw in found.get(text, []):
+            masked = (data_flagged or {}).get(raw) if entity == "VALUE_FLAGGED_IN_DATA" else None
+            masked = masked or mask_value(raw, entity)
+            flagged[raw] = masked
+            if (where, entity) in seen:
+                continue
+            seen.add((where, entity))
+            findings.append(PiiFinding(dataset="metadata", column=where, entity_type=entity, rows_affected=1,
+                                       masked_sample=masked, row_indices=(), max_score=1.0,
+                                       detector="metadata scan"))
+    return findings, flagged
 
 
 def rows_text(n: int) -> str:
