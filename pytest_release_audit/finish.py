@@ -119,11 +119,14 @@ def swap_in(staged: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def recover_sets(out: Path) -> list[str]:
-    """Clean what killed audits left beside ``out``; returns notes on what was done.
+def recover_sets(out: Path, log: Path | None = None) -> list[str]:
+    """Finish or clean what killed audits left beside ``out``; returns notes on what was done.
 
-    A previous set moved aside but not replaced (``<out>.old-*`` without ``out``) is put back; new
-    sets of audits whose process is gone (``.release-audit-new-<pid>-*``) are removed.
+    The trail record is an audit's commit point. A new set (``.release-audit-new-<pid>-*`` of a
+    process that is gone) that matches the trail's last record for ``out`` was committed: it is
+    renamed in (roll forward). Any other leftover is removed (roll back: the audit never
+    recorded it). A previous set moved aside but not replaced (``<out>.old-*`` without ``out``)
+    is put back first.
     """
     from pytest_release_audit.session import STAGING_PREFIX
 
@@ -137,13 +140,41 @@ def recover_sets(out: Path) -> list[str]:
         olds = olds[1:]
     for old in olds:
         shutil.rmtree(old, ignore_errors=True)
-    for leftover in out.parent.glob(f"{STAGING_PREFIX}*"):
+    committed = _committed_reports(out, log)
+    for leftover in sorted(out.parent.glob(f"{STAGING_PREFIX}*")):
         pid = leftover.name[len(STAGING_PREFIX):].split("-", 1)[0]
         if pid.isdigit() and _alive(int(pid)):
+            continue
+        from pytest_release_audit.trail import set_matches
+
+        if committed and leftover.is_dir() and not set_matches(leftover, committed):
+            swap_in(leftover, out)
+            notes.append(f"moved in the report set of an interrupted audit ({leftover.name}): its trail record "
+                         "was written")
+            committed = None
             continue
         shutil.rmtree(leftover, ignore_errors=True)
         notes.append(f"removed {leftover.name}, left by an interrupted audit")
     return notes
+
+
+def _committed_reports(out: Path, log: Path | None) -> dict[str, str] | None:
+    """The reports the trail's last record for ``out`` lists, when that set is not in place."""
+    if log is None or not log.is_file():
+        return None
+    from pytest_release_audit import trail
+
+    try:
+        records = [r for r in (trail.parse_line(raw)[0] for raw in log.read_bytes().split(b"\n") if raw) if r]
+    except OSError:
+        return None
+    index = trail.last_records(log, records).get(out.resolve())
+    if index is None:
+        return None
+    reports = records[index - 1].get("reports")
+    if not isinstance(reports, dict) or not trail.set_matches(out, reports):
+        return None
+    return reports
 
 
 def _alive(pid: int) -> bool:
@@ -197,19 +228,18 @@ def finish_audit(
     notes: list[str] = []
     paths: dict[str, str] = {}
     out = ctx.out_dir / "partial" if result.partial else ctx.out_dir
+    log = Path(policy.get("audit_log") if policy is not None else "audit-reports/audit_log.jsonl")
+    if not log.is_absolute():
+        log = ctx.rootdir / log
     try:
         staged = ctx.artifacts_dir
-        notes += recover_sets(out)
+        notes += recover_sets(out, log)
         if result.partial:
             # the checks wrote their artifacts for a full set: this one is partial
             out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         error = f"cannot write reports to {out} ({exc.__class__.__name__}): pass a writable --audit-out"
         return _blocked(result, error), paths, notes
-
-    log = Path(policy.get("audit_log") if policy is not None else "audit-reports/audit_log.jsonl")
-    if not log.is_absolute():
-        log = ctx.rootdir / log
     # Where `release-audit show` finds the record this report must match.
     result = dataclasses.replace(result, environment={**result.environment,
                                                       "audit_log": os.path.relpath(log, out)})

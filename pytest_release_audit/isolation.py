@@ -92,3 +92,18 @@ def set_dumpable(flag: bool) -> None:
         libc.prctl(4, 1 if flag else 0, 0, 0, 0)  # PR_SET_DUMPABLE
     except (OSError, AttributeError):
         return
+
+
+def die_with_parent() -> None:
+    """Ask the kernel to kill this process when its parent dies (Linux ``PR_SET_PDEATHSIG``).
+
+    The checks session and the zygote call it first thing: an audit killed by its CI job must not
+    leave them running the suite for an hour with nobody to read the result.
+    """
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return

@@ -144,9 +144,11 @@ class _XdistExchange:
 
 def _configure_child(config: pytest.Config, spec: dict[str, Any]) -> None:
     from pytest_release_audit.handle.worker import pool
+    from pytest_release_audit.isolation import die_with_parent
     from pytest_release_audit.session import AuditOptions
     from pytest_release_audit.suite import ChildRecorder
 
+    die_with_parent()
     pool().warm()  # the model workers' zygote imports MLflow while this session starts
     ctx = AuditContext(AuditOptions(**spec["options"]), Path(spec["rootdir"]), Path(spec["invocation_dir"]),
                        child=True)

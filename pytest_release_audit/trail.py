@@ -484,6 +484,12 @@ def verify_trail(path: str | Path, *, public_key: Any = None) -> TrailVerificati
     count = len(hashes)
     last = hashes[-1] if hashes else None
     warnings: list[str] = []
+    for out, index in last_records(path, records).items():
+        reports = records[index - 1]["reports"]
+        pending = pending_set(out, reports) if set_matches(out, reports) else None
+        if pending is not None:
+            warnings.append(f"record {index}: its report set is whole in {pending.name} (the audit was interrupted "
+                            f"before renaming it to {out.name}); the next audit there moves it in")
     head_file = _head_path(path)
     if head_file.is_file():
         try:
@@ -526,29 +532,59 @@ def _out_dir(trail: Path, record: dict[str, Any]) -> Path | None:
     return out if out.is_absolute() else trail.parent / out
 
 
-def report_problems(trail: Path, records: list[dict[str, Any]]) -> tuple[int, str] | None:
-    """The first record whose report set no longer matches it, as (1-based index, why), or None.
-
-    Each report directory holds the set of the *last* audit that wrote it; earlier records of the
-    same directory were superseded (that is history, not tampering). The last record's files must
-    all be there with the recorded sha256.
-    """
+def set_matches(directory: Path, reports: dict[str, str]) -> str:
+    """'' when ``directory`` holds every file of ``reports`` with its sha256; else what differs."""
     from pytest_release_audit.datasets import file_sha256
 
+    for name, digest in sorted(reports.items()):
+        file = directory / name
+        if not file.is_file():
+            return f"{file} is missing (the record lists it)"
+        if file_sha256(file) != digest:
+            return f"{file} was edited after the audit (its sha256 is not the recorded one)"
+    return ""
+
+
+def pending_set(out: Path, reports: dict[str, str]) -> Path | None:
+    """The new set an interrupted audit left beside ``out`` that matches its trail record, if any.
+
+    The trail record is the audit's commit point: it is appended before the new set is renamed
+    into place. Killed between the two, the set waits in ``.release-audit-new-<pid>-*``; the next
+    audit in that directory renames it in (``finish.recover_sets``).
+    """
+    from pytest_release_audit.session import STAGING_PREFIX
+
+    for leftover in sorted(out.parent.glob(f"{STAGING_PREFIX}*")) if out.parent.is_dir() else []:
+        if leftover.is_dir() and not set_matches(leftover, reports):
+            return leftover
+    return None
+
+
+def last_records(trail: Path, records: list[dict[str, Any]]) -> dict[Path, int]:
+    """Report directory -> 1-based index of the last record that wrote it."""
     last: dict[Path, int] = {}
     for index, record in enumerate(records, start=1):
         out = _out_dir(trail, record)
         if out is not None and isinstance(record.get("reports"), dict):
             last[out.resolve()] = index
-    for out, index in sorted(last.items(), key=lambda item: item[1]):
-        if not out.is_dir():
+    return last
+
+
+def report_problems(trail: Path, records: list[dict[str, Any]]) -> tuple[int, str] | None:
+    """The first record whose report set no longer matches it, as (1-based index, why), or None.
+
+    Each report directory holds the set of the *last* audit that wrote it; earlier records of the
+    same directory were superseded (that is history, not tampering). The last record's files must
+    all be there with the recorded sha256, or wait whole beside it (``pending_set``: an audit was
+    killed between appending its record and renaming its set in).
+    """
+    for out, index in sorted(last_records(trail, records).items(), key=lambda item: item[1]):
+        reports = records[index - 1]["reports"]
+        if not out.exists() and pending_set(out, reports) is None:
             continue  # removed (retention): nothing left to contradict the record
-        for name, digest in sorted(records[index - 1]["reports"].items()):
-            file = out / name
-            if not file.is_file():
-                return index, f"{file} is missing (the record lists it)"
-            if file_sha256(file) != digest:
-                return index, f"{file} was edited after the audit (its sha256 is not the recorded one)"
+        problem = set_matches(out, reports)
+        if problem and pending_set(out, reports) is None:
+            return index, problem
     return None
 
 

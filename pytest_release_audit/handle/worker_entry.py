@@ -25,7 +25,7 @@ import sys
 import time
 from typing import Any
 
-from pytest_release_audit.isolation import enter_network_sandbox, set_dumpable
+from pytest_release_audit.isolation import die_with_parent, enter_network_sandbox, set_dumpable
 
 
 def _reply(fd: int, message: dict[str, Any]) -> None:
@@ -144,6 +144,7 @@ class _Zygote:
         import socket
 
         self.sock = socket.socket(fileno=sock_fd)
+        die_with_parent()
         self.isolation = enter_network_sandbox()
         set_dumpable(False)
         self.codes: dict[int, int] = {}
@@ -183,6 +184,7 @@ class _Zygote:
             try:
                 self.sock.close()
                 os.setsid()  # its own process group: a timeout kills what it spawned too
+                die_with_parent()
                 os.dup2(log, 1)
                 os.dup2(log, 2)
                 os.close(log)
