@@ -11,9 +11,13 @@ from pathlib import Path
 from typing import Any
 
 # Imported once here: in-process pytester audits otherwise re-import pydantic-based presidio
-# after pytester's module snapshot restore, which breaks (KeyError: 'pydantic.root_model').
+# after pytester's module snapshot restore, which breaks (KeyError: 'pydantic.root_model'); the
+# same holds for C extensions first imported inside such a run (numpy.fft: "cannot load module
+# more than once per process"), which the registry builders then need.
+import numpy.fft  # noqa: F401
 import presidio_analyzer  # noqa: F401
 import pytest
+import scipy.stats  # noqa: F401
 import spacy  # noqa: F401
 
 pytest_plugins = ["pytester"]

@@ -222,7 +222,8 @@ def build_through_server(uri: str, demo: Path, workdir: Path) -> dict[str, str]:
             pip_requirements=build_demo.requirements(), code_path=repo / "survival_model.py", seed=build_demo.SEED,
         )
         versions[name] = version
-        build_demo.describe_survival_version(client, name, version, alias, features)
+        keys = build_demo.make_approvers(demo, build_demo.APPROVERS)  # the demo approvers' keys, reused
+        build_demo.describe_survival_version(client, name, version, alias, features, keys)
     train_survival.log_dataset = standard_log_dataset
     shutil.rmtree(staged)
     return versions
@@ -309,13 +310,16 @@ def reference(embedded_reference: dict[str, Any], pytester: pytest.Pytester, dem
     return embedded_reference["verdict"]
 
 
-def use_demo_policy(pytester: pytest.Pytester) -> None:
-    """The demo's policy, plus the artifact-data model compared with cl_unimodal_v1 like v2 is."""
+def use_demo_policy(pytester: pytest.Pytester, demo: Path | None = None) -> None:
+    """The demo's policy (and its approvers' allowed signers from ``demo``), plus the artifact-data
+    model compared with cl_unimodal_v1 like v2 is."""
     policy = (EXAMPLES / "pyproject.toml").read_text(encoding="utf-8")
     (pytester.path / "pyproject.toml").write_text(policy + (
         f"\n[tool.release_audit.models.{ARTIFACT_DATA_MODEL}]\n"
         'baseline = "models:/cl_unimodal_v1@production"\n'), encoding="utf-8")
     (pytester.path / "tests").mkdir(exist_ok=True)
+    if demo is not None and (demo / "signers").is_dir():
+        shutil.copytree(demo / "signers", pytester.path / "signers", dirs_exist_ok=True)
 
 
 def no_traceback(result: pytest.RunResult) -> None:
@@ -328,7 +332,7 @@ def no_traceback(result: pytest.RunResult) -> None:
 def test_audit_through_the_server_matches_the_embedded_store(pytester, remote_registry, demo_registry,
                                                              embedded_reference):
     expected = reference(embedded_reference, pytester, demo_registry)
-    use_demo_policy(pytester)
+    use_demo_policy(pytester, demo_registry)
     # The demo logged its datasets as local files beside its store; through a server the audit
     # reads local files only from the directories it is told about.
     policy = pytester.path / "pyproject.toml"
@@ -348,7 +352,7 @@ def test_audit_through_the_server_matches_the_embedded_store(pytester, remote_re
 def test_dataset_logged_as_run_artifact_is_downloaded_through_the_server(pytester, remote_registry, demo_registry,
                                                                           embedded_reference):
     expected = reference(embedded_reference, pytester, demo_registry)
-    use_demo_policy(pytester)
+    use_demo_policy(pytester, demo_registry)
     result = audit_in(pytester, remote_registry.url, ARTIFACT_DATA_MODEL)
     report = load_report(pytester)
     checks = {c["id"]: c for c in report["checks"]}

@@ -45,9 +45,12 @@ def _client(registry: Path) -> Any:
 
 def new_version(registry: Path) -> str:
     """A new version of the candidate: same run and files, its model-card tags, no approvals."""
+    from pytest_release_audit.handle.resolve import using_store
+
     client = _client(registry)
     current = client.get_model_version_by_alias(NAME, "candidate")
-    version = str(client.create_model_version(NAME, current.source, run_id=current.run_id).version)
+    with using_store(f"sqlite:///{registry / 'mlflow.db'}"):  # MLflow looks the logged model up globally
+        version = str(client.create_model_version(NAME, current.source, run_id=current.run_id).version)
     for key, value in (current.tags or {}).items():
         if not key.startswith("release_audit."):
             client.set_model_version_tag(NAME, version, key, value)
@@ -70,8 +73,14 @@ def statements(registry: Path, version: str) -> dict[str, str]:
     return {k: v for k, v in tags.items() if k.startswith("release_audit.signed_approval.")}
 
 
+#: The attacks run the approvals check alone (a partial run: BLOCKED whatever it says, so each test
+#: asserts the approvals check itself failed, and why); the control runs every check.
+ONLY = "--audit-checks=approvals"
+
+
 @pytest.fixture
-def audit(pytester: pytest.Pytester, approvals_registry: Path) -> Attack:
+def audit(pytester: pytest.Pytester, approvals_registry: Path, monkeypatch: pytest.MonkeyPatch) -> Attack:
+    monkeypatch.setenv("COLUMNS", "250")  # one check per terminal line: the cause is not wrapped
     return Attack(pytester, approvals_registry)
 
 
@@ -98,7 +107,7 @@ def test_rejection_rewritten_as_an_earlier_approval_is_blocked(audit: Attack, ap
             statement.update(decision="approved", at="2020-01-01T00:00:00Z")
             stored["statement"] = json.dumps(statement, sort_keys=True, separators=(",", ":"))
             client.set_model_version_tag(NAME, version, key, json.dumps(stored))
-    result = audit.run(f"{NAME}/{version}")
+    result = audit.run(f"{NAME}/{version}", ONLY)
     report = assert_blocked(result, audit, "do not verify")
     assert "approvals" in report["blocking"]
 
@@ -113,7 +122,7 @@ def test_unsigned_approvals_do_not_count_for_production(audit: Attack, approvals
     for role, who in APPROVERS.items():
         tag = Approval(role=role, by=who, at="2026-12-01T00:00:00Z", status="approved", version_digest=digest)
         client.set_model_version_tag(NAME, version, TAG_PREFIX + role, tag.tag_value())
-    result = audit.run(f"{NAME}/{version}")
+    result = audit.run(f"{NAME}/{version}", ONLY)
     report = assert_blocked(result, audit, "missing approvals for production")
     approvals = next(c for c in report["checks"] if c["id"] == "approvals")
     assert "unsigned" in approvals["summary"]
@@ -125,7 +134,7 @@ def test_statements_copied_from_another_version_do_not_count(audit: Attack, appr
     original = client.get_model_version_by_alias(NAME, "candidate").version
     for key, value in statements(approvals_registry, str(original)).items():
         client.set_model_version_tag(NAME, version, key, value)
-    result = audit.run(f"{NAME}/{version}")
+    result = audit.run(f"{NAME}/{version}", ONLY)
     report = assert_blocked(result, audit, "missing approvals for production")
     approvals = next(c for c in report["checks"] if c["id"] == "approvals")
     assert f"signed for {NAME} v{original}, not this version" in approvals["summary"]
@@ -145,7 +154,7 @@ def test_repository_signers_lose_to_the_ci_signers(audit: Attack, approvals_regi
     ci_signers = tmp_path / "ci-signers"
     shutil.copytree(approvals_registry / "signers", ci_signers)
     monkeypatch.setenv("RELEASE_AUDIT_SIGNERS_DIR", str(ci_signers))
-    result = audit.run(f"{NAME}/{version}")
+    result = audit.run(f"{NAME}/{version}", ONLY)
     report = assert_blocked(result, audit, "do not verify")
     approvals = next(c for c in report["checks"] if c["id"] == "approvals")
     assert "not an allowed signer for role" in approvals["summary"]
