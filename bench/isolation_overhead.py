@@ -4,7 +4,8 @@
 
 Runs ``pytest --audit-model=cl_unimodal_v2`` in ``examples/`` alternately with this tree and with
 the 0.1.0 tree (commit REFERENCE, exported with ``git archive``; everything in one process),
-against the same demo registry, and prints the medians and their ratio side by side.
+against the same demo registry, and prints the medians and their ratio side by side. Both run
+every check; 0.1.0's approvals check fails because it cannot read signed approvals.
 
     python3 bench/isolation_overhead.py [--runs 3]
 """
@@ -12,6 +13,7 @@ against the same demo registry, and prints the medians and their ratio side by s
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -32,16 +34,37 @@ def export(commit: str, dest: Path) -> Path:
     return dest
 
 
-def audit_seconds(tree: Path, examples: Path, out: Path) -> float:
+def reference_project(examples: Path, dest: Path) -> Path:
+    """The demo project for 0.1.0: its policy without the keys 0.1.0 does not know.
+
+    0.1.0 reads only unsigned approval tags, so its ``approvals`` check fails on today's signed
+    demo registry; every other check passes and the audit does all of its work (the timing is of
+    the whole audit, not of the verdict).
+    """
+    dest.mkdir(parents=True)
+    policy = (examples / "pyproject.toml").read_text(encoding="utf-8")
+    start = policy.index("[tool.release_audit.approvals.signers]")
+    end = policy.index("\n[", start + 1)
+    (dest / "pyproject.toml").write_text(policy[:start] + policy[end + 1:], encoding="utf-8")
+    shutil.copytree(examples / "tests", dest / "tests")
+    return dest
+
+
+def audit_seconds(tree: Path, project: Path, out: Path, uri: str, *, reference: bool) -> float:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "--audit-model=cl_unimodal_v2", "-p", "no:cacheprovider", "-q",
-         f"--audit-out={out}"], cwd=examples, env=env, capture_output=True, text=True)
+         f"--audit-out={out}", f"--audit-tracking-uri={uri}"], cwd=project, env=env, capture_output=True,
+        text=True)
     seconds = time.perf_counter() - started
-    if "READY FOR PRODUCTION" not in result.stdout:
-        raise SystemExit(f"the audit with {tree} was not READY:\n{result.stdout[-2000:]}")
+    report = out / "audit_report.json"
+    checks = json.loads(report.read_text(encoding="utf-8"))["checks"] if report.is_file() else []
+    not_passed = sorted(c["id"] for c in checks if c["outcome"] != "passed")
+    expected = ["approvals"] if reference else []
+    if len(checks) < 15 or not_passed != expected:
+        raise SystemExit(f"the audit with {tree} did not run as expected ({not_passed}):\n{result.stdout[-2000:]}")
     return seconds
 
 
@@ -52,12 +75,16 @@ def main() -> None:
     examples = ROOT / "examples"
     if not (examples / "mlflow.db").exists():
         subprocess.run([sys.executable, "examples/build_demo.py"], cwd=ROOT, check=True)
+    uri = f"sqlite:///{examples / 'mlflow.db'}"
     with tempfile.TemporaryDirectory() as tmp:
         reference = export(REFERENCE, Path(tmp) / "reference")
+        project = reference_project(examples, Path(tmp) / "reference-project")
         times: dict[str, list[float]] = {"0.1.0 (in-process)": [], "isolated (this tree)": []}
         for _ in range(args.runs):
-            times["0.1.0 (in-process)"].append(audit_seconds(reference, examples, Path(tmp) / "out-ref"))
-            times["isolated (this tree)"].append(audit_seconds(ROOT, examples, Path(tmp) / "out-new"))
+            times["0.1.0 (in-process)"].append(
+                audit_seconds(reference, project, Path(tmp) / "out-ref", uri, reference=True))
+            times["isolated (this tree)"].append(
+                audit_seconds(ROOT, examples, Path(tmp) / "out-new", uri, reference=False))
     medians = {k: statistics.median(v) for k, v in times.items()}
     for label, values in times.items():
         print(f"{label:<24} median {medians[label]:6.2f} s   runs {', '.join(f'{v:.2f}' for v in values)}")
