@@ -288,13 +288,16 @@ def record_approval(
     *,
     key: str | Path | None = None,
     roles: tuple[str, ...] | None = None,
+    signers: Path | None = None,
 ) -> Approval:
     """Record ``by``'s decision for ``role`` on ``name`` version ``version`` as a model version tag.
 
     With ``key`` (an SSH private key) the decision is a signed statement (``signed_approvals``)
     and ``by`` is the signer's principal as the role's ``allowed_signers`` file lists it; without,
     an unsigned tag that counts only for development. ``roles``: the roles the policy knows
-    (an unknown role is an AuditConfigError).
+    (an unknown role is an AuditConfigError). ``signers``: the role's allowed_signers file; the
+    signature is verified against it *before* anything is written, because a statement that does
+    not verify blocks every later audit of the version.
     """
     from mlflow.exceptions import MlflowException
 
@@ -339,7 +342,15 @@ def record_approval(
             model=name, version=str(version), version_digest=digest, artifact_digest=artifact_digest(handle),
             role=role, decision=approval.status, by=who, at=approval.at, comment=note,
         )
-        tag, value = statement.tag_key(), signed.tag_value(statement, signed.sign(statement, Path(key)))
+        signature = signed.sign(statement, Path(key))
+        if signers is not None:
+            problem = signed.verify(statement.canonical(), signature, who, signers, role)
+            if problem:
+                raise AuditConfigError(
+                    f"not recorded: {problem} (allowed signers {signers}): sign with the key listed for {who}, "
+                    "or have the key added to that file"
+                )
+        tag, value = statement.tag_key(), signed.tag_value(statement, signature)
     try:
         client.set_model_version_tag(name, str(version), tag, value)
     except MlflowException as exc:
@@ -508,7 +519,8 @@ def _version_tags(client: Any, name: str, version: str | int) -> dict[str, str]:
         raise RegistryUnavailable(f"cannot read {name}/{version} ({describe_exception(exc)})") from None
 
 
-def _policy_dir(policy: Policy) -> Path:
+def policy_dir(policy: Policy) -> Path:
+    """The directory relative policy paths (allowed signers) are read from."""
     source = policy.source.split(" [")[0]
     return Path(source).parent if source and source != "default policy" else Path.cwd()
 
@@ -535,7 +547,7 @@ def evaluate_approvals(
     known_roles = set(policy.known_roles())
     digest = version_digest(client, handle.name, handle.version)
     section = policy.section("approvals")
-    base_dir = _policy_dir(policy)
+    base_dir = policy_dir(policy)
     tags = _version_tags(client, handle.name, handle.version)
     statements = [(k, v) for k, v in sorted(tags.items()) if k.startswith(signed.TAG_PREFIX)]
     content = ""

@@ -142,11 +142,20 @@ def _cmd_approve(args: argparse.Namespace, out: TextIO) -> int:
 
     client, _uri = _client(args.tracking_uri)
     name, version = _version_of(client, args.model)
-    roles = tuple(load_policy(args.policy, Path.cwd()).for_model(name).known_roles())
+    from pytest_release_audit import signed_approvals as signed
+    from pytest_release_audit.approvals import normalize_role, policy_dir
+
+    policy = load_policy(args.policy, Path.cwd()).for_model(name)
+    roles = tuple(policy.known_roles())
     key = Path(args.key).expanduser() if args.key else None
+    signers, source = signed.signers_file(normalize_role(args.role), policy.section("approvals"), policy_dir(policy))
     approval = record_approval(client, name, version, args.role, args.by, reject=args.reject, comment=args.comment,
-                               key=key, roles=roles)
+                               key=key, roles=roles, signers=signers if key is not None else None)
     kind = "signed" if approval.signed else "UNSIGNED (counts only for development: sign with --key)"
+    if approval.signed:
+        kind += (f", verified against {source}" if signers is not None else
+                 f"; no allowed_signers file is configured for {approval.role} ([approvals.signers] or "
+                 f"{signed.SIGNERS_ENV}): the audit counts it only once one lists this key")
     print(
         f"recorded: {approval.role} {approval.status} by {_clean(approval.by)} on {name}/{version} "
         f"at {approval.at}, {kind} (version digest {approval.version_digest[:12]})",

@@ -65,7 +65,7 @@ def test_approve_then_list_until_complete(store, version, capsys, tmp_path, keys
                          "--key", str(keys["technical"]), "--policy", policy, *uri)
     assert code == 0 and err == ""
     assert out.startswith(f"recorded: technical approved by {PEOPLE['technical']} on {NAME}/{version} at ")
-    assert ", signed (version digest" in out
+    assert ", signed, verified against policy [approvals.signers]" in out
     code, out, _ = run(capsys, "approvals", f"{NAME}/{version}", "--target", "staging", "--policy", policy, *uri)
     assert code == 1
     assert f"technical    approved  {PEOPLE['technical']}" in out and "signed" in out
@@ -89,6 +89,17 @@ def test_reject_blocks_and_is_listed(store, version, capsys, tmp_path, keys):
     assert code == 0 and f"security rejected by {PEOPLE['security']}" in out
     code, out, _ = run(capsys, "approvals", f"{NAME}/{version}", "--target", "staging", "--policy", policy, *uri)
     assert code == 1 and f"rejected: security by {PEOPLE['security']}" in out and '"open CVE"' in out
+
+
+def test_approve_verifies_the_signature_before_writing_anything(store, version, capsys, tmp_path, keys):
+    """A statement that does not verify would block every later audit: it is never written."""
+    policy = str(_signed_policy(tmp_path, keys))
+    code, out, err = run(capsys, "approve", f"{NAME}/{version}", "--role", "security", "--by", PEOPLE["security"],
+                         "--key", str(keys["technical"]), "--policy", policy, "--tracking-uri", store["uri"])
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert "not recorded: signed with a key that is not an allowed signer for role security" in err
+    tags = store["client"].get_model_version(NAME, version).tags
+    assert not [k for k in tags if k.startswith("release_audit.signed_approval.")]
 
 
 def test_unsigned_approval_is_labelled_and_counts_only_for_development(store, version, capsys, tmp_path, keys):
