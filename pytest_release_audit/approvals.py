@@ -394,15 +394,18 @@ def approvals_from_tags(tags: dict[str, str]) -> list[Approval]:
     return [parse_approval(k, v) for k, v in sorted(tags.items()) if k.startswith(TAG_PREFIX)]
 
 
-def list_approvals(client: Any, name: str, version: str | int) -> list[Approval]:
-    """The approvals recorded on ``name`` version ``version`` (digests not checked here)."""
+def _version_tags(client: Any, name: str, version: str | int) -> dict[str, str]:
     from mlflow.exceptions import MlflowException
 
     try:
-        mv = client.get_model_version(name, str(version))
+        return dict(client.get_model_version(name, str(version)).tags or {})
     except MlflowException as exc:
         raise RegistryUnavailable(f"cannot read {name}/{version} ({describe_exception(exc)})") from None
-    return approvals_from_tags(dict(mv.tags or {}))
+
+
+def list_approvals(client: Any, name: str, version: str | int) -> list[Approval]:
+    """The unsigned approvals recorded on ``name`` version ``version`` (digests not checked here)."""
+    return approvals_from_tags(_version_tags(client, name, version))
 
 
 # -- risk ------------------------------------------------------------------------------------
@@ -508,15 +511,6 @@ def _dedupe(items: list[str]) -> tuple[str, ...]:
     for item in items:
         seen.setdefault(item.strip().lower(), None)
     return tuple(k for k in seen if k)
-
-
-def _version_tags(client: Any, name: str, version: str | int) -> dict[str, str]:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return dict(client.get_model_version(name, str(version)).tags or {})
-    except MlflowException as exc:
-        raise RegistryUnavailable(f"cannot read {name}/{version} ({describe_exception(exc)})") from None
 
 
 def policy_dir(policy: Policy) -> Path:

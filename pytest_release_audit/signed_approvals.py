@@ -105,10 +105,6 @@ class Statement:
         return f"{TAG_PREFIX}{self.role}.{signer}.{stamp}.{content}"
 
 
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def sign(statement: Statement, key: Path) -> str:
     """The armored SSH signature of ``statement`` made with the private key at ``key``."""
     with tempfile.TemporaryDirectory(prefix="release-audit-sign-") as tmp:

@@ -18,10 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import re
-import subprocess
-import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -201,7 +198,7 @@ def _hostile_frames() -> tuple[Any, Any]:
 @pytest.fixture(scope="module")
 def hostile_audit(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Build a registry holding the hostile model and audit it (every check) in a subprocess."""
-    from faults.factory import Trainer, empty_store, new_world, policy_text, write_csv
+    from faults.factory import Trainer, empty_store, new_world, policy_text, subprocess_audit, write_csv
 
     root = tmp_path_factory.mktemp("hostile")
     world = new_world(root / "registry", empty_store(root / "template.db"))
@@ -233,15 +230,7 @@ def hostile_audit(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     extra = (f"[tool.release_audit.models.{json.dumps(NAME)}.bias]\ncolumns = [{json.dumps(SITE)}]\n"
              f"[tool.release_audit.models.{json.dumps(NAME)}.model_card]\nlimitations = [{json.dumps(PAYLOAD)}]\n")
     (project / "pyproject.toml").write_text(policy_text(extra=extra, signers=world.root / "signers"), encoding="utf-8")
-    drop = ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST", "MLFLOW_TRACKING_URI")
-    env = {k: v for k, v in os.environ.items() if k not in drop}
-    env.update({"PY_COLORS": "0", "COLUMNS": "120", "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
-    argv = [sys.executable, "-m", "pytest", f"--audit-model={NAME}", f"--audit-tracking-uri={world.uri}",
-            "--audit-out=out", "-p", "no:cacheprovider", "-p", "no:randomly"]
-    done = subprocess.run(argv, cwd=project, env=env, capture_output=True, timeout=600)
-    out = project / "out"
-    assert (out / "audit_report.json").is_file(), done.stdout.decode("utf-8", "replace")[-4000:]
-    return {"done": done, "out": out, "report": json.loads((out / "audit_report.json").read_text("utf-8"))}
+    return subprocess_audit(project, world.uri, NAME)
 
 
 def _inert_bytes(data: bytes, where: str) -> None:

@@ -15,6 +15,18 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+def demo_subset(tmp_path_factory: pytest.TempPathFactory, label: str, models: tuple[str, ...]) -> Path:
+    """A private demo registry holding ``models`` (tests may change it, unlike ``demo_registry``)."""
+    import build_demo  # on sys.path: tests/conftest.py adds examples/
+
+    from pytest_release_audit.handle.resolve import using_store
+
+    out = tmp_path_factory.mktemp(label)
+    with using_store(f"sqlite:///{out / 'mlflow.db'}"):
+        build_demo.build(out, models=models, force=True)
+    return out
+
+
 def copy_signers(registry: Path, project: Path) -> None:
     """The demo policy's ``[approvals.signers]`` files (``signers/``), next to the project's policy."""
     if (registry / "signers").is_dir():
@@ -253,14 +265,7 @@ def register_evil(registry: Path, name: str, cls: str, *, port: int | None = Non
 @pytest.fixture(scope="session")
 def evil_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's production baseline and its dirty model (PII, leaked patients); evil models join it."""
-    import build_demo  # on sys.path: tests/conftest.py adds examples/
-
-    from pytest_release_audit.handle.resolve import using_store
-
-    out = tmp_path_factory.mktemp("evil")
-    with using_store(f"sqlite:///{out / 'mlflow.db'}"):
-        build_demo.build(out, models=("cl_unimodal_v1", "cl_unimodal_v2_dirty"), force=True)
-    return out
+    return demo_subset(tmp_path_factory, "evil", ("cl_unimodal_v1", "cl_unimodal_v2_dirty"))
 
 
 @pytest.fixture

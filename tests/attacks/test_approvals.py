@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Attack, assert_blocked
+from .conftest import Attack, assert_blocked, demo_subset
 
 NAME = "cl_unimodal_v2"
 APPROVERS = {"technical": "j.smith@example.org", "security": "m.chen@example.org", "business": "k.patel@example.org"}
@@ -26,14 +26,7 @@ APPROVERS = {"technical": "j.smith@example.org", "security": "m.chen@example.org
 @pytest.fixture(scope="module")
 def approvals_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's production model and clean candidate (signed approvals, keys in .demo-keys/)."""
-    import build_demo
-
-    from pytest_release_audit.handle.resolve import using_store
-
-    out = tmp_path_factory.mktemp("approvals")
-    with using_store(f"sqlite:///{out / 'mlflow.db'}"):
-        build_demo.build(out, models=("cl_unimodal_v1", "cl_unimodal_v2"), force=True)
-    return out
+    return demo_subset(tmp_path_factory, "approvals", ("cl_unimodal_v1", "cl_unimodal_v2"))
 
 
 def _client(registry: Path) -> Any:

@@ -20,20 +20,15 @@ from typing import Any
 
 import pytest
 
+from .conftest import demo_subset
+
 NAME = "cl_unimodal_v2"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import build_demo
-
-    from pytest_release_audit.handle.resolve import using_store
-
-    out = tmp_path_factory.mktemp("sets")
-    with using_store(f"sqlite:///{out / 'mlflow.db'}"):
-        build_demo.build(out, models=("cl_unimodal_v1", "cl_unimodal_v2"), force=True)
-    return out
+    return demo_subset(tmp_path_factory, "sets", ("cl_unimodal_v1", "cl_unimodal_v2"))
 
 
 @pytest.fixture
@@ -71,6 +66,14 @@ def _snapshot(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()}
 
 
+def _after_a_good_audit(project: Path, registry: Path) -> tuple[Path, dict[str, bytes], Path]:
+    """A READY audit's report set (its directory and bytes) and the trail, before the fault."""
+    first = audit(project, registry)
+    assert first.returncode == 0, first.stdout[-3000:]
+    out = _set_dir(project)
+    return out, _snapshot(out), project / "audit-reports" / "audit_log.jsonl"
+
+
 def _strace() -> str:
     path = shutil.which("strace")
     if path is None:
@@ -84,11 +87,7 @@ def _strace() -> str:
 @pytest.mark.parametrize("rename", [2, 3], ids=["before-moving-the-old-set-aside", "between-the-two-renames"])
 def test_kill_9_after_the_trail_record_rolls_forward(project: Path, registry: Path, rename: int) -> None:
     strace = _strace()
-    first = audit(project, registry)
-    assert first.returncode == 0, first.stdout[-3000:]
-    out = _set_dir(project)
-    before = _snapshot(out)
-    trail = project / "audit-reports" / "audit_log.jsonl"
+    out, before, trail = _after_a_good_audit(project, registry)
     killed = audit(project, registry, strace, "-o", os.devnull, "-e", "trace=rename",
                    "-e", f"inject=rename:signal=KILL:when={rename}")
     assert killed.returncode != 0  # SIGKILLed (strace reports the signal as its exit status)
@@ -111,11 +110,7 @@ def test_kill_9_after_the_trail_record_rolls_forward(project: Path, registry: Pa
 
 def test_kill_9_before_the_trail_record_leaves_the_previous_evidence(project: Path, registry: Path) -> None:
     strace = _strace()
-    first = audit(project, registry)
-    assert first.returncode == 0, first.stdout[-3000:]
-    out = _set_dir(project)
-    before = _snapshot(out)
-    trail = project / "audit-reports" / "audit_log.jsonl"
+    out, before, trail = _after_a_good_audit(project, registry)
     trail_before = trail.read_bytes()
     killed = audit(project, registry, strace, "-o", os.devnull, "-e", "trace=rename",
                    "-e", "inject=rename:signal=KILL:when=1")  # the head sidecar: the record is written,
@@ -145,3 +140,28 @@ def test_a_trail_cut_on_disk_alone_disagrees_with_the_registry(project: Path, re
     verified = cli(project, "verify-trail", str(trail), "--tracking-uri", uri)
     assert verified.returncode == 1, verified.stdout + verified.stderr
     assert "records were cut or rewritten" in verified.stdout + verified.stderr
+
+
+def test_a_planted_leftover_set_is_never_moved_in(tmp_path: Path) -> None:
+    """Only a leftover whose every file matches the trail's last record for that directory rolls
+    forward: a forged READY set planted as ``.release-audit-new-<dead pid>-*`` is removed."""
+    from pytest_release_audit.datasets import file_sha256
+    from pytest_release_audit.finish import recover_sets
+    from pytest_release_audit.trail import append_record, verify_trail
+
+    reports_dir = tmp_path / "audit-reports"
+    out = reports_dir / f"{NAME}-1-production"
+    out.mkdir(parents=True)
+    (out / "audit_report.json").write_text('{"status": "BLOCKED"}', encoding="utf-8")
+    log = reports_dir / "audit_log.jsonl"
+    append_record(log, {"audit_id": "a1", "verdict": "BLOCKED", "out_dir": out.name,
+                        "reports": {"audit_report.json": file_sha256(out / "audit_report.json")}})
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid whose process is gone, as an interrupted audit's would be
+    planted = reports_dir / f".release-audit-new-{gone.pid}-forged"
+    planted.mkdir()
+    (planted / "audit_report.json").write_text('{"status": "READY"}', encoding="utf-8")
+    notes = recover_sets(out, log)
+    assert not planted.exists() and any("removed" in n for n in notes)
+    assert (out / "audit_report.json").read_text(encoding="utf-8") == '{"status": "BLOCKED"}'
+    assert verify_trail(log).ok

@@ -13,10 +13,6 @@ their masked forms are there instead.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,7 +44,7 @@ def _frames() -> tuple[Any, Any]:
 
 @pytest.fixture(scope="module")
 def masked_audit(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from faults.factory import Trainer, empty_store, new_world, policy_text, write_csv
+    from faults.factory import Trainer, empty_store, new_world, policy_text, subprocess_audit, write_csv
 
     root = tmp_path_factory.mktemp("masking")
     world = new_world(root / "registry", empty_store(root / "template.db"))
@@ -71,15 +67,7 @@ def masked_audit(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     project = root / "project"
     project.mkdir()
     (project / "pyproject.toml").write_text(policy_text(signers=world.root / "signers"), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST")}
-    env.update({"PY_COLORS": "0", "COLUMNS": "200", "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
-    argv = [sys.executable, "-m", "pytest", f"--audit-model={NAME}", f"--audit-tracking-uri={world.uri}",
-            "--audit-out=out", "-p", "no:cacheprovider", "-p", "no:randomly"]
-    done = subprocess.run(argv, cwd=project, env=env, capture_output=True, timeout=600)
-    out = project / "out"
-    assert (out / "audit_report.json").is_file(), done.stdout.decode("utf-8", "replace")[-4000:]
-    return {"done": done, "out": out, "project": project,
-            "report": json.loads((out / "audit_report.json").read_text("utf-8"))}
+    return subprocess_audit(project, world.uri, NAME, columns=200)
 
 
 def test_pii_in_names_and_descriptions_blocks(masked_audit: dict[str, Any]) -> None:

@@ -177,6 +177,21 @@ def only_checks(checks: Iterable[str]) -> list[str]:
 APPROVERS = {"technical": "a.tech@example.org", "security": "b.sec@example.org", "business": "c.biz@example.org"}
 
 
+def subprocess_audit(project: Path, uri: str, model: str, columns: int = 120) -> dict[str, Any]:
+    """``pytest --audit-model=model`` in ``project`` as CI runs it (a fresh process, no inherited
+    pytest options); returns the process, the report set directory and its JSON report."""
+    drop = ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST", "MLFLOW_TRACKING_URI")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env.update({"PY_COLORS": "0", "COLUMNS": str(columns), "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    argv = [sys.executable, "-m", "pytest", f"--audit-model={model}", f"--audit-tracking-uri={uri}",
+            "--audit-out=out", "-p", "no:cacheprovider", "-p", "no:randomly"]
+    done = subprocess.run(argv, cwd=project, env=env, capture_output=True, timeout=600)
+    out = project / "out"
+    assert (out / "audit_report.json").is_file(), done.stdout.decode("utf-8", "replace")[-4000:]
+    return {"done": done, "out": out, "project": project,
+            "report": json.loads((out / "audit_report.json").read_text("utf-8"))}
+
+
 def policy_text(extra: str = "", signers: Path | None = None) -> str:
     """The matrix policy, with ``extra`` TOML appended (and the allowed signers under ``signers``)."""
     table = ""
