@@ -331,6 +331,7 @@ def _post(url: str, body: bytes, timeout_s: float, box: dict[str, Any]) -> None:
         box["error"] = f"HTTP {exc.code}" + (" (a redirect: not followed)" if 300 <= exc.code < 400 else "")
     except BaseException as exc:  # noqa: BLE001 - whatever the network does, the audit goes on
         reason = getattr(exc, "reason", exc)
+        box["timed_out"] = isinstance(reason, TimeoutError) or isinstance(exc, TimeoutError)
         box["error"] = describe_exception(reason if isinstance(reason, BaseException) else exc)
 
 
@@ -378,6 +379,9 @@ def notify(
             status, error = None, f"no complete answer within {timeout_s:g} s (all attempts)"
             break
         status, error = box.get("status"), box.get("error")
+        if box.get("timed_out"):  # the socket's own timeout is the same deadline: one wording for both
+            status, error = None, f"no complete answer within {timeout_s:g} s (all attempts)"
+            break
         if error is None and status is not None and 200 <= status < 300:
             return NotifyOutcome(ok=True, status=status, error=None, attempts=attempt,
                                  elapsed_s=round(time.monotonic() - started, 3), target=target)
