@@ -51,7 +51,6 @@ Score = weighted sum; tier low (<= 3), medium (<= 5), high (<= 7), critical. Req
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import re
@@ -60,6 +59,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.errors import AuditConfigError, PolicyError, RegistryUnavailable, describe_exception
+from pytest_release_audit.files import utc_iso
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.handle.model import ModelHandle
@@ -273,10 +273,6 @@ def normalize_role(role: str) -> str:
     return text
 
 
-def _utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def record_approval(
     client: Any,
     name: str,
@@ -324,7 +320,7 @@ def record_approval(
     approval = Approval(
         role=role,
         by=who,
-        at=_utc_now(),
+        at=utc_iso(),
         status="rejected" if reject else "approved",
         comment=note,
         version_digest=digest,

@@ -363,9 +363,9 @@ def _trail_check(report: Path, result: AuditResult, trail_arg: str | None) -> st
     if record is None:
         return f"audit {result.audit_id} has no record in {log} (verify-trail says whether the trail is intact)"
     recorded = (record.get("reports") or {}).get(report.name)
-    from pytest_release_audit.datasets import file_sha256
+    from pytest_release_audit.files import sha256_file
 
-    if recorded != file_sha256(report):
+    if recorded != sha256_file(report):
         return f"{report} does not match its trail record {record.get('seq')} in {log}: it was edited after the audit"
     return None
 

@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlparse
 
 from pytest_release_audit.data import DURATION_NAMES, EVENT_NAMES, ID_NAMES, LoadedDataset, TaskSpec
 from pytest_release_audit.errors import DatasetUnavailable, describe_exception, redact
+from pytest_release_audit.files import sha256_file
 from pytest_release_audit.handle.model import DatasetRef, ModelHandle
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -23,20 +24,6 @@ ARTIFACT_SCHEMES = ("runs", "mlflow-artifacts", "models", "s3", "gs", "wasbs", "
 
 def _label(ref: DatasetRef) -> str:
     return f"dataset '{ref.name}' ({ref.context or 'no context'})"
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file's bytes, or of a directory's files (sorted relative path + bytes)."""
-    digest = hashlib.sha256()
-    if path.is_dir():
-        for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            digest.update(file.relative_to(path).as_posix().encode())
-            digest.update(file.read_bytes())
-        return digest.hexdigest()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def resolve_source(ref: DatasetRef, handle: ModelHandle, base_dirs: list[Path], workdir: Path,
@@ -245,7 +232,7 @@ def read_logged_dataset(
     if max_bytes is not None:
         check_regular(path, ref, None, max_bytes)
     try:
-        sha = file_sha256(path)
+        sha = sha256_file(path)
     except PermissionError:
         raise DatasetUnavailable(
             f"{_label(ref)}: cannot read {path} (permission denied): fix its permissions"

@@ -4,7 +4,7 @@
 
 MLflow's ``compute_pandas_digest`` hashes only the first 10,000 rows, the row count and column
 names, and only all-str or numeric columns, so an edit at row 15,000 keeps it. The full-content
-digests here cover every byte: ``file_sha256`` (the source file, as seed 001's ``data_sha256``
+digests here cover every byte: ``files.sha256_file`` (the source file, as seed 001's ``data_sha256``
 tag) and ``frame_sha256`` (a canonical serialisation of the frame, for data not kept as a file).
 """
 
@@ -14,12 +14,10 @@ import hashlib
 import warnings
 from typing import TYPE_CHECKING
 
-from pytest_release_audit.datasets import file_sha256
-
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["file_sha256", "frame_sha256", "mlflow_digest", "mlflow_digest_variants"]
+__all__ = ["frame_sha256", "mlflow_digest", "mlflow_digest_variants"]
 
 #: Input (or run) tags holding a full-content digest of the source file.
 FILE_DIGEST_TAGS = ("data_sha256", "sha256", "file_sha256")

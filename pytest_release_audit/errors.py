@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from urllib.parse import urlsplit
 
 
 class AuditError(Exception):
@@ -61,6 +62,17 @@ def redact(text: str) -> str:
     text = _USERINFO.sub(r"\1", str(text))
     text = _QUERY.sub(r"\1?…", text)
     return _SECRET_PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}…", text)
+
+
+def redact_url(url: str) -> str:
+    """``scheme://host[:port]`` only: Slack-style webhook URLs carry their secret in the path."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<invalid URL>"
+    return f"{parts.scheme}://{host}{port}" if parts.scheme and host else "<invalid URL>"
 
 
 def _http_cause(text: str) -> str | None:

@@ -20,9 +20,9 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_release_audit.errors import describe_exception
+from pytest_release_audit.errors import describe_exception, redact_url
+from pytest_release_audit.files import fsync_dir
 from pytest_release_audit.report.model import AuditResult
-from pytest_release_audit.trail import fsync_dir
 
 if TYPE_CHECKING:  # pragma: no cover
     import pytest
@@ -38,23 +38,6 @@ REPORT_FILES = {
     "junit": "junit-audit.xml",
     "model_card": "model_card.md",
 }
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` (utf-8) via a temporary file in the same directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        # mkstemp creates 0600; reports are read by CI uploaders and reviewers: honour the umask.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 
@@ -304,9 +287,9 @@ def finish_audit(
 
 def _set_digests(staged: Path) -> dict[str, str]:
     """sha256 of every file of the new set: the reports and the checks' artifacts."""
-    from pytest_release_audit.datasets import file_sha256
+    from pytest_release_audit.files import sha256_file
 
-    return {p.relative_to(staged).as_posix(): file_sha256(p) for p in sorted(staged.rglob("*")) if p.is_file()}
+    return {p.relative_to(staged).as_posix(): sha256_file(p) for p in sorted(staged.rglob("*")) if p.is_file()}
 
 
 def _relative_to(path: Path, base: Path) -> str:
@@ -391,7 +374,7 @@ def _notify(config: pytest.Config, ctx: AuditContext, result: AuditResult,
 
     custom = config.hook.pytest_release_audit_notify(result=result, url=url)
     if custom is not None:
-        return {"target": release.redact_url(url), "ok": bool(custom),
+        return {"target": redact_url(url), "ok": bool(custom),
                 "error": None if custom else "custom notifier reported failure"}
 
     section = policy.section("notify") if policy is not None else {"timeout_s": 5.0, "retries": 2}

@@ -10,9 +10,7 @@ and never raises for network trouble: it returns a ``NotifyOutcome``. Both recor
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
 import re
 import time
 import urllib.error
@@ -22,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pytest_release_audit.datasets import file_sha256
-from pytest_release_audit.errors import describe_exception
+from pytest_release_audit.errors import describe_exception, redact_url
+from pytest_release_audit.files import sha256_file, utc_iso, write_atomic
 from pytest_release_audit.finish import REPORT_FILES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,10 +41,6 @@ DEFAULT_ALIAS = "production-candidate"
 ARTIFACT_KINDS = tuple(REPORT_FILES)
 
 
-
-
-def _utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def safe_filename(name: str) -> str:
@@ -89,13 +83,6 @@ class PromotionRecord:
             "steps": list(self.steps),
             "error": self.error,
         }
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _alias_holder(client: Any, name: str, alias: str) -> str | None:
@@ -168,8 +155,8 @@ def promote(
         TAG_AUDIT_ID: result.audit_id,
         TAG_STATUS: result.status,
         TAG_TARGET: result.target,
-        TAG_REPORT_SHA256: file_sha256(report),
-        TAG_PROMOTED_AT: _utc_now(),
+        TAG_REPORT_SHA256: sha256_file(report),
+        TAG_PROMOTED_AT: utc_iso(),
     }
     previous: str | None = None
     try:
@@ -187,7 +174,7 @@ def promote(
         if card and Path(card).is_file():
             out_dir = Path(rootdir) / policy.section("model_card").get("output_dir", "docs/model_cards")
             target = out_dir / f"{safe_filename(handle.name)}.md"
-            _write_atomic(target, Path(card).read_bytes())
+            write_atomic(target, Path(card).read_bytes())
             card_out = str(target)
             steps.append("model_card")
         for key, value in tags.items():
@@ -245,17 +232,6 @@ class NotifyOutcome:
             "elapsed_s": self.elapsed_s,
             "target": self.target,
         }
-
-
-def redact_url(url: str) -> str:
-    """``scheme://host[:port]`` only: Slack-style webhook URLs carry their secret in the path."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "<invalid URL>"
-    return f"{parts.scheme}://{host}{port}" if parts.scheme and host else "<invalid URL>"
 
 
 def notification_payload(result: AuditResult, report_path: str | Path | None) -> dict[str, Any]:

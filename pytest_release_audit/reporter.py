@@ -12,15 +12,14 @@ notification, trail). pytest's exit code follows the verdict.
 
 from __future__ import annotations
 
-import datetime as dt
 import platform
 import uuid
 from typing import Any
 
 import pytest
 
-from pytest_release_audit.errors import AuditError
-from pytest_release_audit.handle.resolve import redact_uri
+from pytest_release_audit.errors import AuditError, redact
+from pytest_release_audit.files import utc_stamp
 from pytest_release_audit.policy import BUILTIN_CHECKS
 from pytest_release_audit.report.build import TestRecord, build_result
 from pytest_release_audit.report.model import AuditResult, ModelRef
@@ -58,7 +57,7 @@ class AuditReporter:
         self.child: ChecksChild | None = None
         self.result: AuditResult | None = None
         self.paths: dict[str, str] = {}
-        self.audit_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+        self.audit_id = utc_stamp() + "-" + uuid.uuid4().hex[:8]
         import tempfile
         from pathlib import Path
 
@@ -121,7 +120,7 @@ class AuditReporter:
             policy = self.ctx.policy.source
         except AuditError:
             policy = "invalid"
-        where = redact_uri(self.ctx.tracking_uri)
+        where = redact(self.ctx.tracking_uri)
         return [
             strip_control(f"release-audit: {handle.ref.label} run {handle.run_id} from {where}"),
             strip_control(f"release-audit: target {self.ctx.target}, policy {policy}; built-in checks run in a "
@@ -235,7 +234,7 @@ class AuditReporter:
             "python": platform.python_version(),
             "platform": platform.platform(terse=True),
             "pytest": pytest.__version__,
-            "tracking_uri": redact_uri(self.ctx.tracking_uri) if "tracking_uri" in self.ctx.__dict__ else None,
+            "tracking_uri": redact(self.ctx.tracking_uri) if "tracking_uri" in self.ctx.__dict__ else None,
             "rootdir": str(self.ctx.rootdir),
             "xdist_workers": getattr(self.config.option, "numprocesses", None) or 0,
             "builtin_checks": "separate clean pytest session (no project conftest, plugins or addopts)",

@@ -10,7 +10,6 @@ the input errors with the same one-line message.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import os
 import re
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.errors import AuditConfigError, AuditError, DatasetUnavailable
+from pytest_release_audit.files import utc_now
 from pytest_release_audit.policy import TARGETS, Policy, load_policy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -86,7 +86,7 @@ class AuditContext:
         self.child = child
         self.rootdir = rootdir
         self.invocation_dir = invocation_dir
-        self.started_at = dt.datetime.now(dt.UTC)
+        self.started_at = utc_now()
         from pytest_release_audit.masking import Masker
 
         self.masker = Masker()  # filled from the checks session's pii findings (``masking``)

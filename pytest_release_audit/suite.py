@@ -232,9 +232,9 @@ def publish_scores(ctx: AuditContext, exchange_dir: Path) -> None:
             arrays["baseline"] = scores.baseline
         np.savez(exchange_dir / SCORES_FILE, **arrays)
         status = {"ok": True, "baseline_error": scores.baseline_error}
-    tmp = exchange_dir / (SCORES_DONE + ".tmp")
-    tmp.write_text(json.dumps(status), encoding="utf-8")
-    os.replace(tmp, exchange_dir / SCORES_DONE)
+    from pytest_release_audit.files import write_atomic
+
+    write_atomic(exchange_dir / SCORES_DONE, json.dumps(status))
 
 
 def read_scores(exchange_dir: Path, timeout_s: float) -> Any:

@@ -38,7 +38,6 @@ write a consistent forged history.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
@@ -48,6 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.errors import AuditError
+from pytest_release_audit.files import fsync_dir, utc_iso, write_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.report.model import AuditResult
@@ -228,35 +228,8 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _write_head(path: Path, seq: int, digest: str) -> None:
-    import tempfile
-
-    head = _head_path(path)
     data = canonical_json({"seq": seq, "hash": digest, "trail_version": TRAIL_VERSION}) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{head.name}.", suffix=".tmp", dir=head.parent)  # O_EXCL: no symlink
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, head)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def fsync_dir(directory: Path) -> None:
-    # Makes the creation of a new trail file durable; not available on every platform.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # directories cannot be fsync-ed on some filesystems: the data itself is synced
-    finally:
-        os.close(fd)
+    write_atomic(_head_path(path), data, mode=0o644, durable=True)
 
 
 def append_record(
@@ -335,10 +308,6 @@ def file_digests(paths: dict[str, str | Path]) -> dict[str, str]:
     return out
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def build_record(
     result: AuditResult,
     report_digests: dict[str, str],
@@ -362,13 +331,13 @@ def build_record(
     if notify:
         notify = dict(notify)
         if notify.get("url"):  # webhook URLs carry their secret in the path: keep scheme and host
-            from pytest_release_audit.release import redact_url
+            from pytest_release_audit.errors import redact_url
 
             notify["url"] = redact_url(str(notify["url"]))
     return {
         "trail_version": TRAIL_VERSION,
         "audit_id": result.audit_id or uuid.uuid4().hex,
-        "recorded_at": _now(),
+        "recorded_at": utc_iso(),
         "started_at": result.started_at,
         "finished_at": result.finished_at,
         "actor": actor or "unknown",
@@ -534,13 +503,13 @@ def _out_dir(trail: Path, record: dict[str, Any]) -> Path | None:
 
 def set_matches(directory: Path, reports: dict[str, str]) -> str:
     """'' when ``directory`` holds every file of ``reports`` with its sha256; else what differs."""
-    from pytest_release_audit.datasets import file_sha256
+    from pytest_release_audit.files import sha256_file
 
     for name, digest in sorted(reports.items()):
         file = directory / name
         if not file.is_file():
             return f"{file} is missing (the record lists it)"
-        if file_sha256(file) != digest:
+        if sha256_file(file) != digest:
             return f"{file} was edited after the audit (its sha256 is not the recorded one)"
     return ""
 

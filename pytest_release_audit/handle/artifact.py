@@ -177,10 +177,10 @@ def _digest_of_sums(sums: dict[str, str]) -> str:
 
 def content_digest(local: Path) -> str:
     """sha256 over (path, sha256) of every model file under ``local``, minus what loading writes."""
-    from pytest_release_audit.datasets import file_sha256
+    from pytest_release_audit.files import sha256_file
 
     files = sorted(p for p in local.rglob("*") if p.is_file() and not p.is_symlink())
-    return _digest_of_sums({str(p.relative_to(local)): file_sha256(p) for p in files})
+    return _digest_of_sums({str(p.relative_to(local)): sha256_file(p) for p in files})
 
 
 def artifact_digest(handle: ModelHandle) -> str:
@@ -203,7 +203,7 @@ def artifact_digest(handle: ModelHandle) -> str:
 
 
 def _inspect(handle: ModelHandle, baseline: bool) -> ArtifactReport:
-    from pytest_release_audit.datasets import file_sha256
+    from pytest_release_audit.files import sha256_file
 
     label = f"{handle.name} v{handle.version}"
     dest = Path(tempfile.mkdtemp(prefix="release-audit-model-"))
@@ -225,7 +225,7 @@ def _inspect(handle: ModelHandle, baseline: bool) -> ArtifactReport:
                               problem="its artifacts have no MLmodel file (deleted, or not an MLflow model): "
                                       "re-log the model with mlflow.<flavor>.log_model")
     rel = [str(p.relative_to(local)) for p in files]
-    sums = {name: file_sha256(path) for name, path in zip(rel, files, strict=True)}
+    sums = {name: sha256_file(path) for name, path in zip(rel, files, strict=True)}
     scanned, not_scannable, findings, errors, tool = _modelscan(local)
     signature = _verify_signature(local, required=not baseline) if _SIGNING.get("signature_file") else None
     return ArtifactReport(

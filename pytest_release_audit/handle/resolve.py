@@ -15,9 +15,8 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-from pytest_release_audit.errors import AuditError, HandleNotFound, RegistryUnavailable
+from pytest_release_audit.errors import AuditError, HandleNotFound, RegistryUnavailable, redact
 from pytest_release_audit.errors import describe_exception as _describe
 from pytest_release_audit.handle.model import DatasetRef, ModelHandle, RunRecord
 from pytest_release_audit.handle.spec import ModelSpec, parse_model_spec
@@ -106,23 +105,12 @@ def open_client(tracking_uri: str) -> Any:
     except AuditError:
         raise
     except Exception as exc:  # any driver / HTTP / schema error means the same to the user
-        where = redact_uri(tracking_uri)
+        where = redact(tracking_uri)
         raise RegistryUnavailable(
             f"cannot read the MLflow registry at {where} ({_describe(exc)}): check the URI, that "
             "the server is up and reachable, or pass --audit-tracking-uri"
         ) from None
     return client
-
-
-def redact_uri(uri: str) -> str:
-    """Drop credentials from a URI before it is printed."""
-    parsed = urlparse(uri)
-    if parsed.password or parsed.username:
-        netloc = parsed.hostname or ""
-        if parsed.port:
-            netloc += f":{parsed.port}"
-        return parsed._replace(netloc=netloc).geturl()
-    return uri
 
 
 def _is_not_found(exc: BaseException) -> bool:
@@ -172,7 +160,7 @@ def _resolve_with_client(client: Any, spec: ModelSpec, tracking_uri: str, *, def
     except MlflowException as exc:
         if _is_not_found(exc):
             raise HandleNotFound(
-                f"model '{spec.name}' is not in the registry at {redact_uri(tracking_uri)}"
+                f"model '{spec.name}' is not in the registry at {redact(tracking_uri)}"
                 f"{_names_hint(client, spec.name)}"
             ) from None
         raise RegistryUnavailable(f"cannot read model '{spec.name}': {_describe(exc)}") from None

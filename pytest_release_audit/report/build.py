@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_release_audit.files import utc_iso
 from pytest_release_audit.policy import BUILTIN_CHECKS, Policy
 from pytest_release_audit.report.model import AuditResult, CheckResult, ModelRef
 
@@ -207,8 +208,8 @@ def build_result(
         model=model,
         baseline=baseline,
         target=target,
-        started_at=started_at.isoformat(timespec="seconds"),
-        finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        started_at=utc_iso(started_at),
+        finished_at=utc_iso(),
         tool_version=tool_version,
         checks=tuple(results),
         blocking=tuple(blocking),

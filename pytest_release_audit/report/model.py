@@ -22,6 +22,41 @@ OUTCOMES: tuple[str, ...] = ("passed", "failed", "error", "skipped", "waived")
 
 
 @dataclass(frozen=True)
+class OutcomeStyle:
+    """How one outcome is shown, the same in every output (terminal, Markdown, HTML, card, JUnit,
+    CLI): a word for terminals and logs, a label for prose, an icon for Markdown and a colour
+    (a terminal colour name, also the HTML badge class)."""
+
+    word: str
+    label: str
+    icon: str
+    colour: str
+
+
+#: The outcome vocabulary. ``not_run`` is a check the policy requires that has no result.
+OUTCOME_STYLES: dict[str, OutcomeStyle] = {
+    "passed": OutcomeStyle("PASS", "Passed", "✅", "green"),
+    "failed": OutcomeStyle("FAIL", "Failed", "❌", "red"),
+    "error": OutcomeStyle("ERROR", "Error", "⛔", "red"),
+    "skipped": OutcomeStyle("SKIP", "Skipped", "⚠️", "yellow"),
+    "waived": OutcomeStyle("WAIVED", "Waived", "⚠️", "yellow"),
+    "not_run": OutcomeStyle("NOT RUN", "Did not run", "⛔", "red"),
+}
+#: An optional check that did not pass: recorded, never blocking.
+OPTIONAL_STYLE_COLOUR = "yellow"
+
+
+def outcome_style(outcome: str, *, required: bool = True) -> OutcomeStyle:
+    """The style of ``outcome`` (an unknown one is shown as an error); an optional check that did
+    not pass is yellow and labelled "(optional)"."""
+    style = OUTCOME_STYLES.get(outcome, OutcomeStyle(outcome.upper() or "?", outcome.capitalize() or "Unknown",
+                                                     "⛔", "red"))
+    if not required and outcome not in ("passed", "waived"):
+        return OutcomeStyle(style.word, f"{style.label} (optional)", "⚠️", OPTIONAL_STYLE_COLOUR)
+    return style
+
+
+@dataclass(frozen=True)
 class ModelRef:
     """Which model version an audit looked at."""
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.errors import AuditConfigError
 from pytest_release_audit.handle.model import EVALUATION_CONTEXTS, TRAINING_CONTEXTS
+from pytest_release_audit.report.text import _clean_text, escape_md
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.handle.model import ModelHandle
@@ -76,89 +77,6 @@ class Raw(str):
 
     Never wrap user or registry data in ``Raw``; it is only for output of this module.
     """
-
-
-# Characters escaped wherever they occur. HTML-significant ones become entities (so a Markdown
-# renderer that allows inline HTML sees text), Markdown-significant ones get a backslash
-# (CommonMark escapes any ASCII punctuation that way; GFM tables honour ``\|``), braces become
-# entities so no template engine ever sees ``{{``. One pass, so nothing is escaped twice.
-_ESCAPES = {
-    "&": "&amp;",
-    "<": "&lt;",
-    ">": "&gt;",
-    "`": "&#96;",
-    "{": "&#123;",
-    "}": "&#125;",
-    "\\": "\\\\",
-    "|": "\\|",
-    "*": "\\*",
-    "~": "\\~",
-    "$": "\\$",
-}
-# Bidirectional overrides can make a cell read differently from what it contains ("Trojan Source").
-_INVISIBLE = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A)) | {0xFEFF}
-
-
-def _clean_text(value: Any) -> str:
-    """``value`` as one line of printable text: whitespace runs (newlines too) become one space."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        text = "yes" if value else "no"
-    elif isinstance(value, float):
-        text = _fmt_float(value)
-    else:
-        text = str(value)
-    # Lone surrogates (from mis-decoded bytes) cannot be written as UTF-8.
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    chars = []
-    for ch in text:
-        cp = ord(ch)
-        if ch.isspace():
-            chars.append(" ")
-        elif cp < 0x20 or 0x7F <= cp <= 0x9F or cp in _INVISIBLE:
-            continue
-        else:
-            chars.append(ch)
-    text = " ".join("".join(chars).split())
-    if len(text) > _MAX_VALUE_CHARS:
-        text = text[: _MAX_VALUE_CHARS - 1].rstrip() + "…"
-    return text
-
-
-def escape_md(value: Any) -> str:
-    """Escape one value for a Markdown table cell, list item or paragraph (and the HTML it becomes).
-
-    The result is a single line; it cannot end a table cell, open a code span, HTML tag, link,
-    emphasis, heading, list or quote, and contains no ``{{``/``{%`` a template engine could
-    evaluate. Characters that are only syntax in some positions (``_ [ ] # - +``) are escaped only
-    there, so names like ``cl_unimodal_v2`` and intervals like ``[0.68, 0.74]`` stay readable.
-    """
-    text = _clean_text(value)
-    out: list[str] = []
-    last = len(text) - 1
-    for i, ch in enumerate(text):
-        nxt = text[i + 1] if i < last else ""
-        if ch == "_":
-            # Intraword underscores never open or close emphasis (CommonMark).
-            inner = i > 0 and text[i - 1].isalnum() and nxt.isalnum()
-            out.append("_" if inner else "\\_")
-        elif ch == "]":
-            # A link, image or reference definition needs "](", "][" or "]:".
-            out.append("\\]" if nxt in ("(", "[", ":") else "]")
-        elif ch == "[" and i == 0 and re.match(r"^\[[ xX]\]", text):
-            out.append("\\[")  # "- [x] ..." would become a task-list checkbox
-        else:
-            out.append(_ESCAPES.get(ch, ch))
-    escaped = "".join(out)
-    # Block syntax only matters at the start of a line: headings, list markers, thematic breaks,
-    # setext underlines, ordered-list numbers. "+0.02" and "-1.5" are numbers, not list markers.
-    if escaped[:1] in ("#", "=") or (escaped[:1] in ("-", "+") and not escaped[1:2].isdigit()):
-        escaped = "\\" + escaped
-    match = re.match(r"^(\d{1,9})([.)])(\s|$)", escaped)
-    if match:
-        escaped = match.group(1) + "\\" + escaped[match.end(1) :]
-    return escaped
 
 
 def _finalize(value: Any) -> Any:

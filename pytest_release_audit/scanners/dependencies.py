@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_release_audit.errors import ModelLoadError, RegistryUnavailable
-from pytest_release_audit.handle.resolve import redact_uri
+from pytest_release_audit.errors import ModelLoadError, RegistryUnavailable, redact
 
 if TYPE_CHECKING:
     from pytest_release_audit.handle.model import ModelHandle
@@ -300,7 +299,7 @@ def download_environment_files(handle: ModelHandle, dest: Path, names: Sequence[
         }
     except MlflowException as exc:
         raise RegistryUnavailable(
-            f"cannot list the files of {handle.uri} in {redact_uri(handle.tracking_uri)}: {_first_line(exc)}"
+            f"cannot list the files of {handle.uri} in {redact(handle.tracking_uri)}: {_first_line(exc)}"
         ) from None
     for name in names:
         if name not in present:

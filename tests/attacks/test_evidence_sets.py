@@ -145,7 +145,7 @@ def test_a_trail_cut_on_disk_alone_disagrees_with_the_registry(project: Path, re
 def test_a_planted_leftover_set_is_never_moved_in(tmp_path: Path) -> None:
     """Only a leftover whose every file matches the trail's last record for that directory rolls
     forward: a forged READY set planted as ``.release-audit-new-<dead pid>-*`` is removed."""
-    from pytest_release_audit.datasets import file_sha256
+    from pytest_release_audit.files import sha256_file
     from pytest_release_audit.finish import recover_sets
     from pytest_release_audit.trail import append_record, verify_trail
 
@@ -155,7 +155,7 @@ def test_a_planted_leftover_set_is_never_moved_in(tmp_path: Path) -> None:
     (out / "audit_report.json").write_text('{"status": "BLOCKED"}', encoding="utf-8")
     log = reports_dir / "audit_log.jsonl"
     append_record(log, {"audit_id": "a1", "verdict": "BLOCKED", "out_dir": out.name,
-                        "reports": {"audit_report.json": file_sha256(out / "audit_report.json")}})
+                        "reports": {"audit_report.json": sha256_file(out / "audit_report.json")}})
     gone = subprocess.Popen(["true"])
     gone.wait()  # a pid whose process is gone, as an interrupted audit's would be
     planted = reports_dir / f".release-audit-new-{gone.pid}-forged"
