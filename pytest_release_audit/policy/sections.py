@@ -1,0 +1,231 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""One pydantic model per policy section, with today's defaults.
+
+Every model is frozen, strict (an int is accepted where a number is expected, nothing else is
+coerced) and forbids unknown keys. Lists of strings are tuples, so a section cannot be changed
+through its attributes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
+from pydantic_core import PydanticCustomError
+
+#: A TOML array of strings, held as a tuple.
+StrList = Annotated[tuple[str, ...], Strict(False)]
+
+TASK_KINDS: tuple[str, ...] = ("", "survival", "binary", "regression")
+
+
+def rule_error(detail: str, key: str = "") -> PydanticCustomError:
+    """A semantic policy error: ``detail`` follows "policy key 'PATH'"; ``key`` extends PATH."""
+    return PydanticCustomError("policy", "{detail}", {"detail": detail, "key": key})
+
+
+def policy_keys(model: type[BaseModel]) -> dict[str, str]:
+    """The keys a policy table of ``model`` accepts (a field's alias, else its name) -> field names."""
+    return {field.alias or name: name for name, field in model.model_fields.items()}
+
+
+class Section(BaseModel):
+    """Base of every policy table: frozen, strict, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class AuditPolicy(Section):
+    """``[audit]``: the built-in suite's child session."""
+
+    checks_timeout_s: float = 3600.0
+
+
+class ModelArtifactPolicy(Section):
+    """``[model_artifact]``: the model worker and OpenSSF model-signing (verified offline)."""
+
+    worker_timeout_s: float = 600.0  # load + one prediction in the model worker
+    require_signature: bool = False
+    public_key: str = ""  # PEM public key (key mode)
+    certificate_chain: StrList = ()  # PEM certificates (certificate mode)
+    signature_file: str = "model.sig"  # inside the model's artifact directory
+
+
+class TaskPolicy(Section):
+    """``[task]``: the task kind and its columns ("" = from model tags, else inferred)."""
+
+    kind: str = ""
+    duration_col: str = ""
+    event_col: str = ""
+    label_col: str = ""
+    id_columns: StrList = ()
+    exclude_features: StrList = ()
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in TASK_KINDS:
+            raise rule_error(f"must be survival, binary or regression, got {value!r}")
+        return value
+
+
+class DataIntegrityPolicy(Section):
+    """``[data_integrity]``: dataset digests, readable roots and the size limit."""
+
+    require_full_digest: bool = False  # require a data_sha256 tag on every dataset
+    allowed_roots: StrList = ()  # more directories data may be read from (rootdir-relative)
+    max_dataset_gb: float = 200.0  # a larger dataset is refused, not read
+
+
+class EvaluationArtifactsPolicy(Section):
+    """``[evaluation_artifacts]``: artifacts and metrics the evaluation must log."""
+
+    required: StrList = ()
+    require_metrics: bool = True
+
+
+class SignaturePolicy(Section):
+    """``[signature]``: the MLflow model signature."""
+
+    require_input_example: bool = True
+
+
+class PiiPolicy(Section):
+    """``[pii]``: the PII scan ("" ner_model = the offline pattern engine)."""
+
+    ner_model: str = ""  # installed spaCy model name or path
+    threshold: float = 0.5
+    entities: StrList = ()  # entity types that block; () = every detectable type
+    ignore_entities: StrList = ("DATE_TIME", "URL")
+    skip_columns: dict[str, str] = Field(default_factory=dict)  # column -> reason
+    allow: dict[str, StrList] = Field(default_factory=dict)  # column -> allowed entity types
+    patterns: dict[str, str] = Field(default_factory=dict)  # ENTITY_NAME -> regex
+    max_findings: int = 20
+
+
+class LeakagePolicy(Section):
+    """``[leakage]``: identifier overlap and duplicate rows between splits."""
+
+    id_columns: StrList = ()  # () = patient_id when present
+    check_duplicate_rows: bool = True
+
+
+class DataLicensePolicy(Section):
+    """``[data_license]``: dataset licence tags and the per-target allow-lists."""
+
+    tag_keys: StrList = ("license", "data_license", "usage")
+    allowed: dict[str, StrList] = Field(default_factory=dict)  # target -> allowed licence values
+
+
+class IpHeadersPolicy(Section):
+    """``[ip_headers]``: the SPDX licences source files may carry."""
+
+    allowed_licenses: StrList = (
+        "Apache-2.0",
+        "MIT",
+        "BSD-2-Clause",
+        "BSD-3-Clause",
+        "ISC",
+        "CC0-1.0",
+        "CC-BY-4.0",
+        "LicenseRef-Internal",
+        "LicenseRef-Internal-Only",
+        "LicenseRef-Proprietary",
+    )
+
+
+class SecurityPolicy(Section):
+    """``[security]``: findings at or above ``severity`` and ``confidence`` block."""
+
+    severity: str = "MEDIUM"
+    confidence: str = "MEDIUM"
+    require_nosec_justification: bool = False
+    exclude: StrList = ()
+
+
+class DependenciesPolicy(Section):
+    """``[dependencies]``: requirements allowed without a pin."""
+
+    # MLflow itself writes `pip<=X` (conda.yaml) and a bare `wheel` (python_env.yaml)
+    allow_unpinned: StrList = ("pip", "setuptools", "wheel")
+
+
+class ReproducibilityPolicy(Section):
+    """``[reproducibility]``: the run parameters that make training repeatable."""
+
+    seed_params: StrList = ("seed", "random_state", "random_seed")
+    required_params: StrList = ()
+
+
+class PerformancePolicy(Section):
+    """``[performance]``: the gate against the baseline ("" metric = the task's default)."""
+
+    metric: str = ""  # c_index (survival), roc_auc (binary), rmse (regression)
+    min_delta: float = 0.0
+    require_significant: bool = False
+    min_value: dict[str, float] = Field(default_factory=dict)  # metric -> absolute floor
+    first_release: bool = False
+    n_bootstrap: int = 1000
+    seed: int = 20241201
+    confidence: float = 0.95
+    metric_tolerance: float = 0.005
+
+
+class BiasPolicy(Section):
+    """``[bias]``: subgroup performance (None limits: the metric's defaults)."""
+
+    columns: StrList = ()
+    min_n: int = 30
+    floor: float | None = None  # None: metrics.subgroups.DEFAULT_LIMITS
+    max_gap: float | None = None
+    calibration_bins: int = 10
+    # Per bin, when Hosmer-Lemeshow rejects. None: 0.15 for probabilities; survival risk scores
+    # (arbitrary scale) are judged only when the policy sets a limit.
+    max_calibration_error: float | None = None
+
+
+class ModelCardPolicy(Section):
+    """``[model_card]``: the generated model card."""
+
+    template: str = ""
+    output_dir: str = "docs/model_cards"
+    limitations: StrList = ()
+    task: str = ""
+    modality: str = ""
+    architecture: str = ""
+    license: str = ""
+
+
+class ApprovalsPolicy(Section):
+    """``[approvals]``: the roles each target and risk tier needs, and their signers."""
+
+    required: dict[str, StrList] = Field(default_factory=dict)  # target -> roles
+    tier_roles: dict[str, StrList] = Field(default_factory=dict)  # risk tier -> extra roles
+    risk: dict[str, float] = Field(default_factory=dict)  # factor -> score 0..10 (overrides tags)
+    # role -> allowed_signers file (ssh-keygen format); RELEASE_AUDIT_SIGNERS_DIR from the CI wins
+    signers: dict[str, str] = Field(default_factory=dict)
+
+
+class PromotionPolicy(Section):
+    """``[promotion]``: the alias a READY version gets."""
+
+    alias: str = "production-candidate"
+
+
+class NotifyPolicy(Section):
+    """``[notify]``: webhook delivery."""
+
+    timeout_s: float = 5.0
+    retries: int = 2
+
+
+def plain(value: Any) -> Any:
+    """``value`` with tuples as lists and mappings as dicts, recursively (TOML-shaped data)."""
+    if isinstance(value, BaseModel):
+        value = dict(value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return [plain(item) for item in value]
+    return value
