@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -13,6 +14,7 @@ from pytest_release_audit.data import DURATION_NAMES, EVENT_NAMES, ID_NAMES, Loa
 from pytest_release_audit.errors import DatasetUnavailable, describe_exception, redact
 from pytest_release_audit.files import sha256_file
 from pytest_release_audit.handle.model import DatasetRef, ModelHandle
+from pytest_release_audit.policy.sections import TaskPolicy
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -166,16 +168,22 @@ def _pick(df_columns: list[str], names: tuple[str, ...]) -> str | None:
     return None
 
 
-def infer_task(handle: ModelHandle, task_policy: dict[str, Any], ref: DatasetRef, columns: list[str]) -> TaskSpec:
-    """Task kind and target/id columns: policy, then model/run tags, then the data's column names."""
+def infer_task(
+    handle: ModelHandle, task_policy: TaskPolicy | Mapping[str, Any], ref: DatasetRef, columns: list[str]
+) -> TaskSpec:
+    """Task kind and target/id columns: policy, then model/run tags, then the data's column names.
 
-    def setting(key: str) -> str:
-        return (task_policy.get(key) or handle.tag(key) or "").strip()
+    ``task_policy`` is ``policy.task`` (a plain ``policy.section("task")`` is still accepted).
+    """
+    task = task_policy if isinstance(task_policy, TaskPolicy) else TaskPolicy.model_validate(dict(task_policy))
 
-    kind = _normalize_kind(task_policy.get("kind") or "") or _normalize_kind(handle.tag("task") or "")
-    duration = setting("duration_col") or _pick(columns, DURATION_NAMES)
-    event = setting("event_col")
-    label = setting("label_col")
+    def setting(value: str, key: str) -> str:
+        return (value or handle.tag(key) or "").strip()
+
+    kind = _normalize_kind(task.kind) or _normalize_kind(handle.tag("task") or "")
+    duration = setting(task.duration_col, "duration_col") or _pick(columns, DURATION_NAMES)
+    event = setting(task.event_col, "event_col")
+    label = setting(task.label_col, "label_col")
     targets = ref.targets if ref.targets in columns else None
     if not event:
         event = (targets if targets and targets != duration else None) or _pick(columns, EVENT_NAMES)
@@ -185,7 +193,7 @@ def infer_task(handle: ModelHandle, task_policy: dict[str, Any], ref: DatasetRef
         label = label or targets or _pick(columns, ("target", "label", "y", "outcome", "class"))
         if not kind:
             kind = "binary"
-    id_cols = list(task_policy.get("id_columns") or [])
+    id_cols = list(task.id_columns)
     if not id_cols and handle.tag("id_columns"):
         id_cols = [c.strip() for c in (handle.tag("id_columns") or "").split(",") if c.strip()]
     if not id_cols:
@@ -197,13 +205,13 @@ def infer_task(handle: ModelHandle, task_policy: dict[str, Any], ref: DatasetRef
             duration_col=duration or None,
             event_col=event or None,
             id_columns=tuple(id_cols),
-            exclude_features=tuple(task_policy.get("exclude_features") or ()),
+            exclude_features=task.exclude_features,
         )
     return TaskSpec(
         kind=kind,
         label_col=label or None,
         id_columns=tuple(id_cols),
-        exclude_features=tuple(task_policy.get("exclude_features") or ()),
+        exclude_features=task.exclude_features,
     )
 
 
@@ -221,7 +229,7 @@ def feature_columns(handle: ModelHandle, task: TaskSpec, columns: list[str]) -> 
 def read_logged_dataset(
     ref: DatasetRef,
     handle: ModelHandle,
-    task_policy: dict[str, Any],
+    task_policy: TaskPolicy | Mapping[str, Any],
     base_dirs: list[Path],
     workdir: Path,
     allowed_roots: list[Path] | None = None,

@@ -125,7 +125,7 @@ def promote(
     """
     if not isinstance(paths, dict):
         paths = report_paths(paths)
-    alias = (policy.section("promotion").get("alias") or DEFAULT_ALIAS).strip()
+    alias = (policy.promotion.alias or DEFAULT_ALIAS).strip()
     base = {"model": handle.name, "version": str(handle.version), "alias": alias}
     if not result.ready:
         blocking = ", ".join(result.blocking) or f"{len(result.errors)} audit error(s)"
@@ -172,7 +172,7 @@ def promote(
         steps.append("artifacts")
         card = paths.get("model_card")
         if card and Path(card).is_file():
-            out_dir = Path(rootdir) / policy.section("model_card").get("output_dir", "docs/model_cards")
+            out_dir = Path(rootdir) / policy.model_card.output_dir
             target = out_dir / f"{safe_filename(handle.name)}.md"
             write_atomic(target, Path(card).read_bytes())
             card_out = str(target)
