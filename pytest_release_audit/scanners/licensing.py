@@ -6,16 +6,16 @@ reuse's Python API is declared unstable between releases; its ``lint --json`` ou
 interface, so we run the CLI in a subprocess and read that. On top of reuse's own verdict
 (every file has copyright and licensing information, every licence used has its text in
 ``LICENSES/``, no invalid or unused licences) we apply the policy's allow-list: each file's SPDX
-expression must be satisfiable with allowed licences (``MIT OR GPL-3.0-only`` passes when MIT is
-allowed; ``MIT AND GPL-3.0-only`` needs both).
+expression, parsed with license-expression's SPDX index, must be satisfiable with allowed licences
+(``MIT OR GPL-3.0-only`` passes when MIT is allowed; ``MIT AND GPL-3.0-only`` needs both).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
-import re
 import shutil
 import subprocess  # nosec B404 - reuse runs with a fixed list argv, never through a shell
 import sys
@@ -23,6 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from license_expression import (
+    ExpressionError,
+    LicenseSymbol,
+    LicenseWithExceptionSymbol,
+    Licensing,
+    get_spdx_licensing,
+)
 
 from pytest_release_audit.errors import AuditConfigError, AuditError
 
@@ -231,18 +239,23 @@ def _relative(path: str, root: Path) -> str:
     return p.as_posix()
 
 
-# --- SPDX license expressions: just enough to decide "satisfiable with the allowed licences" ---
-_TOKEN_RE = re.compile(r"\s*(\(|\)|[A-Za-z0-9.+:_-]+)")
-_OPERATORS = {"AND", "OR", "WITH"}
+# --- SPDX license expressions: "satisfiable with the allowed licences" ---
 
 
+@functools.cache
+def _licensing() -> Licensing:
+    return get_spdx_licensing()
+
+
+@functools.cache
 def _norm(license_id: str) -> str:
-    # SPDX ids match case-insensitively; "GPL-2.0+" is "GPL-2.0 or later": judge the base id too
-    return license_id.strip().lower()
-
-
-class _ExprError(ValueError):
-    pass
+    """The licence id as SPDX spells it (``GPL-2.0`` -> ``gpl-2.0-only``), lower-cased: ids match case-insensitively."""
+    text = license_id.strip()
+    try:
+        parsed = _licensing().parse(text, validate=False, strict=False)
+    except ExpressionError:
+        return text.lower()
+    return (parsed.key if isinstance(parsed, LicenseSymbol) else text).lower()
 
 
 def expression_allowed(expression: str, allowed: set[str]) -> tuple[bool, set[str]]:
@@ -252,74 +265,26 @@ def expression_allowed(expression: str, allowed: set[str]) -> tuple[bool, set[st
     is judged by ``X`` (an exception only adds permissions). An unparsable expression is not ok.
     """
     try:
-        tokens = _tokenize(expression)
-        node, pos = _parse_or(tokens, 0)
-        if pos != len(tokens):
-            raise _ExprError(expression)
-    except _ExprError:
-        return False, {expression}
-    return _evaluate(node, allowed)
-
-
-def _tokenize(expression: str) -> list[str]:
-    tokens, pos = [], 0
-    text = expression.strip()
-    while pos < len(text):
-        match = _TOKEN_RE.match(text, pos)
-        if not match:
-            raise _ExprError(expression)
-        tokens.append(match.group(1))
-        pos = match.end()
-    if not tokens:
-        raise _ExprError(expression)
-    return tokens
-
-
-def _parse_or(tokens: list[str], pos: int) -> tuple[Any, int]:
-    left, pos = _parse_and(tokens, pos)
-    while pos < len(tokens) and tokens[pos].upper() == "OR":
-        right, pos = _parse_and(tokens, pos + 1)
-        left = ("OR", left, right)
-    return left, pos
-
-
-def _parse_and(tokens: list[str], pos: int) -> tuple[Any, int]:
-    left, pos = _parse_with(tokens, pos)
-    while pos < len(tokens) and tokens[pos].upper() == "AND":
-        right, pos = _parse_with(tokens, pos + 1)
-        left = ("AND", left, right)
-    return left, pos
-
-
-def _parse_with(tokens: list[str], pos: int) -> tuple[Any, int]:
-    if pos >= len(tokens):
-        raise _ExprError("unexpected end")
-    if tokens[pos] == "(":
-        node, pos = _parse_or(tokens, pos + 1)
-        if pos >= len(tokens) or tokens[pos] != ")":
-            raise _ExprError("unbalanced parenthesis")
-        pos += 1
-    elif tokens[pos] == ")" or tokens[pos].upper() in _OPERATORS:
-        raise _ExprError(f"unexpected {tokens[pos]}")
-    else:
-        node, pos = ("ID", tokens[pos]), pos + 1
-    if pos < len(tokens) and tokens[pos].upper() == "WITH":
-        if pos + 1 >= len(tokens) or tokens[pos + 1] in ("(", ")") or tokens[pos + 1].upper() in _OPERATORS:
-            raise _ExprError("WITH needs an exception id")
-        pos += 2  # the exception never restricts: judge the licence it modifies
-    return node, pos
+        node = _licensing().parse(expression, validate=False, strict=False)
+        if node is not None:  # None: empty
+            return _evaluate(node, {_norm(a) for a in allowed})
+    except (ExpressionError, RecursionError):  # a header nested beyond the stack is not an expression either
+        pass
+    return False, {expression}
 
 
 def _evaluate(node: Any, allowed: set[str]) -> tuple[bool, set[str]]:
-    kind = node[0]
-    if kind == "ID":
-        ident = _norm(node[1])
+    if isinstance(node, LicenseWithExceptionSymbol):
+        node = node.license_symbol
+    if isinstance(node, LicenseSymbol):
+        ident = node.key.lower()
+        # "LicenseRef-X+" is "X or later": its base id is enough (SPDX ids arrive as "-or-later")
         ok = ident in allowed or (ident.endswith("+") and ident[:-1] in allowed)
-        return ok, (set() if ok else {node[1]})
-    left_ok, left_bad = _evaluate(node[1], allowed)
-    right_ok, right_bad = _evaluate(node[2], allowed)
-    if kind == "AND":
-        return left_ok and right_ok, left_bad | right_bad
-    if left_ok or right_ok:  # OR
+        return ok, (set() if ok else {node.key})
+    results = [_evaluate(arg, allowed) for arg in node.args]
+    bad = set().union(*(offending for _, offending in results))
+    if isinstance(node, _licensing().AND):
+        return all(ok for ok, _ in results), bad
+    if any(ok for ok, _ in results):  # OR
         return True, set()
-    return False, left_bad | right_bad
+    return False, bad
