@@ -81,3 +81,70 @@ def test_syntax_errors_are_reported_with_the_file(tmp_path):
     (tmp_path / "p.toml").write_text("[release\n", encoding="utf-8")
     with pytest.raises(PolicyError, match="is not valid TOML"):
         load_policy("p.toml", tmp_path)
+
+
+def test_sections_are_typed_frozen_attributes():
+    policy = validate({"pii": {"threshold": 1}, "bias": {"columns": ["site"]}})
+    assert policy.pii.threshold == 1.0 and policy.bias.columns == ("site",)
+    assert policy.approvals.required == {} and policy.promotion.alias == "production-candidate"
+    with pytest.raises(ValueError):
+        policy.pii.threshold = 0.9  # type: ignore[misc]
+
+
+def test_section_and_get_are_plain_copies_for_older_callers():
+    policy = default_policy()
+    section = policy.section("pii")
+    assert section["ignore_entities"] == ["DATE_TIME", "URL"]
+    section["ignore_entities"].append("EMAIL")
+    assert policy.section("pii")["ignore_entities"] == ["DATE_TIME", "URL"]
+    assert policy.get("required_checks") == [] and policy.get("target") == "production"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"controls": {"nonsense": ["DP-7"]}}, "policy key 'controls.nonsense' is not a built-in check id"),
+        ({"controls": {"pii": "DP-7"}}, "policy key 'controls.pii' must be a list of strings, got 'DP-7'"),
+        ({"controls": {"pii": [" "]}}, "policy key 'controls.pii' contains an empty control id"),
+        ({"required_checks": ["lineage", " "]}, "policy key 'required_checks' contains an empty check id"),
+        ({"task": {"kind": "ranking"}}, "policy key 'task.kind' must be survival, binary or regression"),
+        ({"models": {"m": {"target": "prod"}}}, "policy key 'models.m.target' must be one of development"),
+        ({"models": {"m": {"performance": {"n_bootstrap": "200"}}}},
+         "policy key 'models.m.performance.n_bootstrap' must be an integer, got '200'"),
+        ({"models": {"m": {"waivers": []}}}, "unknown policy key 'models.m.waivers'"),
+        ({"waivers": [{"id": " ", "reason": "r", "approver": "a", "expires": "2026-01-01T00:00:00Z"}]},
+         "policy key 'waivers[0].id' must be a non-empty string"),
+        ({"waivers": [{"id": "pii", "reason": "r", "approver": "a", "expires": "2026-01-01"}]},
+         "policy key 'waivers[0].expires' must be a timestamp with a timezone"),
+        ({"pii": {"allow": {1: ["EMAIL"]}}}, "policy key 'pii.allow.1' is not a string"),
+    ],
+)
+def test_semantic_rules_fail_closed_in_one_line(raw, message):
+    with pytest.raises(PolicyError) as info:
+        validate(raw)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_controls_map_check_ids_to_the_organisations_control_ids():
+    policy = validate({"required_checks": ["fairness_review"],
+                       "controls": {"pii": ["DP-7", "HIPAA-SR-3"], "fairness_review": ["FR-1"]}})
+    assert policy.controls_for("pii") == ("DP-7", "HIPAA-SR-3")
+    assert policy.controls_for("fairness_review") == ("FR-1",)
+    assert policy.controls_for("bias") == ()
+
+
+def test_model_overrides_give_a_typed_policy_and_keep_waivers():
+    expires = dt.datetime(2026, 1, 31, tzinfo=dt.UTC)
+    policy = validate({"waivers": [{"id": "bias", "reason": "r", "approver": "a", "expires": expires}],
+                       "models": {"cl_*": {"performance": {"min_value": {"c_index": 0.7}}}}})
+    model = policy.for_model("cl_one")
+    assert model.performance.min_value == {"c_index": 0.7} and model.waiver_for("bias") is not None
+    assert model.deviations() == ['performance.min_value = {"c_index": 0.7} (default {})']
+    assert policy.performance.min_value == {}
+
+
+def test_a_policy_file_records_its_digest(tmp_path):
+    (tmp_path / "p.toml").write_text("[tool.release_audit]\ntarget = 'staging'\n", encoding="utf-8")
+    policy = load_policy("p.toml", tmp_path)
+    assert policy.target == "staging" and len(policy.sha256) == 64 and policy.source.endswith("p.toml")
