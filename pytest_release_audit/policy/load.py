@@ -20,6 +20,7 @@ from pytest_release_audit.errors import PolicyError
 from pytest_release_audit.files import sha256_text
 from pytest_release_audit.policy.core import SETTINGS_KEYS, Policy, merge, settings_from
 from pytest_release_audit.policy.messages import policy_error
+from pytest_release_audit.policy.sections import shown
 from pytest_release_audit.policy.settings import Waiver
 
 
@@ -36,7 +37,7 @@ def validate(raw: dict[str, Any], source: str = "policy") -> Policy:
     base = Policy().model_copy(update={name: getattr(settings, name) for name in SETTINGS_KEYS.values()})
     for name, override in models.items():
         if not isinstance(override, dict):
-            raise PolicyError(f"policy key 'models.{name}' must be a table, got {override!r}")
+            raise PolicyError(f"policy key 'models.{name}' must be a table, got {shown(override)}")
         settings_from(merge(base.data, override), prefix=f"models.{name}")
     return base.model_copy(update={"waivers": waivers, "source": source, "models": copy.deepcopy(models)})
 

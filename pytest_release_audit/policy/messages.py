@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from pytest_release_audit.errors import PolicyError
-from pytest_release_audit.policy.sections import policy_keys
+from pytest_release_audit.policy.sections import policy_keys, shown
 
 _KINDS: dict[Any, str] = {str: "a string", bool: "true/false", int: "an integer", float: "an integer or a number"}
 
@@ -30,15 +30,16 @@ def policy_error(exc: ValidationError, model: type[BaseModel], raw: Any, prefix:
     path = _join(prefix, parts)
     if error["type"] == "policy":
         ctx = error.get("ctx") or {}
-        return PolicyError(f"policy key {_join(path, [ctx['key']] if ctx.get('key') else [])!r} {ctx['detail']}")
+        return PolicyError(f"policy key {shown(_join(path, [ctx['key']] if ctx.get('key') else []))} {ctx['detail']}")
     if error["type"] == "extra_forbidden" and parent is not None:
         known = ", ".join(sorted(policy_keys(parent)))
-        return PolicyError(f"unknown policy key {path!r} (known keys here: {known})")
+        return PolicyError(f"unknown policy key {shown(path)} (known keys here: {known})")
     if error["type"] == "invalid_key" or "[key]" in error["loc"]:
-        return PolicyError(f"policy key {path!r} is not a string, got {error['input']!r}: name keys with strings")
+        got = shown(error["input"])
+        return PolicyError(f"policy key {shown(path)} is not a string, got {got}: name keys with strings")
     if error["type"] == "missing":
-        return PolicyError(f"policy key {path!r} is missing: a waiver needs {parts[-1]}")
-    return PolicyError(f"policy key {path!r} must be {_kind(annotation)}, got {_value_at(raw, parts)!r}")
+        return PolicyError(f"policy key {shown(path)} is missing: a waiver needs {parts[-1]}")
+    return PolicyError(f"policy key {shown(path)} must be {_kind(annotation)}, got {shown(_value_at(raw, parts))}")
 
 
 def _join(prefix: str, parts: list[str]) -> str:

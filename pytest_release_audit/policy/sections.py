@@ -14,10 +14,17 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
 from pydantic_core import PydanticCustomError
 
+from pytest_release_audit.report.text import one_line
+
 #: A TOML array of strings, held as a tuple.
 StrList = Annotated[tuple[str, ...], Strict(False)]
 
 TASK_KINDS: tuple[str, ...] = ("", "survival", "binary", "regression")
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` cut to one short line, for "got ..." in a message."""
+    return one_line(repr(value), 100)
 
 
 def rule_error(detail: str, key: str = "") -> PydanticCustomError:
@@ -66,7 +73,7 @@ class TaskPolicy(Section):
     @classmethod
     def _known_kind(cls, value: str) -> str:
         if value not in TASK_KINDS:
-            raise rule_error(f"must be survival, binary or regression, got {value!r}")
+            raise rule_error(f"must be survival, binary or regression, got {shown(value)}")
         return value
 
 

@@ -32,6 +32,7 @@ from pytest_release_audit.policy.sections import (
     StrList,
     TaskPolicy,
     rule_error,
+    shown,
 )
 
 BUILTIN_CHECKS: tuple[str, ...] = (
@@ -93,7 +94,7 @@ class PolicySettings(Section):
     @classmethod
     def _known_target(cls, value: str) -> str:
         if value not in TARGETS:
-            raise rule_error(f"must be one of {', '.join(TARGETS)}, got {value!r}")
+            raise rule_error(f"must be one of {', '.join(TARGETS)}, got {shown(value)}")
         return value
 
     @field_validator("required_check_ids")
@@ -128,14 +129,14 @@ class Waiver(Section):
     @classmethod
     def _non_empty(cls, value: Any) -> str:
         if not isinstance(value, str) or not value.strip():
-            raise rule_error(f"must be a non-empty string, got {value!r}")
+            raise rule_error(f"must be a non-empty string, got {shown(value)}")
         return value
 
     @field_validator("expires", mode="before")
     @classmethod
     def _utc_timestamp(cls, value: Any) -> dt.datetime:
         """A full timestamp with a timezone (TOML datetime or ISO text), converted to UTC."""
-        hint = rule_error(f"must be a timestamp with a timezone like 2026-12-31T23:59:59Z, got {value!r}")
+        hint = rule_error(f"must be a timestamp with a timezone like 2026-12-31T23:59:59Z, got {shown(value)}")
         if isinstance(value, str):
             try:
                 value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
