@@ -16,6 +16,7 @@ from pytest_release_audit.policy.messages import policy_error
 from pytest_release_audit.policy.sections import plain, policy_keys
 from pytest_release_audit.policy.settings import BUILTIN_CHECKS, TARGETS, PolicySettings, Waiver
 
+#: Each top-level policy key -> its ``PolicySettings`` field.
 SETTINGS_KEYS = policy_keys(PolicySettings)
 #: Targets whose built-in checks a policy may relax (optional_checks); production only by waiver.
 RELAXABLE_TARGETS = ("development", "staging")
@@ -90,8 +91,11 @@ class Policy(PolicySettings):
         merged = self.data
         for table in tables:
             merged = merge(merged, table)
-        settings = settings_from(merged, prefix=f"models.{name}")
-        return self.model_copy(update={key: getattr(settings, key) for key in PolicySettings.model_fields})
+        return self.with_settings(settings_from(merged, prefix=f"models.{name}"))
+
+    def with_settings(self, settings: PolicySettings) -> Policy:
+        """This policy (waivers, models, source) with every setting taken from ``settings``."""
+        return self.model_copy(update={name: getattr(settings, name) for name in PolicySettings.model_fields})
 
     def required_checks(self, target: str) -> tuple[str, ...]:
         """Every check id that must run and pass for ``target``: the built-ins plus the policy's own."""

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from pytest_release_audit.errors import PolicyError
 from pytest_release_audit.files import sha256_text
-from pytest_release_audit.policy.core import SETTINGS_KEYS, Policy, merge, settings_from
+from pytest_release_audit.policy.core import Policy, merge, settings_from
 from pytest_release_audit.policy.messages import policy_error
 from pytest_release_audit.policy.sections import shown
 from pytest_release_audit.policy.settings import Waiver
@@ -34,10 +34,11 @@ def validate(raw: dict[str, Any], source: str = "policy") -> Policy:
     settings = settings_from(raw)
     if not isinstance(models, dict):
         raise PolicyError("policy key 'models' must be a table of [models.NAME] tables")
-    base = Policy().model_copy(update={name: getattr(settings, name) for name in SETTINGS_KEYS.values()})
+    base = Policy().with_settings(settings)
     for name, override in models.items():
-        if not isinstance(override, dict):
-            raise PolicyError(f"policy key 'models.{name}' must be a table, got {shown(override)}")
+        if not isinstance(name, str) or not isinstance(override, dict):
+            raise PolicyError(f"policy key {shown(f'models.{name}')} must be a table named by a model name or glob, "
+                              f"got {shown(override)}")
         settings_from(merge(base.data, override), prefix=f"models.{name}")
     return base.model_copy(update={"waivers": waivers, "source": source, "models": copy.deepcopy(models)})
 
