@@ -12,7 +12,6 @@ every field except those declared with ``optional()`` that are None.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -39,9 +38,14 @@ class _Mismatch(Exception):
     """A value does not have the shape its field declares."""
 
 
-@functools.cache
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
 def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+    """The resolved field annotations of a record class (computed once per class)."""
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
 
 
 def _load(tp: Any, value: Any) -> Any:
