@@ -316,7 +316,7 @@ def test_status_line_shows_the_verdict_and_blocking_checks():
     )
     assert "**Status:** 🟢 READY FOR PRODUCTION" in render_model_card(ready_context)
     missing_check = build_context(make_result([], blocking=("pii",)), make_handle(), POLICY)
-    assert "| pii | required check | ❌ Not run | did not run |" in render_model_card(missing_check)
+    assert "| pii | required check | ⛔ Did not run | did not run |" in render_model_card(missing_check)
 
 
 def test_overview_falls_back_from_policy_to_tags_to_not_recorded():
