@@ -32,6 +32,7 @@ from pytest_release_audit.report.model_card.completeness import (
     CardCheck,
     card_sections,
     check_card,
+    context_problems,
     missing_sections,
 )
 from pytest_release_audit.report.model_card.context import build_context
@@ -42,6 +43,6 @@ from pytest_release_audit.report.text import escape_md
 __all__ = [
     "CARD_FILENAME", "CHECK_REQUIRED_SECTIONS", "DEFAULT_TEMPLATE", "INFERRED_TASKS", "NOT_RECORDED", "NOT_RUN",
     "REQUIRED_OVERVIEW", "SECTIONS", "TEMPLATES_DIR", "CardCheck", "Raw", "build_context", "card_sections",
-    "check_card", "escape_md", "front_matter_yaml", "missing_sections", "render_model_card", "split_front_matter",
-    "write_card", "yaml_scalar",
+    "check_card", "context_problems", "escape_md", "front_matter_yaml", "missing_sections", "render_model_card",
+    "split_front_matter", "write_card", "yaml_scalar",
 ]  # fmt: skip

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from pytest_release_audit.report.model_card.common import (
 from pytest_release_audit.report.model_card.context import build_context
 from pytest_release_audit.report.model_card.front_matter import split_front_matter
 from pytest_release_audit.report.model_card.render import render_model_card
+from pytest_release_audit.report.text import one_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.handle.model import ModelHandle
@@ -31,6 +32,9 @@ if TYPE_CHECKING:  # pragma: no cover
 #: section holding nothing else counts as empty for ``missing_sections``.
 _EMPTY_NOTE_PREFIXES = ("*not run", "*not recorded")
 _PLACEHOLDER = re.compile(r"\b(TODO|TBD|FIXME|XXX)\b|\{\{|\}\}|\{%|%\}|\{#|#\}|lorem ipsum", re.IGNORECASE)
+_TITLE_PROBLEM = "Title: '# Model Card: NAME' is missing or has no model name"
+_TEMPLATE_SYNTAX = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+_PLACEHOLDER_WORDS = re.compile(r"\b(TODO|TBD|FIXME|XXX)\b|lorem ipsum", re.IGNORECASE)
 
 
 def card_sections(markdown: str) -> dict[str, list[str]]:
@@ -76,17 +80,18 @@ def missing_sections(
     required: Sequence[str] = SECTIONS,
     required_overview: Sequence[str] = REQUIRED_OVERVIEW,
 ) -> list[str]:
-    """Problems that make a card incomplete, one line each ([] = complete).
+    """Problems that make a Markdown card incomplete, one line each ([] = complete).
 
-    A required section is missing, empty (no rows, or only "not run"/"not recorded" notes), an
-    Overview field in ``required_overview`` is "not recorded", or a placeholder remains anywhere
-    in the body (TODO, TBD, FIXME, XXX, ``{{``, ``{%``, lorem ipsum).
+    For any card, hand-written ones too (the ``model_card`` check judges its own card on the
+    context: ``context_problems``). A required section is missing, empty (no rows, or only
+    "not run"/"not recorded" notes), an Overview field in ``required_overview`` is "not recorded",
+    or a placeholder remains anywhere in the body (TODO, TBD, FIXME, XXX, ``{{``, ``{%``, lorem ipsum).
     """
     problems: list[str] = []
     _, body = split_front_matter(markdown)
     title = re.search(r"^# Model Card:\s*(.*)$", body, re.MULTILINE)
     if title is None or not title.group(1).strip() or NOT_RECORDED in title.group(1):
-        problems.append("Title: '# Model Card: NAME' is missing or has no model name")
+        problems.append(_TITLE_PROBLEM)
     sections = card_sections(markdown)
     for name in required:
         if name not in sections:
@@ -113,6 +118,80 @@ def missing_sections(
     return problems
 
 
+
+def _stands_for_content(note: Any) -> bool:
+    """A note that says something (not "not run: ..." / "not recorded: ...")."""
+    return bool(text_of(note)) and not text_of(note).lower().startswith(("not run", "not recorded"))
+
+
+#: Whether a section of the context holds content (what the built-in template renders for it).
+_FILLED: dict[str, Callable[[Mapping[str, Any]], bool]] = {
+    "Overview": lambda c: bool(c["overview"]),
+    "Training Data": lambda c: bool(c["training_data"]["rows"]),
+    "Performance Metrics": lambda c: bool(c["performance"]["rows"]),
+    "Limitations & Bias": lambda c: bool(c["limitations"]["items"] or c["limitations"]["bias_subgroups"])
+    or _stands_for_content(c["limitations"]["bias_note"]),
+    "Lineage": lambda c: bool(c["lineage"]["nodes"]),
+    "Approval Chain": lambda c: bool(c["approvals"]["rows"]),
+    "Compliance Checklist": lambda c: bool(c["checklist"]),
+}
+
+
+def _strings(item: Any) -> list[str]:
+    if isinstance(item, str):
+        return [item]
+    if isinstance(item, Mapping):
+        return [s for v in item.values() for s in _strings(v)]
+    if isinstance(item, list | tuple):
+        return [s for v in item for s in _strings(v)]
+    return []
+
+
+def context_problems(
+    context: Mapping[str, Any],
+    required: Sequence[str] = SECTIONS,
+    required_overview: Sequence[str] = REQUIRED_OVERVIEW,
+) -> list[str]:
+    """Problems of ``build_context``'s context that make its card incomplete ([] = complete).
+
+    The model has no name, a required section has no content, an Overview field in
+    ``required_overview`` is "not recorded", or an owner-supplied value holds a placeholder (TODO,
+    TBD, FIXME, XXX, lorem ipsum).
+    """
+    problems: list[str] = []
+    name = text_of(context["model"]["name"])
+    if not name or name == NOT_RECORDED:
+        problems.append(_TITLE_PROBLEM)
+    problems += [f"{s}: section is empty" for s in required if s in _FILLED and not _FILLED[s](context)]
+    overview = {row["field"]: text_of(row["value"]) for row in context["overview"]}
+    for field_name in required_overview:
+        if field_name not in overview:
+            problems.append(f"Overview: no '{field_name}' row")
+        elif not overview[field_name] or overview[field_name].lower() == NOT_RECORDED:
+            problems.append(f"Overview: {field_name} is {NOT_RECORDED}")
+    # Where a placeholder a person left in can be: values from the owner (policy, registry, logged
+    # data). Other checks' results (summaries, bias findings) never make the card incomplete.
+    owned = [context["model"], context["overview"], context["training_data"], context["lineage"]["nodes"],
+             context.get("extra_sections"), *(i for i in context["limitations"]["items"] if i.get("label") != "Bias")]
+    for text in _strings(owned):
+        match = _PLACEHOLDER_WORDS.search(text)
+        if match:
+            problems.append(f"placeholder '{match.group(0)}' remains (in {one_line(text, 80)!r})")
+            break
+    return problems
+
+
+def _structure_problems(markdown: str, required: Sequence[str]) -> list[str]:
+    """What only the rendered card shows: its title line, the required headings, template syntax left over."""
+    _, body = split_front_matter(markdown)
+    title = re.search(r"^# Model Card:\s*(.*)$", body, re.MULTILINE)
+    problems = [_TITLE_PROBLEM] if title is None or not title.group(1).strip() else []
+    sections = card_sections(markdown)
+    problems += [f"{name}: section missing" for name in required if name not in sections]
+    match = _TEMPLATE_SYNTAX.search(body)
+    if match:
+        problems.append(f"placeholder '{match.group(0)}' remains (template syntax in the rendered card)")
+    return problems
 
 
 #: Sections the ``model_card`` check requires. Performance, approvals and the checklist come from
@@ -169,7 +248,9 @@ def check_card(
     section = dict(policy_section or {})
     context = build_context(None, handle, section, checks=checks)
     markdown = render_model_card(context, text_of(section.get("template")) or None, base_dir=base_dir)
-    problems = missing_sections(markdown, required=CHECK_REQUIRED_SECTIONS)
+    problems = _structure_problems(markdown, CHECK_REQUIRED_SECTIONS)
+    rendered = [name for name in CHECK_REQUIRED_SECTIONS if name in card_sections(markdown)]
+    problems += [p for p in context_problems(context, rendered) if p not in problems]
     # Bias findings depend on the bias check having run first: only stated limitations count here.
     stated = [item for item in context["limitations"]["items"] if item.get("label") != "Bias"]
     # No stated limitation is reported, not blocking: the final card's Limitations & Bias section
