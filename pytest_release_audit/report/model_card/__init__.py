@@ -36,7 +36,7 @@ from pytest_release_audit.report.model_card.completeness import (
     missing_sections,
 )
 from pytest_release_audit.report.model_card.context import build_context
-from pytest_release_audit.report.model_card.front_matter import front_matter_yaml, split_front_matter, yaml_scalar
+from pytest_release_audit.report.model_card.front_matter import front_matter_yaml, split_front_matter
 from pytest_release_audit.report.model_card.render import Raw, render_model_card, write_card
 from pytest_release_audit.report.text import escape_md
 
@@ -44,5 +44,5 @@ __all__ = [
     "CARD_FILENAME", "CHECK_REQUIRED_SECTIONS", "DEFAULT_TEMPLATE", "INFERRED_TASKS", "NOT_RECORDED", "NOT_RUN",
     "REQUIRED_OVERVIEW", "SECTIONS", "TEMPLATES_DIR", "CardCheck", "Raw", "build_context", "card_sections",
     "check_card", "context_problems", "escape_md", "front_matter_yaml", "missing_sections", "render_model_card",
-    "split_front_matter", "write_card", "yaml_scalar",
+    "split_front_matter", "write_card",
 ]  # fmt: skip

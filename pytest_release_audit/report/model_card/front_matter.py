@@ -2,121 +2,66 @@
 # SPDX-License-Identifier: Apache-2.0
 """The card's YAML front matter (Hugging Face model card metadata) and how it is read back.
 
-PyYAML cannot be told to escape ``<``, ``{`` or backticks inside a string, and the card must carry
-a registry value exactly (the Hub reads it back) while no markup or template syntax ever appears in
-its bytes; so the emitter here double-quotes every string and writes those characters, and
-everything outside printable text, as ``\\x`` / ``\\u`` escapes PyYAML reads back unchanged.
+Written by ``yaml.safe_dump`` (a dumper that double-quotes every string). PyYAML escapes only what
+YAML cannot hold; a registry value must also keep no markup or template syntax in the card's bytes
+while the Hub reads it back exactly, so inside each quoted string ``< > & { } ` | [ ]`` become
+``\\xNN`` escapes, which every YAML reader decodes to the same characters.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+import yaml
 
 from pytest_release_audit.report.model_card.common import NOT_RECORDED, text_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.handle.model import ModelHandle
 
-# YAML: every string double-quoted; anything outside printable text, plus characters that are
-# markup or template syntax elsewhere, as \x / \u escapes (PyYAML and the Hub read them back).
-_YAML_ESCAPE_ASCII = set('"\\<>&{}`|[]')
-_YAML_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-
-
-def _yaml_printable(cp: int) -> bool:
-    if cp in (0x2028, 0x2029, 0xFEFF):  # YAML 1.1 line/paragraph separators; BOM
-        return False
-    return 0x20 <= cp <= 0x7E or 0xA0 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD or 0x10000 <= cp <= 0x10FFFF
-
-
-def yaml_scalar(value: Any) -> str:
-    """One YAML 1.1 scalar (PyYAML-compatible): null, bool, int, float or a double-quoted string."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ".nan"
-        if math.isinf(value):
-            return ".inf" if value > 0 else "-.inf"
-        text = repr(value)
-        # YAML 1.1 floats need a dot and a signed exponent: 1e-05 would load as a string.
-        if "e" in text and "." not in text.split("e")[0]:
-            mantissa, exponent = text.split("e")
-            text = f"{mantissa}.0e{exponent}"
-        return text
-    out = ['"']
-    for ch in str(value):
-        cp = ord(ch)
-        if ch in _YAML_ESCAPE_ASCII or not _yaml_printable(cp):
-            if cp <= 0xFF:
-                out.append(f"\\x{cp:02x}")
-            elif cp <= 0xFFFF:
-                out.append(f"\\u{cp:04x}")
-            else:
-                out.append(f"\\U{cp:08x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-# Plain words YAML 1.1 reads as booleans or null: such keys are quoted.
+_PLAIN_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+# Plain words YAML 1.1 reads as booleans or null: such keys stay quoted.
 _YAML_WORDS = frozenset("y n yes no true false on off null".split())
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+_MARKUP = re.compile(r"[<>&{}`|\[\]]")
 
 
-def _yaml_key(key: Any) -> str:
-    key = str(key)
-    if _YAML_KEY.fullmatch(key) and key.lower() not in _YAML_WORDS:
-        return key
-    return yaml_scalar(key)
+class _CardDumper(yaml.SafeDumper):
+    """``yaml.SafeDumper`` writing every string double-quoted, except keys that are plain names."""
+
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+
+    def represent_mapping(self, tag: str, mapping: Any, flow_style: Any = None) -> yaml.MappingNode:
+        node = super().represent_mapping(tag, mapping, flow_style)
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and _PLAIN_KEY.fullmatch(key.value) \
+                    and key.value.lower() not in _YAML_WORDS:  # fmt: skip
+                key.style = None
+        return node
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        """Lists indented under their key, as Hugging Face model cards write them."""
+        super().increase_indent(flow, False)
 
 
-def _yaml_block(value: Any, indent: int) -> list[str]:
-    pad = " " * indent
-    lines: list[str] = []
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            head = f"{pad}{_yaml_key(key)}:"
-            if isinstance(item, Mapping | list | tuple) and item:
-                lines.append(head)
-                lines.extend(_yaml_block(item, indent + 2))
-            elif isinstance(item, Mapping):
-                lines.append(f"{head} {{}}")
-            elif isinstance(item, list | tuple):
-                lines.append(f"{head} []")
-            else:
-                lines.append(f"{head} {yaml_scalar(item)}")
-        return lines
-    if isinstance(value, list | tuple):
-        for item in value:
-            if isinstance(item, Mapping | list | tuple) and item:
-                nested = _yaml_block(item, indent + 2)
-                # "- " takes the place of the first nested line's indentation.
-                lines.append(f"{pad}- {nested[0][indent + 2 :]}")
-                lines.extend(nested[1:])
-            elif isinstance(item, Mapping):
-                lines.append(f"{pad}- {{}}")
-            elif isinstance(item, list | tuple):
-                lines.append(f"{pad}- []")
-            else:
-                lines.append(f"{pad}- {yaml_scalar(item)}")
-        return lines
-    return [f"{pad}{yaml_scalar(value)}"]
+_CardDumper.add_representer(str, _CardDumper.represent_str)
+
+
+def _inert(quoted: re.Match[str]) -> str:
+    """One double-quoted YAML string with markup and template characters as ``\\xNN`` escapes."""
+    return _MARKUP.sub(lambda m: f"\\x{ord(m.group()):02x}", quoted.group())
 
 
 def front_matter_yaml(metadata: Mapping[str, Any]) -> str:
     """The YAML between the card's ``---`` lines (no delimiters), safe for any string values."""
     if not metadata:
         return "{}"
-    return "\n".join(_yaml_block(dict(metadata), 0))
-
+    text = yaml.dump(dict(metadata), Dumper=_CardDumper, sort_keys=False, allow_unicode=True,
+                     width=float("inf"), default_flow_style=False)  # fmt: skip
+    return _QUOTED.sub(_inert, text).rstrip("\n")
 
 
 def split_front_matter(markdown: str) -> tuple[str, str]:
