@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_release_audit.errors import AuditConfigError
+from pytest_release_audit.files import write_atomic
 from pytest_release_audit.report.model_card.common import DEFAULT_TEMPLATE, TEMPLATES_DIR
 from pytest_release_audit.report.model_card.front_matter import front_matter_yaml
 from pytest_release_audit.report.text import escape_md
@@ -117,10 +118,7 @@ def render_model_card(
     return text if text.endswith("\n") else text + "\n"
 
 
-
 def write_card(markdown: str, path: str | Path) -> Path:
-    """Write the card as UTF-8 (creating parent directories) and return its path."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(markdown, encoding="utf-8", newline="\n")
-    return target
+    """Write the card as UTF-8 (creating parent directories, in one rename) and return its path."""
+    write_atomic(path, markdown)
+    return Path(path)
