@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pytest_release_audit.errors import AuditConfigError, AuditError
+from pytest_release_audit.report.model import outcome_style
+from pytest_release_audit.report.text import clean, one_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.approvals import Approval
     from pytest_release_audit.report.model import AuditResult
 
 PROG = "release-audit"
-_WORD = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP", "waived": "WAIVED"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -89,12 +90,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def _clean(text: object) -> str:
-    from pytest_release_audit.report.text import strip_control
-
-    return strip_control(text)
-
-
 def _quiet_mlflow() -> None:
     import logging
 
@@ -157,7 +152,7 @@ def _cmd_approve(args: argparse.Namespace, out: TextIO) -> int:
                  f"; no allowed_signers file is configured for {approval.role} ([approvals.signers] or "
                  f"{signed.SIGNERS_ENV}): the audit counts it only once one lists this key")
     print(
-        f"recorded: {approval.role} {approval.status} by {_clean(approval.by)} on {name}/{version} "
+        f"recorded: {approval.role} {approval.status} by {clean(approval.by)} on {name}/{version} "
         f"at {approval.at}, {kind} (version digest {approval.version_digest[:12]})",
         file=out,
     )
@@ -166,10 +161,10 @@ def _cmd_approve(args: argparse.Namespace, out: TextIO) -> int:
 
 def _approval_line(approval: Approval) -> str:
     kind = "signed" if approval.signed else "UNSIGNED"
-    comment = f'  "{_clean(approval.comment)}"' if approval.comment else ""
+    comment = f'  "{clean(approval.comment)}"' if approval.comment else ""
     return (
-        f"  {_clean(approval.role):<12} {approval.status:<9} {_clean(approval.by):<24} "
-        f"{_clean(approval.at):<21} {kind}{comment}"
+        f"  {clean(approval.role):<12} {approval.status:<9} {clean(approval.by):<24} "
+        f"{clean(approval.at):<21} {kind}{comment}"
     )
 
 
@@ -191,14 +186,14 @@ def _cmd_approvals(args: argparse.Namespace, out: TextIO) -> int:
     for approval in counted:
         print(_approval_line(approval), file=out)
     for item in status.ignored:
-        print(f"  {_clean(item.get('role', '')):<12} NOT COUNTED {_clean(item.get('by', '')):<24} "
-              f"{_clean(item.get('reason', ''))}", file=out)
+        print(f"  {clean(item.get('role', '')):<12} NOT COUNTED {clean(item.get('by', '')):<24} "
+              f"{clean(item.get('reason', ''))}", file=out)
     for role, source in sorted(status.signers.items()):
         print(f"  allowed signers of {role}: {source}", file=out)
     risk = f"risk {status.risk.score:g} {status.risk.tier}"
     print(f"target {target} ({risk}): required {', '.join(status.required) or 'none'}", file=out)
     if status.rejected:
-        print(f"  rejected: {', '.join(f'{a.role} by {_clean(a.by)}' for a in status.rejected)}", file=out)
+        print(f"  rejected: {', '.join(f'{a.role} by {clean(a.by)}' for a in status.rejected)}", file=out)
     if status.missing:
         print(f"  missing: {', '.join(status.missing)}", file=out)
         print(f"  record with: {PROG} approve {name}/{version} --role {status.missing[0]} --by PRINCIPAL "
@@ -284,21 +279,19 @@ def _status_line(result: AuditResult) -> str:
 
 def render_plain(result: AuditResult) -> str:
     """The report as plain text: title, status, one line per check, blocking list, errors."""
-    model = _clean(result.model.label) if result.model else "(unresolved model)"
-    lines = [f"AUDIT REPORT: {model}  target {_clean(result.target)}  audit {_clean(result.audit_id) or '-'}"]
+    model = clean(result.model.label) if result.model else "(unresolved model)"
+    lines = [f"AUDIT REPORT: {model}  target {clean(result.target)}  audit {clean(result.audit_id) or '-'}"]
     if result.baseline:
-        lines.append(f"baseline {_clean(result.baseline.label)}  finished {_clean(result.finished_at)}")
+        lines.append(f"baseline {clean(result.baseline.label)}  finished {clean(result.finished_at)}")
     lines.append(_status_line(result))
     for check in _ordered_checks(result):
-        word = _WORD.get(check.outcome, check.outcome.upper())
+        word = outcome_style(check.outcome, required=check.required).word
         optional = "" if check.required else " (optional)"
-        summary = _clean(check.summary or check.title)
-        if len(summary) > 300:
-            summary = summary[:297] + "..."
-        lines.append(f"  {word:<7}{_clean(check.id):<22}{summary}{optional}")
-    lines.append(f"Blocking: {', '.join(_clean(b) for b in result.blocking) or 'none'}")
+        summary = one_line(check.summary or check.title, 300)
+        lines.append(f"  {word:<7}{clean(check.id):<22}{summary}{optional}")
+    lines.append(f"Blocking: {', '.join(clean(b) for b in result.blocking) or 'none'}")
     for error in result.errors:
-        lines.append(f"Error: {_clean(error)}")
+        lines.append(f"Error: {clean(error)}")
     return "\n".join(lines) + "\n"
 
 
@@ -308,29 +301,27 @@ def _render_rich(result: AuditResult, out: TextIO) -> None:
     from rich.text import Text
 
     console = Console(file=out)
-    model = _clean(result.model.label) if result.model else "(unresolved model)"
-    console.print(Text(f"AUDIT REPORT: {model}  target {_clean(result.target)}", style="bold"))
-    base = _clean(result.baseline.label) if result.baseline else "none"
+    model = clean(result.model.label) if result.model else "(unresolved model)"
+    console.print(Text(f"AUDIT REPORT: {model}  target {clean(result.target)}", style="bold"))
+    base = clean(result.baseline.label) if result.baseline else "none"
     console.print(
-        Text(f"baseline {base}  audit {_clean(result.audit_id) or '-'}  finished {_clean(result.finished_at)}")
+        Text(f"baseline {base}  audit {clean(result.audit_id) or '-'}  finished {clean(result.finished_at)}")
     )
     console.print(Text(_status_line(result), style="bold green" if result.ready else "bold red"))
     table = Table(show_header=True, header_style="bold")
     table.add_column("outcome")
     table.add_column("check")
     table.add_column("summary", overflow="fold")
-    colors = {"passed": "green", "waived": "yellow", "skipped": "yellow"}
     for check in _ordered_checks(result):
-        word = _WORD.get(check.outcome, check.outcome.upper())
-        style = colors.get(check.outcome, "red") if check.required else "yellow"
+        style = outcome_style(check.outcome, required=check.required)
         # Text() cells: report values are shown literally, never parsed as rich markup.
         optional = "" if check.required else " (optional)"
-        summary = _clean(check.summary or check.title) + optional
-        table.add_row(Text(word, style=style), Text(_clean(check.id)), Text(summary))
+        summary = clean(check.summary or check.title) + optional
+        table.add_row(Text(style.word, style=style.colour), Text(clean(check.id)), Text(summary))
     console.print(table)
-    console.print(Text(f"Blocking: {', '.join(_clean(b) for b in result.blocking) or 'none'}"))
+    console.print(Text(f"Blocking: {', '.join(clean(b) for b in result.blocking) or 'none'}"))
     for error in result.errors:
-        console.print(Text(f"Error: {_clean(error)}", style="red"))
+        console.print(Text(f"Error: {clean(error)}", style="red"))
 
 
 def _use_rich(out: TextIO, plain: bool) -> bool:
@@ -374,7 +365,7 @@ def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     result = _load_report(args.path)
     problem = _trail_check(_report_path(args.path), result, args.trail)
     if problem is not None:
-        print(f"{PROG}: NOT VERIFIED: {_clean(problem)}; the verdict is not shown", file=sys.stderr)
+        print(f"{PROG}: NOT VERIFIED: {clean(problem)}; the verdict is not shown", file=sys.stderr)
         return 1
     if _use_rich(out, args.plain):
         _render_rich(result, out)
@@ -397,13 +388,13 @@ def main(argv: list[str] | None = None) -> int:
             return int(exc.code or 0)
         return _COMMANDS[args.command](args, out)
     except AuditError as exc:
-        print(f"{PROG}: error: {_clean(exc)}", file=err)
+        print(f"{PROG}: error: {clean(exc)}", file=err)
         return 2
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=err)
         return 130
     except Exception as exc:  # the last line of defence: one line, no traceback wall
-        print(f"{PROG}: error: {exc.__class__.__name__}: {_clean(exc)}", file=err)
+        print(f"{PROG}: error: {exc.__class__.__name__}: {clean(exc)}", file=err)
         return 2
 
 

@@ -62,10 +62,10 @@ LINEAGE_CHAIN = [
         "kind": "run",
         "name": "train-cl-unimodal-v2",
         "role": "training run",
-        "run_id": "4b1d5c9e0f6a4c7e8d2b1a3f5e7c9d0b",
+        "id": "4b1d5c9e0f6a4c7e8d2b1a3f5e7c9d0b",
         "git_commit": "3e1a9c2",
     },
-    {"kind": "model_version", "name": "cl_unimodal_v2", "role": "candidate", "version": "2"},
+    {"kind": "model", "name": "cl_unimodal_v2", "role": "candidate", "uri": "models:/cl_unimodal_v2/2"},
 ]
 
 PERF_EVIDENCE = {
@@ -80,7 +80,9 @@ PERF_EVIDENCE = {
             "delta": 0.0222,
             "delta_ci": [0.0051, 0.0398],
             "logged": 0.7131,
-            "gate": {"passed": True, "rule": "non-inferior", "margin": 0.01},
+            "logged_key": "test_c_index",
+            "gate": True,
+            "gate_metric": True,
         },
         {
             "name": "ibs",
@@ -92,17 +94,21 @@ PERF_EVIDENCE = {
             "delta": -0.0076,
             "delta_ci": [-0.0150, -0.0004],
             "logged": None,
-            "gate": "pass",
+            "logged_key": None,
+            "gate": None,
+            "gate_metric": False,
         },
     ],
     "hazard_ratio": {
         "value": 1.84,
         "ci": [1.42, 2.39],
-        "p_value": 0.00021,
-        "covariate": "risk score (per SD)",
+        "p": 0.00021,
+        "significant": True,
     },
-    "n_evaluation": 412,
-    "bootstrap_resamples": 1000,
+    "n": 412,
+    "events": 131,
+    "n_bootstrap": 1000,
+    "confidence": 0.95,
 }
 
 PII_EVIDENCE = {

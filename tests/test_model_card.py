@@ -26,6 +26,7 @@ from pytest_release_audit.report.model_card import (
     build_context,
     card_sections,
     check_card,
+    context_problems,
     escape_md,
     front_matter_yaml,
     missing_sections,
@@ -316,7 +317,7 @@ def test_status_line_shows_the_verdict_and_blocking_checks():
     )
     assert "**Status:** 🟢 READY FOR PRODUCTION" in render_model_card(ready_context)
     missing_check = build_context(make_result([], blocking=("pii",)), make_handle(), POLICY)
-    assert "| pii | required check | ❌ Not run | did not run |" in render_model_card(missing_check)
+    assert "| pii | required check | ⛔ Did not run | did not run |" in render_model_card(missing_check)
 
 
 def test_overview_falls_back_from_policy_to_tags_to_not_recorded():
@@ -554,6 +555,24 @@ def test_check_card_fails_without_task_and_warns_without_limitations_whatever_ra
     assert "no limitation stated" in alone.evidence["warnings"][0]
     message = alone.failure_message
     assert "\n" not in message and "model_card.task" in message
+
+
+def test_completeness_is_judged_on_the_context():
+    context = build_context(make_result(full_checks()), make_handle(), POLICY)
+    assert context_problems(context) == []
+    todo = build_context(None, make_handle(description="Limitations: TBD"), {**POLICY, "limitations": []})
+    assert any(p.startswith("placeholder 'TBD' remains") for p in context_problems(todo))
+    # Another check's summary never makes the card incomplete: only owner-supplied values count.
+    noisy = [dataclasses.replace(c, summary="TODO later") for c in full_checks()]
+    assert context_problems(build_context(make_result(noisy), make_handle(), POLICY)) == []
+    empty = build_context(None, make_handle(inputs=False), POLICY)
+    assert "Training Data: section is empty" in context_problems(empty)
+
+
+def test_check_card_catches_a_placeholder_in_a_registry_value():
+    card = check_card(make_handle(tags={"modality": "TODO fill in"}), {**POLICY, "modality": ""}, [])
+    assert any("placeholder 'TODO' remains" in p for p in card.missing)
+    assert "remove the placeholder" in card.failure_message
 
 
 def test_check_card_fails_without_training_data():

@@ -8,10 +8,8 @@ import json
 from typing import Any
 
 from pytest_release_audit.report.build import SECTIONS
-from pytest_release_audit.report.model import AuditResult, CheckResult
+from pytest_release_audit.report.model import AuditResult, CheckResult, outcome_style
 from pytest_release_audit.report.text import md_cell, md_code
-
-ICONS = {"passed": "✅", "failed": "❌", "error": "🛑", "skipped": "⚠️", "waived": "🟡"}
 
 
 def _evidence_lines(check: CheckResult, limit: int = 1500) -> list[str]:
@@ -27,8 +25,9 @@ def _evidence_lines(check: CheckResult, limit: int = 1500) -> list[str]:
 def _section_rows(checks: list[CheckResult]) -> list[str]:
     rows = ["| | Check | Required | Result |", "| :-: | :--- | :-: | :--- |"]
     for check in checks:
+        icon = outcome_style(check.outcome, required=check.required).icon
         rows.append(
-            f"| {ICONS.get(check.outcome, '?')} | `{md_code(check.id)}` {md_cell(check.title)} | "
+            f"| {icon} | `{md_code(check.id)}` {md_cell(check.title)} | "
             f"{'yes' if check.required else 'no'} | **{check.outcome}**: {md_cell(check.summary)} |"
         )
     return rows
@@ -77,7 +76,8 @@ def render_markdown(result: AuditResult) -> str:
     lines += ["## Details", ""]
     for check in result.checks:
         controls = ", ".join(md_cell(c) for c in check.controls) or "none listed"
-        lines += [f"### {ICONS.get(check.outcome, '?')} `{md_code(check.id)}`: {md_cell(check.title)}", ""]
+        icon = outcome_style(check.outcome, required=check.required).icon
+        lines += [f"### {icon} `{md_code(check.id)}`: {md_cell(check.title)}", ""]
         lines += [f"- Outcome: **{check.outcome}** ({'required' if check.required else 'optional'})"]
         lines += [f"- Summary: {md_cell(check.summary)}", f"- Controls: {controls}"]
         if check.waiver:

@@ -71,7 +71,8 @@ class ModelRef:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelRef:
-        return cls(**{f.name: data.get(f.name) for f in dataclasses.fields(cls)})
+        kwargs: dict[str, Any] = {f.name: data.get(f.name) for f in dataclasses.fields(cls)}
+        return cls(**kwargs)
 
     @property
     def label(self) -> str:

@@ -8,11 +8,8 @@ import textwrap
 from typing import Any
 
 from pytest_release_audit.report.build import SECTIONS
-from pytest_release_audit.report.model import AuditResult, CheckResult
+from pytest_release_audit.report.model import AuditResult, CheckResult, outcome_style
 from pytest_release_audit.report.text import strip_control
-
-_MARK = {"passed": ("PASS", "green"), "failed": ("FAIL", "red"), "error": ("ERROR", "red"),
-         "skipped": ("SKIP", "yellow"), "waived": ("WAIVED", "yellow")}
 
 
 def _is_input_error(check: CheckResult) -> bool:
@@ -22,12 +19,10 @@ def _is_input_error(check: CheckResult) -> bool:
 
 
 def _line(tr: Any, check: CheckResult, width: int, errors: list[str]) -> None:
-    word, color = _MARK.get(check.outcome, ("?", "red"))
-    if not check.required and check.outcome not in ("passed", "waived"):
-        color = "yellow"
+    style = outcome_style(check.outcome, required=check.required)
     optional = "" if check.required else " (optional)"
     tr.write("   ")
-    tr.write(f"{word:<6}", **{color: True, "bold": True})
+    tr.write(f"{style.word:<6}", **{style.colour: True, "bold": True})
     indent = 3 + 7 + 21
     summary = strip_control(check.summary)
     if _is_input_error(check) and summary in errors:
@@ -43,7 +38,8 @@ def _line(tr: Any, check: CheckResult, width: int, errors: list[str]) -> None:
 
 def write_summary(tr: Any, result: AuditResult, paths: dict[str, str], notes: list[str]) -> None:
     """Write the audit section at the end of pytest's terminal output."""
-    width = getattr(tr, "_tw", None).fullwidth if getattr(tr, "_tw", None) else 100
+    writer = getattr(tr, "_tw", None)
+    width = writer.fullwidth if writer is not None else 100
     model = result.model
     title = f"AUDIT REPORT: {strip_control(model.label)}" if model else "AUDIT REPORT"
     tr.write_sep("=", title, bold=True)
