@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
+import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -160,20 +161,22 @@ def _other(text: str, digits: str) -> str:
     return text[:1] + "***" if len(text) > 4 else "***"
 
 
-_MASKS: dict[str, Callable[[str, str], str]] = {
-    "EMAIL_ADDRESS": _email,
-    "PHONE_NUMBER": _phone,
-    "US_SSN": _ssn,
-    "CREDIT_CARD": _card,
-    "IBAN_CODE": _iban,
-    "IP_ADDRESS": _ip,
-    "PERSON": _person,
-    "URL": _url,
-    "DATE_TIME": _date,
-    "DATE_OF_BIRTH": _date,
-    "MEDICAL_RECORD_NUMBER": _number,
-    "ZIP_CODE": _number,
-}
+_MASKS: Mapping[str, Callable[[str, str], str]] = types.MappingProxyType(
+    {
+        "EMAIL_ADDRESS": _email,
+        "PHONE_NUMBER": _phone,
+        "US_SSN": _ssn,
+        "CREDIT_CARD": _card,
+        "IBAN_CODE": _iban,
+        "IP_ADDRESS": _ip,
+        "PERSON": _person,
+        "URL": _url,
+        "DATE_TIME": _date,
+        "DATE_OF_BIRTH": _date,
+        "MEDICAL_RECORD_NUMBER": _number,
+        "ZIP_CODE": _number,
+    }
+)
 
 
 def mask_value(value: Any, entity_type: str) -> str:

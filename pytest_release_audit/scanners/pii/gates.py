@@ -19,7 +19,8 @@ unsafe test for them.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import types
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,34 +34,36 @@ PHONE_MIN_DIGITS = 4
 PHONE_GATE = r"\d(?:[\W_xXー]{0,4}\d){" + str(PHONE_MIN_DIGITS - 1) + "}"
 
 #: (recognizer name, pattern name) -> (characters every match contains, sha256 prefix of the regex)
-REQUIRED_CHARS: dict[tuple[str, str], tuple[str, str]] = {
-    ("OfflineEmailRecognizer", "Email (Medium)"): (".@", "004723abbb67ff6c"),
-    ("PlaceholderSsnRecognizer", "SSN1 (very weak)"): ("-", "17f1d935dc2f3eff"),
-    ("PlaceholderSsnRecognizer", "SSN2 (very weak)"): ("-", "75527eba59550d4d"),
-    ("PlaceholderSsnRecognizer", "SSN3 (very weak)"): ("-", "213ac080713cf308"),
-    ("IpRecognizer", "IPv4_mapped"): (".:", "5def597d3b4dac73"),
-    ("IpRecognizer", "IPv4_embedded"): (".:", "66197b1f8e63cd27"),
-    ("IpRecognizer", "IPv4"): (".", "ae1e66dfc54606cf"),
-    ("IpRecognizer", "IPv6"): (":", "c4f79b73053cd5f0"),
-    ("IpRecognizer", "IPv6_unspecified"): (":", "c696285024ae5b47"),
-    ("UrlRecognizer", "Standard Url"): ("./:", "422b91a465b6177e"),
-    ("UrlRecognizer", "Non schema URL"): (".", "7405c3a8b8c39f4d"),
-    ("UrlRecognizer", "Quoted URL"): ("./:", "473c5e6b40a31272"),
-    ("UrlRecognizer", "Quoted Non-schema URL"): (".", "58b5bbbc4796bab1"),
-    ("DateRecognizer", "Datetime (yyyy-mm-ddThh:mm[:ss[.f]] with timezone)"): ("-:", "8231e96300900a19"),
-    ("DateRecognizer", "mm/dd/yyyy or mm/dd/yy"): ("/", "de849c1681c98a79"),
-    ("DateRecognizer", "dd/mm/yyyy or dd/mm/yy"): ("/", "19ffdc2987b151d9"),
-    ("DateRecognizer", "yyyy/mm/dd"): ("/", "4ccb5d61a4e1942d"),
-    ("DateRecognizer", "mm-dd-yyyy"): ("-", "9d1fcea6de93cf88"),
-    ("DateRecognizer", "dd-mm-yyyy"): ("-", "cd1cf05f027c5501"),
-    ("DateRecognizer", "yyyy-mm-dd"): ("-", "79e15fb16d77fdfa"),
-    ("DateRecognizer", "dd.mm.yyyy or dd.mm.yy"): (".", "ed7ea12896824ef7"),
-    ("DateRecognizer", "dd-MMM-yyyy or dd-MMM-yy"): ("-", "9cca403b33cf14e4"),
-    ("DateRecognizer", "MMM-yyyy or MMM-yy"): ("-", "47b9242593e806a6"),
-    ("DateRecognizer", "dd-MMM or dd-MMM"): ("-", "94027aaf76935ea5"),
-    ("DateRecognizer", "mm/yyyy or m/yyyy"): ("/", "52dd574bb25c7150"),
-    ("DateRecognizer", "mm/yy or m/yy"): ("/", "cfd91e15ada32eda"),
-}
+REQUIRED_CHARS: Mapping[tuple[str, str], tuple[str, str]] = types.MappingProxyType(
+    {
+        ("OfflineEmailRecognizer", "Email (Medium)"): (".@", "004723abbb67ff6c"),
+        ("PlaceholderSsnRecognizer", "SSN1 (very weak)"): ("-", "17f1d935dc2f3eff"),
+        ("PlaceholderSsnRecognizer", "SSN2 (very weak)"): ("-", "75527eba59550d4d"),
+        ("PlaceholderSsnRecognizer", "SSN3 (very weak)"): ("-", "213ac080713cf308"),
+        ("IpRecognizer", "IPv4_mapped"): (".:", "5def597d3b4dac73"),
+        ("IpRecognizer", "IPv4_embedded"): (".:", "66197b1f8e63cd27"),
+        ("IpRecognizer", "IPv4"): (".", "ae1e66dfc54606cf"),
+        ("IpRecognizer", "IPv6"): (":", "c4f79b73053cd5f0"),
+        ("IpRecognizer", "IPv6_unspecified"): (":", "c696285024ae5b47"),
+        ("UrlRecognizer", "Standard Url"): ("./:", "422b91a465b6177e"),
+        ("UrlRecognizer", "Non schema URL"): (".", "7405c3a8b8c39f4d"),
+        ("UrlRecognizer", "Quoted URL"): ("./:", "473c5e6b40a31272"),
+        ("UrlRecognizer", "Quoted Non-schema URL"): (".", "58b5bbbc4796bab1"),
+        ("DateRecognizer", "Datetime (yyyy-mm-ddThh:mm[:ss[.f]] with timezone)"): ("-:", "8231e96300900a19"),
+        ("DateRecognizer", "mm/dd/yyyy or mm/dd/yy"): ("/", "de849c1681c98a79"),
+        ("DateRecognizer", "dd/mm/yyyy or dd/mm/yy"): ("/", "19ffdc2987b151d9"),
+        ("DateRecognizer", "yyyy/mm/dd"): ("/", "4ccb5d61a4e1942d"),
+        ("DateRecognizer", "mm-dd-yyyy"): ("-", "9d1fcea6de93cf88"),
+        ("DateRecognizer", "dd-mm-yyyy"): ("-", "cd1cf05f027c5501"),
+        ("DateRecognizer", "yyyy-mm-dd"): ("-", "79e15fb16d77fdfa"),
+        ("DateRecognizer", "dd.mm.yyyy or dd.mm.yy"): (".", "ed7ea12896824ef7"),
+        ("DateRecognizer", "dd-MMM-yyyy or dd-MMM-yy"): ("-", "9cca403b33cf14e4"),
+        ("DateRecognizer", "MMM-yyyy or MMM-yy"): ("-", "47b9242593e806a6"),
+        ("DateRecognizer", "dd-MMM or dd-MMM"): ("-", "94027aaf76935ea5"),
+        ("DateRecognizer", "mm/yyyy or m/yyyy"): ("/", "52dd574bb25c7150"),
+        ("DateRecognizer", "mm/yy or m/yy"): ("/", "cfd91e15ada32eda"),
+    }
+)
 DIGEST_LENGTH = 16
 _LETTER = re.compile(r"[^\W\d_]")
 
