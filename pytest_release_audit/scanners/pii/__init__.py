@@ -18,17 +18,14 @@ from __future__ import annotations
 
 from pytest_release_audit.masking import mask_value
 from pytest_release_audit.scanners.pii.engine import PiiEngine, build_engine
-from pytest_release_audit.scanners.pii.entities import GAZETTEER_LABEL, METADATA_ENTITIES
+from pytest_release_audit.scanners.pii.entities import GAZETTEER_LABEL
 from pytest_release_audit.scanners.pii.gates import PHONE_MIN_DIGITS
 from pytest_release_audit.scanners.pii.metadata import scan_metadata
-from pytest_release_audit.scanners.pii.names import IDENTIFIER_COLUMNS
 from pytest_release_audit.scanners.pii.results import PiiFinding, PiiScanResult, masked_summary, rows_text
 from pytest_release_audit.scanners.pii.scan import scan_dataframe
 
 __all__ = [
     "GAZETTEER_LABEL",
-    "IDENTIFIER_COLUMNS",
-    "METADATA_ENTITIES",
     "PHONE_MIN_DIGITS",
     "PiiEngine",
     "PiiFinding",
