@@ -227,6 +227,8 @@ def test_engine_states_what_it_cannot_detect_without_ner(engine):
         ({"entities": ["LOCATION"]}, "pii.ner_model"),
         ({"entities": ["SOCIAL_CREDIT"]}, "unknown entity type"),
         ({"entities": ["URL"]}, "ignore_entities"),
+        ({"patterns": {"national\nid\x1b[2J": "x"}}, "pii.patterns.national id' must be an UPPER_CASE"),
+        ({"thresh\nold": 0.5}, "unknown policy key 'pii.thresh old'"),
     ],
 )
 def test_bad_pii_policy_raises_policy_error_naming_the_key(section, needle):

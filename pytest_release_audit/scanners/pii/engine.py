@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_release_audit.errors import PolicyError
+from pytest_release_audit.report.text import one_line
 from pytest_release_audit.scanners.pii.entities import (
     GAZETTEER_LABEL,
     LANGUAGE,
@@ -70,7 +71,9 @@ def section_with_defaults(policy_section: Mapping[str, Any] | None) -> dict[str,
         out[key] = {} if isinstance(spec, dict) else (list(spec[1]) if isinstance(spec[1], list) else spec[1])
     for key, value in (policy_section or {}).items():
         if key not in out:
-            raise PolicyError(f"unknown policy key 'pii.{key}' (known keys here: {', '.join(sorted(out))})")
+            raise PolicyError(
+                f"unknown policy key 'pii.{one_line(key, 80)}' (known keys here: {', '.join(sorted(out))})"
+            )
         out[key] = value
     return out
 
@@ -81,7 +84,7 @@ def policy_patterns(patterns: Mapping[str, str]) -> list[tuple[str, str]]:
 
     out = []
     for entity, pattern in patterns.items():
-        key = f"policy key 'pii.patterns.{entity}'"
+        key = f"policy key 'pii.patterns.{one_line(entity, 80)}'"
         if not re.fullmatch(r"[A-Z][A-Z0-9_]*", entity):
             raise PolicyError(f"{key} must be an UPPER_CASE entity name (e.g. NATIONAL_ID)")
         try:
