@@ -40,6 +40,7 @@ class Masker:
             self.add(raw, masked)
 
     def add(self, raw: str, masked: str) -> None:
+        """Mask ``raw`` as ``masked`` (too short a string, or one already known, is left out)."""
         raw = str(raw)
         if len(raw.strip()) < MIN_LENGTH or raw == masked:
             return
@@ -52,6 +53,7 @@ class Masker:
         return bool(self._table)
 
     def table(self) -> dict[str, str]:
+        """A copy of raw -> masked."""
         with self._lock:
             return dict(self._table)
 
@@ -63,6 +65,7 @@ class Masker:
             return self._pattern
 
     def text(self, value: str) -> str:
+        """``value`` with every registered string masked (the longest match wins)."""
         pattern = self._compiled()
         if pattern is None or not value:
             return value
