@@ -12,14 +12,15 @@ rendered, so the JSON, Markdown, HTML, JUnit, the model card, the terminal and t
 show ``j***@***.org`` where the raw string was.
 
 The table itself lives only in memory (and on the pipe between the two sessions); it is never
-written to a file.
+written to a file. ``mask_value`` gives the masked form of one flagged value.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+import types
+from collections.abc import Callable, Mapping
 from typing import Any
 
 #: Flagged strings shorter than this are not masked (they would garble ordinary words).
@@ -39,6 +40,7 @@ class Masker:
             self.add(raw, masked)
 
     def add(self, raw: str, masked: str) -> None:
+        """Mask ``raw`` as ``masked`` (too short a string, or one already known, is left out)."""
         raw = str(raw)
         if len(raw.strip()) < MIN_LENGTH or raw == masked:
             return
@@ -51,6 +53,7 @@ class Masker:
         return bool(self._table)
 
     def table(self) -> dict[str, str]:
+        """A copy of raw -> masked."""
         with self._lock:
             return dict(self._table)
 
@@ -62,6 +65,7 @@ class Masker:
             return self._pattern
 
     def text(self, value: str) -> str:
+        """``value`` with every registered string masked (the longest match wins)."""
         pattern = self._compiled()
         if pattern is None or not value:
             return value
@@ -92,3 +96,103 @@ def register(raw: str, masked: str) -> None:
 def process_masker() -> Masker:
     """The strings this process's checks flagged so far."""
     return _PROCESS
+
+
+# --------------------------------------------------------------------------------------------
+# The masked form of one value, by entity type: its shape, never the value itself
+
+
+def _email(text: str, digits: str) -> str:
+    if "@" not in text:
+        return _other(text, digits)
+    local, _, domain = text.rpartition("@")
+    tld = domain.rsplit(".", 1)[-1] if "." in domain else ""
+    return f"{local[:1]}***@***." + tld if tld else f"{local[:1]}***@***"
+
+
+def _phone(text: str, digits: str) -> str:
+    return "***-***-" + digits[-4:] if len(digits) >= 8 else "***"
+
+
+def _ssn(text: str, digits: str) -> str:
+    return "***-**-" + digits[-4:] if len(digits) == 9 else "***-**-****"
+
+
+def _card(text: str, digits: str) -> str:
+    return "****-****-****-" + digits[-4:] if len(digits) >= 12 else "****"
+
+
+def _iban(text: str, digits: str) -> str:
+    compact = re.sub(r"\s", "", text)
+    return compact[:2].upper() + "**-****-" + compact[-4:] if len(compact) >= 12 else "****"
+
+
+def _ip(text: str, digits: str) -> str:
+    return text.split(".")[0] + ".***.***.***" if "." in text else text.split(":")[0] + ":****:…"
+
+
+def _person(text: str, digits: str) -> str:
+    return " ".join(w[:1] + "***" for w in text.split()) or "***"
+
+
+def _url(text: str, digits: str) -> str:
+    scheme = text.split("://", 1)[0] + "://" if "://" in text else ""
+    host = text.split("://", 1)[-1].split("/", 1)[0]
+    tld = host.rsplit(".", 1)[-1] if "." in host else ""
+    return f"{scheme}***.{tld}" if tld else f"{scheme}***"
+
+
+def _date(text: str, digits: str) -> str:
+    return re.sub(r"\w", "*", text)
+
+
+def _number(text: str, digits: str) -> str:
+    """Keeps the label ("MRN: ") and the last 2 digits, stars every other digit."""
+    keep = 2 if len(digits) >= 6 else 0
+    out = []
+    seen = 0
+    for ch in text:
+        if ch.isdigit():
+            seen += 1
+            out.append(ch if seen > len(digits) - keep else "*")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _other(text: str, digits: str) -> str:
+    return text[:1] + "***" if len(text) > 4 else "***"
+
+
+_MASKS: Mapping[str, Callable[[str, str], str]] = types.MappingProxyType(
+    {
+        "EMAIL_ADDRESS": _email,
+        "PHONE_NUMBER": _phone,
+        "US_SSN": _ssn,
+        "CREDIT_CARD": _card,
+        "IBAN_CODE": _iban,
+        "IP_ADDRESS": _ip,
+        "PERSON": _person,
+        "URL": _url,
+        "DATE_TIME": _date,
+        "DATE_OF_BIRTH": _date,
+        "MEDICAL_RECORD_NUMBER": _number,
+        "ZIP_CODE": _number,
+    }
+)
+
+
+def mask_value(value: Any, entity_type: str) -> str:
+    """A masked rendering of ``value`` that keeps its shape, never the value itself.
+
+    ``john.smith@example.org`` -> ``j***@***.org``; ``212-555-0199`` -> ``***-***-0199``;
+    ``John Smith`` -> ``J*** S***``; ``MRN: 00123456`` -> ``MRN: ******56``.
+    """
+    text = str(value).strip()
+    if text.endswith(" 00:00:00"):  # a pandas Timestamp holding a plain date
+        text = text[: -len(" 00:00:00")]
+    masked = _MASKS.get(entity_type.upper(), _other)(text, re.sub(r"\D", "", text))
+    # Belt and braces: a masked sample must never contain the raw value.
+    if len(text) >= 3 and text in masked:
+        return "***"
+    return masked

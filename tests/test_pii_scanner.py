@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from pytest_release_audit.errors import PolicyError
 from pytest_release_audit.scanners import pii
 from pytest_release_audit.scanners.pii import PiiFinding, build_engine, mask_value, scan_dataframe
+from pytest_release_audit.scanners.pii.analyze import analyze_values
+from pytest_release_audit.scanners.pii.gates import REQUIRED_CHARS, required_chars
 
 # presidio and spaCy are imported in this process on purpose: pytester's in-process runs drop every
 # module first imported inside a run, and a second run then finds pydantic half-unloaded
@@ -225,6 +227,8 @@ def test_engine_states_what_it_cannot_detect_without_ner(engine):
         ({"entities": ["LOCATION"]}, "pii.ner_model"),
         ({"entities": ["SOCIAL_CREDIT"]}, "unknown entity type"),
         ({"entities": ["URL"]}, "ignore_entities"),
+        ({"patterns": {"national\nid\x1b[2J": "x"}}, "pii.patterns.national id' must be an UPPER_CASE"),
+        ({"thresh\nold": 0.5}, "unknown policy key 'pii.thresh old'"),
     ],
 )
 def test_bad_pii_policy_raises_policy_error_naming_the_key(section, needle):
@@ -269,8 +273,7 @@ def test_no_network_during_engine_build_and_email_scan(monkeypatch, tmp_path):
     monkeypatch.setattr(socket.socket, "connect", refuse_connect)
     monkeypatch.setattr(socket, "getaddrinfo", refuse_dns)
     monkeypatch.setattr(socket, "create_connection", lambda *a, **k: refuse_dns(a[0] if a else "?"))
-    pii._recognizer_classes_for.cache_clear()  # build every class and extractor under the patch
-    engine = build_engine()
+    engine = build_engine()  # every engine gets its own suffix-list extractor: built under the patch
     df = pd.DataFrame({"contact": ["jane.doe@example.co.uk", "ops@hospital.example.org", "n/a"]})
     result = scan_dataframe(df, "d", engine=engine)
     assert [(f.entity_type, f.rows_affected) for f in result.findings] == [("EMAIL_ADDRESS", 2)]
@@ -335,12 +338,111 @@ def test_gating_never_drops_a_presidio_result(engine, texts):
         results = engine.analyzer.analyze(text=text, language="en", context=["notes"], score_threshold=engine.threshold)
         if results:
             expected[i] = {r.entity_type for r in results}
-    hits, _ = pii._analyze_values(engine, texts, ["notes"])
+    hits, _ = analyze_values(engine, texts, ["notes"])
     got = {i: {h.entity for h in value_hits} for i, value_hits in hits.items()}
     assert set(got) == set(expected)
     for i in expected:
         assert got[i] <= expected[i] and got[i]  # only contained duplicates (URL in email) dropped
 
+
+
+# --------------------------------------------------------------------------------------------
+# The required-character shortcut: every entry of gates.REQUIRED_CHARS checked against presidio
+
+#: Real positive examples of each pattern that has required characters.
+POSITIVES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("OfflineEmailRecognizer", "Email (Medium)"): ("john.smith@example.org", "a@b.co", "o'neil+x@mail.example.co.uk"),
+    ("PlaceholderSsnRecognizer", "SSN1 (very weak)"): ("53622-1234",),
+    ("PlaceholderSsnRecognizer", "SSN2 (very weak)"): ("536-221234",),
+    ("PlaceholderSsnRecognizer", "SSN3 (very weak)"): ("536-22-1234", "123-45-6789"),
+    ("IpRecognizer", "IPv4_mapped"): ("::ffff:10.1.2.3", "::10.1.2.3", "::ffff:0:192.168.0.1"),
+    ("IpRecognizer", "IPv4_embedded"): ("64:ff9b::192.0.2.33", "2001:db8::10.1.2.3"),
+    ("IpRecognizer", "IPv4"): ("192.168.14.27", "10.1.2.3", "255.255.255.0/24"),
+    ("IpRecognizer", "IPv6"): ("fe80::1", "2001:db8:0:0:0:0:2:1", "2001:db8::ff00:42:8329"),
+    ("IpRecognizer", "IPv6_unspecified"): ("::", "::/0"),
+    ("UrlRecognizer", "Standard Url"): ("https://www.example.org/path", "http://example.com"),
+    ("UrlRecognizer", "Non schema URL"): ("www.example.org", "example.com/x", "hospital.example.net"),
+    ("UrlRecognizer", "Quoted URL"): ('"https://example.org"', "'http://www.example.com/a'"),
+    ("UrlRecognizer", "Quoted Non-schema URL"): ("'example.org'", '"www.example.com"'),
+    ("DateRecognizer", "Datetime (yyyy-mm-ddThh:mm[:ss[.f]] with timezone)"): (
+        "2021-03-04T10:20:30Z",
+        "2021-03-04T10:20:30.5+01:00",
+        "2021-03-04T10:20+01:00",
+    ),
+    ("DateRecognizer", "mm/dd/yyyy or mm/dd/yy"): ("03/04/2021", "3/4/21"),
+    ("DateRecognizer", "dd/mm/yyyy or dd/mm/yy"): ("31/12/2021", "31/1/21"),
+    ("DateRecognizer", "yyyy/mm/dd"): ("2021/03/04", "2021/3/31"),
+    ("DateRecognizer", "mm-dd-yyyy"): ("03-04-2021", "12-31-2021"),
+    ("DateRecognizer", "dd-mm-yyyy"): ("31-12-2021", "4-3-2021"),
+    ("DateRecognizer", "yyyy-mm-dd"): ("2021-03-04", "2021-3-31"),
+    ("DateRecognizer", "dd.mm.yyyy or dd.mm.yy"): ("31.12.2021", "4.3.21"),
+    ("DateRecognizer", "dd-MMM-yyyy or dd-MMM-yy"): ("04-MAR-2021", "4-mar-21"),
+    ("DateRecognizer", "MMM-yyyy or MMM-yy"): ("MAR-2021", "Dec-21"),
+    ("DateRecognizer", "dd-MMM or dd-MMM"): ("04-MAR", "31-dec"),
+    ("DateRecognizer", "mm/yyyy or m/yyyy"): ("03/2021", "3/2021"),
+    ("DateRecognizer", "mm/yy or m/yy"): ("03/21", "3/21"),
+}
+#: What a required character is replaced by: every printable ASCII character, nothing, and look-alikes.
+REPLACEMENTS = ("", *(chr(c) for c in range(0x20, 0x7F)), "\u2010", "\u2212", "\uff0e", "\u00b7", "\uff1a", "\uff20")
+
+
+@pytest.fixture(scope="module")
+def every_pattern():
+    """(recognizer name, pattern name) -> (presidio Pattern, compiled as presidio searches it)."""
+    import regex
+
+    full = build_engine({"ignore_entities": []})
+    return {
+        (r.name, p.name): (p, regex.compile(p.regex, flags=r.global_regex_flags))
+        for r in full.analyzer.registry.recognizers
+        for p in getattr(r, "patterns", None) or ()
+    }
+
+
+def test_required_chars_table_names_presidios_patterns_as_they_are(every_pattern):
+    assert set(POSITIVES) == set(REQUIRED_CHARS)
+    for key, (chars, _digest) in REQUIRED_CHARS.items():
+        assert key in every_pattern, f"{key}: no such pattern in this presidio"
+        assert required_chars(key[0], every_pattern[key][0]) == chars, f"{key}: regex changed, re-check the entry"
+        assert chars and not any(c.isalpha() for c in chars)
+    assert [k for k, (p, _) in every_pattern.items() if k not in REQUIRED_CHARS and required_chars(k[0], p)] == []
+
+
+def test_required_chars_give_no_shortcut_to_a_changed_or_policy_pattern():
+    from presidio_analyzer import Pattern
+
+    assert required_chars("OfflineEmailRecognizer", Pattern("Email (Medium)", r"\w+@\w+", 0.5)) == ""
+    assert required_chars("PolicyPattern_X", Pattern("policy pattern X", r"\d+-\d+", 1.0)) == ""
+    engine = build_engine({"patterns": {"NATIONAL_ID": r"[A-Z]{2}-\d{6}"}})
+    assert all(g.required == ("",) for g in engine.gates if g.entities == ("NATIONAL_ID",))
+
+
+@pytest.mark.parametrize("key", sorted(REQUIRED_CHARS), ids=lambda k: f"{k[0]}:{k[1]}")
+def test_every_match_of_the_pattern_holds_its_required_chars(every_pattern, key):
+    """Each positive example matches and holds the characters; without any one of them, no match."""
+    chars = REQUIRED_CHARS[key][0]
+    compiled = every_pattern[key][1]
+    for example in POSITIVES[key]:
+        match = compiled.search(example)
+        assert match is not None, f"{key}: {example!r} is not a positive example"
+        assert all(c in match.group(0) for c in chars), (key, example)
+        for c in chars:
+            for other in REPLACEMENTS:
+                if other != c:
+                    assert compiled.search(example.replace(c, other)) is None, (key, example, c, other)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_no_text_without_a_required_char_matches(every_pattern, data):
+    """Texts built from the positive examples' pieces and other characters, lacking one required character."""
+    key = data.draw(st.sampled_from(sorted(REQUIRED_CHARS)))
+    chars = REQUIRED_CHARS[key][0]
+    c = data.draw(st.sampled_from(chars))
+    pieces = [piece for example in POSITIVES[key] for piece in example.split(c) if piece]
+    glue = st.sampled_from([*"0123456789abcfAF :.-/@T'\"_+xX", *chars]).filter(lambda g: g != c)
+    parts = data.draw(st.lists(st.one_of(st.sampled_from(pieces), glue), min_size=1, max_size=12))
+    assert every_pattern[key][1].search("".join(parts)) is None
 
 @given(
     st.text(min_size=5, max_size=40),

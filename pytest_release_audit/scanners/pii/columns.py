@@ -1,0 +1,72 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""A column's values as the strings the scan analyses, or why the column cannot hold an identifier."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pytest_release_audit.scanners.pii.names import MIN_IDENTIFIER_DIGITS, looks_like_id
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pytest_release_audit.scanners.pii.engine import PiiEngine
+
+#: A decimal number with a fractional part (one point, optional sign and exponent).
+DECIMAL_TEXT = r"[+-]?(?:\d+\.\d+|\.\d+)(?:[eE][+-]?\d+)?"
+#: Integers below this cannot hold a phone, SSN, card or record number.
+SMALLEST_IDENTIFIER = 10 ** (MIN_IDENTIFIER_DIGITS - 1)
+
+
+def column_strings(series: Any, name: str, engine: PiiEngine) -> tuple[Any, str | None]:
+    """Values of one column as strings (object array, None where empty), or None and a skip reason."""
+    import pandas as pd  # type: ignore[import-untyped]
+
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return None, "boolean values cannot encode an identifier"
+    if pd.api.types.is_timedelta64_dtype(dtype) or pd.api.types.is_complex_dtype(dtype):
+        return None, f"{dtype} values cannot encode an identifier"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        if "DATE_TIME" not in engine.entity_types:
+            return None, "datetime values; DATE_TIME is ignored by policy (pii.ignore_entities)"
+        out = series.astype("string").astype(object).where(series.notna(), None)
+        return out.to_numpy(dtype=object), None
+    if pd.api.types.is_numeric_dtype(dtype):
+        return _numbers(series, name)
+    return _texts(series), None
+
+
+def _numbers(series: Any, name: str) -> tuple[Any, str | None]:
+    """Integral numbers that may be identifiers, printed as integers."""
+    import numpy as np
+    import pandas as pd
+
+    as_float = series.to_numpy(dtype=float, na_value=np.nan)
+    valid = np.isfinite(as_float)
+    is_float = pd.api.types.is_float_dtype(series.dtype)
+    if is_float and not (np.mod(as_float[valid], 1) == 0).all():
+        return None, "non-integral floats cannot encode an identifier"
+    big = bool(valid.any()) and float(np.abs(as_float[valid]).max()) >= SMALLEST_IDENTIFIER
+    if not valid.any() or not (looks_like_id(name) or big):
+        return None, f"numbers below {SMALLEST_IDENTIFIER}, name not identifier-like"
+    out = np.full(len(series), None, dtype=object)
+    kept = series[valid]
+    if is_float:  # integral floats (an int column with gaps): print as ints
+        kept = kept.map(lambda v: str(int(v)))
+    out[np.flatnonzero(valid)] = kept.astype(str).to_numpy(dtype=object)
+    return out, None
+
+
+def _texts(series: Any) -> Any:
+    """Object, string, category: everything as stripped text, except decimal numbers written as text.
+
+    A numeric column with one bad cell is read as text: "-0.4563456345634563" is not a card number.
+    """
+    import numpy as np
+
+    notna = series.notna().to_numpy()
+    out = np.full(len(series), None, dtype=object)
+    text = series[notna].astype(str).str.strip()
+    text = text.where(~text.str.fullmatch(DECIMAL_TEXT), "")
+    out[np.flatnonzero(notna)] = text.where(text != "", None).to_numpy(dtype=object)
+    return out

@@ -1,0 +1,32 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The entity types the PII scan knows, and the language its analyzer runs in."""
+
+from __future__ import annotations
+
+LANGUAGE = "en"
+
+#: How a gazetteer PERSON finding is listed among what the engine can detect (never as NER).
+GAZETTEER_LABEL = "PERSON (gazetteer, not NER)"
+
+#: Entity types only an NER model can find (none without ``pii.ner_model``).
+NER_ONLY = ("LOCATION", "ORGANIZATION", "NRP")
+#: Entity types an NER model is asked for.
+NER_ENTITIES = ("PERSON", "LOCATION")
+MRN_ENTITY = "MEDICAL_RECORD_NUMBER"
+#: Entity types of presidio's own pattern recognizers.
+PATTERN_ENTITIES = (
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "US_SSN",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "IP_ADDRESS",
+    "URL",
+    "DATE_TIME",
+)
+#: What names, descriptions and tags are scanned for: patterns that leave no doubt. Person names
+#: and places in prose are left to NER in the data (a gazetteer would flag "Cox" in "Cox model").
+METADATA_ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
+#: A metadata text that contains a value the data scan flagged.
+VALUE_FLAGGED_IN_DATA = "VALUE_FLAGGED_IN_DATA"
