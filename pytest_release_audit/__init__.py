@@ -4,16 +4,17 @@
 
 Public API (cheap to import: nothing heavy is loaded until an audit runs)::
 
-    from pytest_release_audit import compliance, Evidence, AuditResult, ModelHandle
+    from pytest_release_audit import Evidence, LoadedDataset, ModelHandle, compliance
 
-    @compliance("calibration", title="Calibration error below 0.05", controls=["SR11-7:outcomes-analysis"])
-    def test_calibration(audit_model, evaluation_data, audit_evidence): ...
+    @compliance("calibration", title="Calibration error below 0.05", controls=["SR 11-7 Outcomes Analysis"])
+    def test_calibration(audit_model: ModelHandle, audit_evaluation_data: LoadedDataset,
+                         audit_evidence: Evidence) -> None: ...
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Literal
 
 import pytest
 
@@ -59,10 +60,11 @@ def compliance(
     *,
     title: str = "",
     controls: Sequence[str] = (),
-    severity: str = "required",
-) -> Any:
+    severity: Literal["required", "optional"] = "required",
+) -> pytest.MarkDecorator:
     """``@compliance("id", ...)``: the same as ``@pytest.mark.compliance("id", ...)``.
 
+    ``controls`` name the framework clauses the check evidences (``"EU AI Act Art. 10"``);
     ``severity="optional"`` records the outcome without blocking the release.
     """
     if severity not in ("required", "optional"):

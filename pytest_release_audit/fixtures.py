@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """The fixtures compliance tests use: the model handle, its baseline, data, source tree, policy.
 
-Session-scoped values are computed once per process (see ``session.AuditContext``). Without
-``--audit-model`` every fixture skips, so compliance tests in a normal test run cost nothing.
+Every fixture is named ``audit_*``. Session-scoped values are computed once per process (see
+``session.AuditContext``). Without ``--audit-model`` every fixture skips, so compliance tests in a
+normal test run cost nothing. ``training_data``, ``evaluation_data``, ``evaluation_scores`` and
+``source_tree`` are deprecated aliases, kept for one release.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,25 +82,25 @@ def audit_datasets(audit_context: AuditContext) -> list[LoadedDataset]:
 
 
 @pytest.fixture(scope="session")
-def training_data(audit_context: AuditContext) -> LoadedDataset:
+def audit_training_data(audit_context: AuditContext) -> LoadedDataset:
     """The dataset logged with context ``training``."""
     return audit_context.dataset_for(TRAINING_CONTEXTS, "training")
 
 
 @pytest.fixture(scope="session")
-def evaluation_data(audit_context: AuditContext) -> LoadedDataset:
+def audit_evaluation_data(audit_context: AuditContext) -> LoadedDataset:
     """The held-out dataset logged with context ``evaluation`` (``test`` / ``validation`` accepted)."""
     return audit_context.dataset_for(EVALUATION_CONTEXTS, "evaluation")
 
 
 @pytest.fixture(scope="session")
-def evaluation_scores(audit_context: AuditContext) -> Scores:
-    """Candidate and baseline scores on ``evaluation_data``, computed once per process."""
+def audit_scores(audit_context: AuditContext) -> Scores:
+    """Candidate and baseline scores on ``audit_evaluation_data``, computed once per process."""
     return audit_context.scores
 
 
 @pytest.fixture(scope="session")
-def source_tree(audit_context: AuditContext) -> Iterator[SourceTree]:
+def audit_source_tree(audit_context: AuditContext) -> Iterator[SourceTree]:
     """The training code at the run's git commit, exported to a temporary directory."""
     from pytest_release_audit.handle.model import GIT_REPO_TAG
     from pytest_release_audit.scanners.source import close_source_tree, open_source_tree
@@ -126,3 +129,39 @@ def audit_evidence(request: pytest.FixtureRequest) -> Evidence:
     return evidence
 
 
+def _deprecated(old: str, new: str) -> None:
+    """Warn that fixture ``old`` is now ``new``."""
+    warnings.warn(
+        pytest.PytestDeprecationWarning(
+            f"the fixture {old!r} is deprecated and will be removed in the next release: use {new!r}"
+        ),
+        stacklevel=3,
+    )
+
+
+@pytest.fixture(scope="session")
+def training_data(audit_training_data: LoadedDataset) -> LoadedDataset:
+    """Deprecated alias of ``audit_training_data``."""
+    _deprecated("training_data", "audit_training_data")
+    return audit_training_data
+
+
+@pytest.fixture(scope="session")
+def evaluation_data(audit_evaluation_data: LoadedDataset) -> LoadedDataset:
+    """Deprecated alias of ``audit_evaluation_data``."""
+    _deprecated("evaluation_data", "audit_evaluation_data")
+    return audit_evaluation_data
+
+
+@pytest.fixture(scope="session")
+def evaluation_scores(audit_scores: Scores) -> Scores:
+    """Deprecated alias of ``audit_scores``."""
+    _deprecated("evaluation_scores", "audit_scores")
+    return audit_scores
+
+
+@pytest.fixture(scope="session")
+def source_tree(audit_source_tree: SourceTree) -> SourceTree:
+    """Deprecated alias of ``audit_source_tree``."""
+    _deprecated("source_tree", "audit_source_tree")
+    return audit_source_tree

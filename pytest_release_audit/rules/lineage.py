@@ -1,6 +1,6 @@
 # SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Logic of the lineage / integrity / artifacts / signature checks (no pytest here)."""
+"""The lineage, data_integrity, evaluation_artifacts and signature rules."""
 
 from __future__ import annotations
 
@@ -14,9 +14,13 @@ from pytest_release_audit.digests import (
     mlflow_digest_variants,
 )
 from pytest_release_audit.handle.model import ModelHandle
+from pytest_release_audit.report.format import plural
+from pytest_release_audit.rules.result import RuleResult
 
 DATE_HINTS = ("date", "_dt", "time_of", "admission", "diagnos")
 UPSTREAM_TAGS = ("derived_from", "upstream", "source_dataset")
+#: the lineage summary's stages, in order
+STAGES = ("Raw", "Pinned Split", "Training Run", "Final Artifact")
 
 
 def _short(digest: str | None) -> str:
@@ -212,7 +216,7 @@ def signature_findings(
                         "signature=infer_signature(X, y) or input_example= to log_model")
     if section.get("require_input_example", True) and not meta.get("input_example") and not meta.get("error"):
         problems.append(f"{handle.name} v{handle.version} was logged without an input example (input_example=)")
-    names = [c.get("name") for c in inputs if c.get("name")]
+    names = [str(c["name"]) for c in inputs if c.get("name")]
     missing = [n for n in names if n not in evaluation.df.columns]
     if missing:
         problems.append(f"evaluation dataset '{evaluation.name}' lacks model inputs: {', '.join(missing[:10])}")
@@ -223,3 +227,56 @@ def signature_findings(
         "flavors": meta.get("flavors"),
     }
     return facts, problems
+
+
+def assess_lineage(
+    handle: ModelHandle, datasets: list[LoadedDataset], extra: list[list[dict[str, Any]] | None]
+) -> RuleResult:
+    """The chain data -> run -> model, with the edges plugins add (``pytest_release_audit_lineage``)."""
+    edges = [edge for group in extra if group for edge in group]
+    chain, problems = lineage_chain(handle, datasets, edges)
+    stages = [names for role in STAGES if (names := [s["name"] for s in chain if s["role"] == role])]
+    return RuleResult(
+        evidence={"chain": chain, "datasets": [dataset_facts(d) for d in datasets]},
+        summary=" -> ".join(" + ".join(names) for names in stages),
+        passed=not problems,
+        message="; ".join(problems),
+    )
+
+
+def assess_integrity(handle: ModelHandle, datasets: list[LoadedDataset], section: dict[str, Any]) -> RuleResult:
+    """Every logged dataset's digests recomputed and compared with what the run logged."""
+    rows, problems = integrity_findings(handle, datasets, section)
+    compared = sum(len(r["digests"]) for r in rows)
+    return RuleResult(
+        evidence={"datasets": rows},
+        summary=f"{len(rows)} datasets, {compared} digests recomputed and matching",
+        passed=not problems,
+        message="; ".join(problems),
+    )
+
+
+def assess_artifacts(handle: ModelHandle, section: dict[str, Any]) -> RuleResult:
+    """The evaluation evidence (artifacts, metrics) the policy requires on the source run."""
+    facts, problems = artifact_findings(handle, section)
+    required = ", ".join(facts["required"]) or "none required by the policy"
+    return RuleResult(
+        evidence=facts,
+        summary=(
+            f"{plural(len(facts['required']), 'required artifact')} present ({required}), "
+            f"{plural(len(facts['metrics']), 'metric')} logged"
+        ),
+        passed=not problems,
+        message="; ".join(problems),
+    )
+
+
+def assess_signature(handle: ModelHandle, evaluation: LoadedDataset, section: dict[str, Any]) -> RuleResult:
+    """A signature and input example on the model, every input present in the evaluation data."""
+    facts, problems = signature_findings(handle, evaluation, section)
+    return RuleResult(
+        evidence=facts,
+        summary=f"{len(facts['inputs'])} typed inputs, input example saved",
+        passed=not problems,
+        message="; ".join(problems),
+    )
