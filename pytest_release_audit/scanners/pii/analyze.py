@@ -39,7 +39,7 @@ class _Contains:
     """Which values contain a character, computed once per character for all gates."""
 
     def __init__(self, values: Sequence[str]) -> None:
-        import pandas as pd  # type: ignore[import-untyped]
+        import pandas as pd
 
         self._series = pd.Series(list(values), dtype=object)
         self._seen: dict[str, np.ndarray] = {}

@@ -19,7 +19,7 @@ SMALLEST_IDENTIFIER = 10 ** (MIN_IDENTIFIER_DIGITS - 1)
 
 def column_strings(series: Any, name: str, engine: PiiEngine) -> tuple[Any, str | None]:
     """Values of one column as strings (object array, None where empty), or None and a skip reason."""
-    import pandas as pd  # type: ignore[import-untyped]
+    import pandas as pd
 
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):

@@ -51,7 +51,7 @@ class _Column:
 def _by_name(series: Any, name: str, ignored: set[str]) -> dict[str, _Flag]:
     """A finding for every non-empty value of a column whose name says it holds an identifier."""
     import numpy as np
-    import pandas as pd  # type: ignore[import-untyped]
+    import pandas as pd
 
     entity = IDENTIFIER_COLUMNS.get(normalise_name(name))
     if not entity or entity in ignored:
