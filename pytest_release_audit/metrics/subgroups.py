@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.metrics.bootstrap import metric_direction, metric_label, paired_bootstrap
 from pytest_release_audit.metrics.survival import CalibrationBin, survival_calibration
+from pytest_release_audit.report.format import number
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -52,8 +53,9 @@ def _plain(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+def _count_events(outcome: Any, mask: Any) -> int | None:
+    """Nonzero outcomes (events, positives) among ``mask``; None without an event outcome."""
+    return None if outcome is None else int((outcome[mask] != 0).sum())
 
 
 @dataclass(frozen=True)
@@ -299,16 +301,11 @@ def analyse_subgroups(
             )
             continue
         order, labels = grouped
-        judged: list[Subgroup] = []
+        judged: list[tuple[Subgroup, float]] = []  # with its (defined) metric value
         for value_no, value in enumerate(order):
             mask = labels == value
             n = int(mask.sum())
-            if kind == "survival":
-                n_events: int | None = int((e[mask] != 0).sum())
-            elif kind == "binary":
-                n_events = int((yy[mask] != 0).sum())
-            else:
-                n_events = None
+            n_events = _count_events(e if kind == "survival" else yy if kind == "binary" else None, mask)
             scorer = _scorer_for(kind, mask, d, e, yy)
             if n < min_n:
                 point = paired_bootstrap(scorer, s[mask], n_bootstrap=0, seed=seed).get(metric).candidate
@@ -329,19 +326,19 @@ def analyse_subgroups(
             status = STATUS_BELOW_FLOOR if _is_worse(est.candidate, floor, direction) else STATUS_OK
             sub = Subgroup(column, value, n, n_events, est.candidate, est.candidate_ci, status)
             subgroups.append(sub)
-            judged.append(sub)
+            judged.append((sub, est.candidate))
             if status == STATUS_BELOW_FLOOR:
                 word = "below the floor" if direction == "higher" else "above the ceiling"
-                findings.append(f"{column}={value}: {label} {_fmt(est.candidate)} {word} {floor:g} (n={n})")
+                findings.append(f"{column}={value}: {label} {number(est.candidate)} {word} {floor:g} (n={n})")
         if len(judged) >= 2:
-            ranked = sorted(judged, key=lambda g: g.metric_value or 0.0, reverse=direction == "higher")
-            best, worst = ranked[0], ranked[-1]
-            gap = Gap(column, worst.value, best.value, abs(best.metric_value - worst.metric_value))
+            ranked = sorted(judged, key=lambda g: g[1], reverse=direction == "higher")
+            (best, best_value), (worst, worst_value) = ranked[0], ranked[-1]
+            gap = Gap(column, worst.value, best.value, abs(best_value - worst_value))
             gaps.append(gap)
             if gap.value > max_gap:
                 findings.append(
                     f"{column}: {label} gap {gap.value:.2f} between {worst.value} "
-                    f"({_fmt(worst.metric_value)}) and {best.value} ({_fmt(best.metric_value)}) "
+                    f"({number(worst_value)}) and {best.value} ({number(best_value)}) "
                     f"exceeds max_gap {max_gap:g}"
                 )
     calibration: list[CalibrationBin] | None = None
