@@ -59,6 +59,55 @@ class GateDecision:
         return {**asdict(self), "reasons": list(self.reasons)}
 
 
+def _compare(
+    gate: MetricEstimate, rule: GateRule, baseline_label: str | None, baseline_problem: str | None,
+    baseline_missing: str | None, confidence: float,
+) -> tuple[list[str], str]:
+    """(reasons the gate metric fails, the summary line) for the candidate against the baseline."""
+    if gate.candidate is None:
+        return [f"{gate.label} of the candidate is undefined on the evaluation data"], ""
+    if baseline_label is None or gate.baseline is None or gate.delta is None:
+        summary = f"{gate.label} {number(gate.candidate)} {interval(gate.candidate_ci)} (first release: no baseline)"
+        if baseline_problem:
+            return [baseline_problem], summary
+        if rule.first_release:
+            return [], summary
+        why = f" ({baseline_missing})" if baseline_missing else ""
+        return [f"no baseline to compare with{why}: set [tool.release_audit.performance] "
+                "first_release = true for a first release"], summary
+    summary = comparison_text(gate, baseline_label, rule, with_delta_ci=True)
+    if not improvement(gate.delta, rule.direction) > rule.min_delta:
+        return [comparison_text(gate, baseline_label, rule)], summary
+    ci = gate.delta_ci
+    ci_better = None if ci is None else min(improvement(ci[0], rule.direction), improvement(ci[1], rule.direction))
+    if rule.require_significant and (ci_better is None or not ci_better > rule.min_delta):
+        side = "above" if rule.direction == "higher" else "below"
+        bound = rule.min_delta if rule.direction == "higher" else -rule.min_delta + 0.0
+        return [f"{summary} not significant: the {confidence * 100:g}% CI of the difference must lie "
+                f"{side} {bound:g}"], summary
+    return [], summary
+
+
+def _floor_problem(name: str, floor: float, est: MetricEstimate | None) -> str:
+    """Why ``est`` misses its floor (a ceiling for error metrics) ``min_value.<name>``; '' when met."""
+    if est is None or est.candidate is None:
+        return f"{metric_label(name)} is undefined, so min_value.{name} = {floor:g} cannot be met"
+    if metric_direction(name) == "higher" and est.candidate < floor:
+        return f"{est.label} {number(est.candidate)} below the floor min_value.{name} = {floor:g}"
+    if metric_direction(name) == "lower" and est.candidate > floor:
+        return f"{est.label} {number(est.candidate)} above the ceiling min_value.{name} = {floor:g}"
+    return ""
+
+
+def _logged_problem(log: LoggedMetric, label: str, candidate: float, tolerance: float) -> str:
+    """Why the run's logged value disagrees with the recomputed ``candidate``; '' within ``tolerance``."""
+    diff = abs(log.value - candidate)
+    if diff <= tolerance:
+        return ""
+    return (f"logged {log.key} = {log.value:.4f} does not match the recomputed {label} "
+            f"{candidate:.4f} on the evaluation data (|diff| {diff:.4f} > tolerance {tolerance:g})")
+
+
 def evaluate_gate(
     estimates: Sequence[MetricEstimate],
     rule: GateRule,
@@ -79,84 +128,30 @@ def evaluate_gate(
     """
     by_name = {e.name: e for e in estimates}
     reasons: list[str] = list(config_problems)
-    gate = by_name.get(rule.metric)
-    summary = ""
     verdicts: dict[str, bool] = {}
 
-    def judge(name: str, ok: bool) -> None:
-        verdicts[name] = verdicts.get(name, True) and ok
+    def judge(name: str, problems: list[str]) -> None:
+        reasons.extend(problems)
+        verdicts[name] = verdicts.get(name, True) and not problems
 
-    before = len(reasons)
+    gate = by_name.get(rule.metric)
+    summary = ""
     if gate is None:
         reasons.append(f"gate metric {rule.metric} was not computed")
-    elif gate.candidate is None:
-        reasons.append(f"{gate.label} of the candidate is undefined on the evaluation data")
-    elif baseline_label is None or gate.baseline is None or gate.delta is None:
-        if baseline_problem:
-            reasons.append(baseline_problem)
-        elif not rule.first_release:
-            why = f" ({baseline_missing})" if baseline_missing else ""
-            reasons.append(
-                f"no baseline to compare with{why}: set [tool.release_audit.performance] "
-                "first_release = true for a first release"
-            )
-        summary = (
-            f"{gate.label} {number(gate.candidate)} {interval(gate.candidate_ci)} (first release: no baseline)"
-        )
     else:
-        better = improvement(gate.delta, rule.direction)
-        line = comparison_text(gate, baseline_label, rule)
-        summary = comparison_text(gate, baseline_label, rule, with_delta_ci=True)
-        if not better > rule.min_delta:
-            reasons.append(line)
-        elif rule.require_significant:
-            ci = gate.delta_ci
-            ci_better = (
-                None
-                if ci is None
-                else min(improvement(ci[0], rule.direction), improvement(ci[1], rule.direction))
-            )
-            if ci_better is None or not ci_better > rule.min_delta:
-                pct = f"{confidence * 100:g}%"
-                reasons.append(
-                    f"{summary} not significant: the {pct} CI of the difference must lie "
-                    f"{'above' if rule.direction == 'higher' else 'below'} "
-                    f"{(rule.min_delta if rule.direction == 'higher' else -rule.min_delta + 0.0):g}"
-                )
-    if gate is not None:
-        judge(rule.metric, len(reasons) == before)
+        problems, summary = _compare(gate, rule, baseline_label, baseline_problem, baseline_missing, confidence)
+        judge(rule.metric, problems)
     for name, floor in rule.min_value.items():
-        est = by_name.get(name)
-        if est is None or est.candidate is None:
-            reasons.append(
-                f"{metric_label(name)} is undefined, so min_value.{name} = {floor:g} cannot be met"
-            )
-            judge(name, False)
-            continue
-        if metric_direction(name) == "higher" and est.candidate < floor:
-            reasons.append(f"{est.label} {number(est.candidate)} below the floor min_value.{name} = {floor:g}")
-            judge(name, False)
-        elif metric_direction(name) == "lower" and est.candidate > floor:
-            reasons.append(f"{est.label} {number(est.candidate)} above the ceiling min_value.{name} = {floor:g}")
-            judge(name, False)
-        else:
-            judge(name, True)
+        problem = _floor_problem(name, floor, by_name.get(name))
+        judge(name, [problem] if problem else [])
     for name, log in (logged or {}).items():
         est = by_name.get(name)
-        if est is None or est.candidate is None:
-            continue
-        diff = abs(log.value - est.candidate)
-        if diff > rule.metric_tolerance:
-            reasons.append(
-                f"logged {log.key} = {log.value:.4f} does not match the recomputed {est.label} "
-                f"{est.candidate:.4f} on the evaluation data (|diff| {diff:.4f} > tolerance "
-                f"{rule.metric_tolerance:g})"
-            )
-        judge(name, diff <= rule.metric_tolerance)
+        if est is not None and est.candidate is not None:
+            problem = _logged_problem(log, est.label, est.candidate, rule.metric_tolerance)
+            judge(name, [problem] if problem else [])
     return GateDecision(
         passed=not reasons,
         reasons=tuple(reasons),
         summary=summary or "; ".join(reasons),
         verdicts=verdicts,
     )
-
