@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pytest_release_audit.scanners.security.findings import SecurityFinding, SecurityResult
+from pytest_release_audit.scanners.security.findings import NosecComment, SecurityFinding, SecurityResult
 
 #: GitHub ranks code-scanning alerts by this number (critical >= 9, high >= 7, medium >= 4)
 _SECURITY_SEVERITY = {"HIGH": "8.0", "MEDIUM": "5.0", "LOW": "2.0", "UNDEFINED": "0.0"}
@@ -36,40 +36,9 @@ def to_sarif(
         if finding.test_id not in rule_index:
             rule_index[finding.test_id] = len(rules)
             rules.append(_sarif_rule(finding))
-        region: dict[str, Any] = {"startLine": finding.line, "startColumn": finding.column}
-        if finding.end_line and finding.end_line >= finding.line:
-            region["endLine"] = finding.end_line
-        if finding.end_column and region.get("endLine", finding.line) == finding.line:
-            region["endColumn"] = finding.end_column
-        item: dict[str, Any] = {
-            "ruleId": finding.test_id,
-            "ruleIndex": rule_index[finding.test_id],
-            "level": _SARIF_LEVEL.get(finding.severity, "warning"),
-            "message": {
-                "text": f"{finding.text} (severity {finding.severity}, confidence {finding.confidence})"
-            },
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"},
-                        "region": region,
-                    }
-                }
-            ],
-            "properties": {
-                "issue_severity": finding.severity,
-                "issue_confidence": finding.confidence,
-                "blocking": finding.blocking,
-            },
-        }
+        item = _sarif_result(finding, rule_index[finding.test_id])
         if suppressed:
-            comment = next(
-                (n for n in result.nosec if n.path == finding.path and n.line == finding.nosec_line), None
-            )
-            suppression: dict[str, Any] = {"kind": "inSource"}
-            if comment is not None and comment.justification:
-                suppression["justification"] = comment.justification
-            item["suppressions"] = [suppression]
+            item["suppressions"] = [_suppression(finding, result.nosec)]
         results.append(item)
 
     run: dict[str, Any] = {
@@ -134,3 +103,42 @@ def _sarif_rule(finding: SecurityFinding) -> dict[str, Any]:
     if finding.more_info:
         rule["helpUri"] = finding.more_info
     return rule
+
+
+def _sarif_result(finding: SecurityFinding, rule_index: int) -> dict[str, Any]:
+    """One SARIF result: the finding's rule, level, message and region."""
+    region: dict[str, Any] = {"startLine": finding.line, "startColumn": finding.column}
+    if finding.end_line and finding.end_line >= finding.line:
+        region["endLine"] = finding.end_line
+    if finding.end_column and region.get("endLine", finding.line) == finding.line:
+        region["endColumn"] = finding.end_column
+    return {
+        "ruleId": finding.test_id,
+        "ruleIndex": rule_index,
+        "level": _SARIF_LEVEL.get(finding.severity, "warning"),
+        "message": {
+            "text": f"{finding.text} (severity {finding.severity}, confidence {finding.confidence})"
+        },
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"},
+                    "region": region,
+                }
+            }
+        ],
+        "properties": {
+            "issue_severity": finding.severity,
+            "issue_confidence": finding.confidence,
+            "blocking": finding.blocking,
+        },
+    }
+
+
+def _suppression(finding: SecurityFinding, nosec: tuple[NosecComment, ...]) -> dict[str, Any]:
+    """The ``inSource`` suppression of a finding a ``# nosec`` silenced, with its justification."""
+    comment = next((n for n in nosec if n.path == finding.path and n.line == finding.nosec_line), None)
+    suppression: dict[str, Any] = {"kind": "inSource"}
+    if comment is not None and comment.justification:
+        suppression["justification"] = comment.justification
+    return suppression
