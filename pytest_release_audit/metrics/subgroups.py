@@ -331,45 +331,51 @@ def analyse_subgroups(
                 word = "below the floor" if direction == "higher" else "above the ceiling"
                 findings.append(f"{column}={value}: {label} {number(est.candidate)} {word} {floor:g} (n={n})")
         if len(judged) >= 2:
-            ranked = sorted(judged, key=lambda g: g[1], reverse=direction == "higher")
-            (best, best_value), (worst, worst_value) = ranked[0], ranked[-1]
-            gap = Gap(column, worst.value, best.value, abs(best_value - worst_value))
+            gap, problem = _column_gap(column, judged, direction, label, max_gap)
             gaps.append(gap)
-            if gap.value > max_gap:
-                findings.append(
-                    f"{column}: {label} gap {gap.value:.2f} between {worst.value} "
-                    f"({number(worst_value)}) and {best.value} ({number(best_value)}) "
-                    f"exceeds max_gap {max_gap:g}"
-                )
+            if problem:
+                findings.append(problem)
     calibration: list[CalibrationBin] | None = None
     if kind == "survival" and d is not None and e is not None:
         calibration = survival_calibration(d, e, s, bins=calibration_bins)
     elif kind == "binary" and yy is not None:
         calibration = probability_calibration(yy, s, bins=calibration_bins)
-    analysis = BiasAnalysis(
+    bins = None if calibration is None else tuple(calibration)
+    problem = _calibration_problem(bins or (), kind, max_calibration_error)
+    if problem:
+        findings.append(problem)
+    return BiasAnalysis(
         metric=metric,
         columns=tuple(columns),
         subgroups=tuple(subgroups),
         gap=max(gaps, key=lambda g: g.value) if gaps else None,
-        calibration=None if calibration is None else tuple(calibration),
+        calibration=bins,
         findings=tuple(findings),
         notes=tuple(notes),
         gaps=tuple(gaps),
     )
-    off = miscalibrated_bins(analysis.calibration or (), kind, max_calibration_error)
-    test = calibration_test(analysis.calibration or (), kind)
-    if off and test is not None:
-        worst_bin = max(off, key=lambda b: abs(b.observed - b.predicted))
-        error = abs(worst_bin.observed - worst_bin.predicted)
-        analysis = BiasAnalysis(
-            **{
-                **analysis.__dict__,
-                "findings": (
-                    *analysis.findings,
-                    f"calibration: bin {worst_bin.bin} observed {worst_bin.observed:.2f} vs predicted "
-                    f"{worst_bin.predicted:.2f} (|error| {error:.2f} > max_calibration_error "
-                    f"{max_calibration_error:g}; Hosmer-Lemeshow p={test[1]:.3g})",
-                ),
-            }
-        )
-    return analysis
+
+
+def _column_gap(column: str, judged: list[tuple[Subgroup, float]], direction: str, label: str,
+                max_gap: float) -> tuple[Gap, str]:
+    """The worst-best gap among a column's judged subgroups, and the finding when it exceeds ``max_gap``."""
+    ranked = sorted(judged, key=lambda g: g[1], reverse=direction == "higher")
+    (best, best_value), (worst, worst_value) = ranked[0], ranked[-1]
+    gap = Gap(column, worst.value, best.value, abs(best_value - worst_value))
+    if not gap.value > max_gap:
+        return gap, ""
+    return gap, (f"{column}: {label} gap {gap.value:.2f} between {worst.value} ({number(worst_value)}) and "
+                 f"{best.value} ({number(best_value)}) exceeds max_gap {max_gap:g}")
+
+
+def _calibration_problem(calibration: tuple[CalibrationBin, ...], kind: str, limit: float) -> str:
+    """The finding for the worst bin when calibration is off beyond ``limit`` (and the test agrees); else ''."""
+    off = miscalibrated_bins(calibration, kind, limit)
+    test = calibration_test(calibration, kind)
+    if not off or test is None:
+        return ""
+    worst_bin = max(off, key=lambda b: abs(b.observed - b.predicted))
+    error = abs(worst_bin.observed - worst_bin.predicted)
+    return (f"calibration: bin {worst_bin.bin} observed {worst_bin.observed:.2f} vs predicted "
+            f"{worst_bin.predicted:.2f} (|error| {error:.2f} > max_calibration_error {limit:g}; "
+            f"Hosmer-Lemeshow p={test[1]:.3g})")
