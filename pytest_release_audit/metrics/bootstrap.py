@@ -241,5 +241,5 @@ def paired_bootstrap(
         n_bootstrap=rows,
         seed=seed,
         confidence=confidence,
-        samples={name: tuple(arrs) if len(arrs) > 1 else (arrs[0], None) for name, arrs in samples.items()},
+        samples={name: (arrs[0], arrs[1] if len(arrs) > 1 else None) for name, arrs in samples.items()},
     )

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.metrics.bootstrap import metric_direction, metric_label, paired_bootstrap
 from pytest_release_audit.metrics.survival import CalibrationBin, survival_calibration
+from pytest_release_audit.report.format import number
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -52,8 +53,9 @@ def _plain(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+def _count_events(outcome: Any, mask: Any) -> int | None:
+    """Nonzero outcomes (events, positives) among ``mask``; None without an event outcome."""
+    return None if outcome is None else int((outcome[mask] != 0).sum())
 
 
 @dataclass(frozen=True)
@@ -299,16 +301,11 @@ def analyse_subgroups(
             )
             continue
         order, labels = grouped
-        judged: list[Subgroup] = []
+        judged: list[tuple[Subgroup, float]] = []  # with its (defined) metric value
         for value_no, value in enumerate(order):
             mask = labels == value
             n = int(mask.sum())
-            if kind == "survival":
-                n_events: int | None = int((e[mask] != 0).sum())
-            elif kind == "binary":
-                n_events = int((yy[mask] != 0).sum())
-            else:
-                n_events = None
+            n_events = _count_events(e if kind == "survival" else yy if kind == "binary" else None, mask)
             scorer = _scorer_for(kind, mask, d, e, yy)
             if n < min_n:
                 point = paired_bootstrap(scorer, s[mask], n_bootstrap=0, seed=seed).get(metric).candidate
@@ -329,50 +326,56 @@ def analyse_subgroups(
             status = STATUS_BELOW_FLOOR if _is_worse(est.candidate, floor, direction) else STATUS_OK
             sub = Subgroup(column, value, n, n_events, est.candidate, est.candidate_ci, status)
             subgroups.append(sub)
-            judged.append(sub)
+            judged.append((sub, est.candidate))
             if status == STATUS_BELOW_FLOOR:
                 word = "below the floor" if direction == "higher" else "above the ceiling"
-                findings.append(f"{column}={value}: {label} {_fmt(est.candidate)} {word} {floor:g} (n={n})")
+                findings.append(f"{column}={value}: {label} {number(est.candidate)} {word} {floor:g} (n={n})")
         if len(judged) >= 2:
-            ranked = sorted(judged, key=lambda g: g.metric_value or 0.0, reverse=direction == "higher")
-            best, worst = ranked[0], ranked[-1]
-            gap = Gap(column, worst.value, best.value, abs(best.metric_value - worst.metric_value))
+            gap, problem = _column_gap(column, judged, direction, label, max_gap)
             gaps.append(gap)
-            if gap.value > max_gap:
-                findings.append(
-                    f"{column}: {label} gap {gap.value:.2f} between {worst.value} "
-                    f"({_fmt(worst.metric_value)}) and {best.value} ({_fmt(best.metric_value)}) "
-                    f"exceeds max_gap {max_gap:g}"
-                )
+            if problem:
+                findings.append(problem)
     calibration: list[CalibrationBin] | None = None
     if kind == "survival" and d is not None and e is not None:
         calibration = survival_calibration(d, e, s, bins=calibration_bins)
     elif kind == "binary" and yy is not None:
         calibration = probability_calibration(yy, s, bins=calibration_bins)
-    analysis = BiasAnalysis(
+    bins = None if calibration is None else tuple(calibration)
+    problem = _calibration_problem(bins or (), kind, max_calibration_error)
+    if problem:
+        findings.append(problem)
+    return BiasAnalysis(
         metric=metric,
         columns=tuple(columns),
         subgroups=tuple(subgroups),
         gap=max(gaps, key=lambda g: g.value) if gaps else None,
-        calibration=None if calibration is None else tuple(calibration),
+        calibration=bins,
         findings=tuple(findings),
         notes=tuple(notes),
         gaps=tuple(gaps),
     )
-    off = miscalibrated_bins(analysis.calibration or (), kind, max_calibration_error)
-    test = calibration_test(analysis.calibration or (), kind)
-    if off and test is not None:
-        worst_bin = max(off, key=lambda b: abs(b.observed - b.predicted))
-        error = abs(worst_bin.observed - worst_bin.predicted)
-        analysis = BiasAnalysis(
-            **{
-                **analysis.__dict__,
-                "findings": (
-                    *analysis.findings,
-                    f"calibration: bin {worst_bin.bin} observed {worst_bin.observed:.2f} vs predicted "
-                    f"{worst_bin.predicted:.2f} (|error| {error:.2f} > max_calibration_error "
-                    f"{max_calibration_error:g}; Hosmer-Lemeshow p={test[1]:.3g})",
-                ),
-            }
-        )
-    return analysis
+
+
+def _column_gap(column: str, judged: list[tuple[Subgroup, float]], direction: str, label: str,
+                max_gap: float) -> tuple[Gap, str]:
+    """The worst-best gap among a column's judged subgroups, and the finding when it exceeds ``max_gap``."""
+    ranked = sorted(judged, key=lambda g: g[1], reverse=direction == "higher")
+    (best, best_value), (worst, worst_value) = ranked[0], ranked[-1]
+    gap = Gap(column, worst.value, best.value, abs(best_value - worst_value))
+    if not gap.value > max_gap:
+        return gap, ""
+    return gap, (f"{column}: {label} gap {gap.value:.2f} between {worst.value} ({number(worst_value)}) and "
+                 f"{best.value} ({number(best_value)}) exceeds max_gap {max_gap:g}")
+
+
+def _calibration_problem(calibration: tuple[CalibrationBin, ...], kind: str, limit: float) -> str:
+    """The finding for the worst bin when calibration is off beyond ``limit`` (and the test agrees); else ''."""
+    off = miscalibrated_bins(calibration, kind, limit)
+    test = calibration_test(calibration, kind)
+    if not off or test is None:
+        return ""
+    worst_bin = max(off, key=lambda b: abs(b.observed - b.predicted))
+    error = abs(worst_bin.observed - worst_bin.predicted)
+    return (f"calibration: bin {worst_bin.bin} observed {worst_bin.observed:.2f} vs predicted "
+            f"{worst_bin.predicted:.2f} (|error| {error:.2f} > max_calibration_error {limit:g}; "
+            f"Hosmer-Lemeshow p={test[1]:.3g})")
