@@ -137,8 +137,7 @@ def _cmd_approve(args: argparse.Namespace, out: TextIO) -> int:
 
     client, _uri = _client(args.tracking_uri)
     name, version = _version_of(client, args.model)
-    from pytest_release_audit import signed_approvals as signed
-    from pytest_release_audit.approvals import normalize_role, policy_dir
+    from pytest_release_audit.approvals import normalize_role, policy_dir, signed
 
     policy = load_policy(args.policy, Path.cwd()).for_model(name)
     roles = tuple(policy.known_roles())

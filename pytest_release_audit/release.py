@@ -123,10 +123,9 @@ def promote(
     ``paths`` maps report kinds (``json``, ``markdown``, ``html``, ``junit``, ``model_card``) to files,
     or is the output directory holding them under their standard names (``REPORT_FILES``).
     """
-    if not isinstance(paths, dict):
-        paths = report_paths(paths)
+    files: dict[str, str | Path] = dict(paths) if isinstance(paths, dict) else dict(report_paths(paths))
     alias = (policy.promotion.alias or DEFAULT_ALIAS).strip()
-    base = {"model": handle.name, "version": str(handle.version), "alias": alias}
+    base: dict[str, Any] = {"model": handle.name, "version": str(handle.version), "alias": alias}
     if not result.ready:
         blocking = ", ".join(result.blocking) or f"{len(result.errors)} audit error(s)"
         return PromotionRecord(promoted=False, reason=f"not promoted: audit is {result.status} ({blocking})", **base)
@@ -140,7 +139,7 @@ def promote(
             reason=f"not promoted: the result is for {audited}, not {handle.name} v{handle.version}",
             **base,
         )
-    report = Path(paths["json"]) if paths.get("json") else None
+    report = Path(files["json"]) if files.get("json") else None
     if report is None or not report.is_file():
         return PromotionRecord(
             promoted=False, reason="not promoted: audit_report.json was not written (nothing to tag)", **base
@@ -165,12 +164,12 @@ def promote(
 
             client = open_client(handle.tracking_uri)
         for kind in ARTIFACT_KINDS:
-            file = paths.get(kind)
+            file = files.get(kind)
             if file and Path(file).is_file():
                 client.log_artifact(handle.run_id, str(file), ARTIFACT_DIR)
                 logged.append(f"{ARTIFACT_DIR}/{Path(file).name}")
         steps.append("artifacts")
-        card = paths.get("model_card")
+        card = files.get("model_card")
         if card and Path(card).is_file():
             out_dir = Path(rootdir) / policy.model_card.output_dir
             target = out_dir / f"{safe_filename(handle.name)}.md"

@@ -398,7 +398,7 @@ def test_check_passes_with_summary(store, fresh):
 
 # -- signed statements: what an attacker with registry write access can and cannot do ----------
 def _statements(store: dict[str, Any], version: str) -> dict[str, str]:
-    from pytest_release_audit.signed_approvals import TAG_PREFIX as SIGNED
+    from pytest_release_audit.approvals.signed import TAG_PREFIX as SIGNED
 
     tags = store["client"].get_model_version(NAME, version).tags
     return {k: v for k, v in tags.items() if k.startswith(SIGNED)}

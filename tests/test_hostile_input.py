@@ -31,11 +31,15 @@ from hypothesis import strategies as st
 
 from pytest_release_audit.errors import AuditConfigError, PolicyError
 from pytest_release_audit.handle.spec import ModelSpec, parse_model_spec
-from pytest_release_audit.policy import SCHEMA, Policy, load_policy, validate
+from pytest_release_audit.policy import Policy, load_policy, validate
+from pytest_release_audit.policy.sections import Section, policy_keys
+from pytest_release_audit.policy.settings import PolicySettings
 
 # -- properties -------------------------------------------------------------------------------------
 #: Every key the schema knows (so generated policies reach deep into validation), plus noise.
-_SCHEMA_KEYS = sorted({k for k in SCHEMA} | {k for v in SCHEMA.values() if isinstance(v, dict) for k in v}
+_SECTIONS = [f.annotation for f in PolicySettings.model_fields.values()
+             if isinstance(f.annotation, type) and issubclass(f.annotation, Section)]
+_SCHEMA_KEYS = sorted(set(policy_keys(PolicySettings)) | {k for m in _SECTIONS for k in policy_keys(m)}
                       | {"waivers", "models", "id", "reason", "approver", "expires", "*"})
 toml_keys = st.one_of(st.sampled_from(_SCHEMA_KEYS), st.text(max_size=12))
 toml_scalars = st.one_of(

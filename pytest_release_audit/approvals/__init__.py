@@ -4,7 +4,7 @@
 
 Storage
 -------
-A decision is a **signed statement** (``signed_approvals``): the canonical JSON of the model name
+A decision is a **signed statement** (``approvals.signed``): the canonical JSON of the model name
 and version, its version digest and artifact digest, the role, the decision (approved or
 rejected), the signer's principal, the UTC time and a comment, signed with the approver's SSH key
 (``ssh-keygen -Y sign -n release-audit``, as git signs commits). Each statement is one model

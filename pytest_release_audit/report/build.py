@@ -64,6 +64,13 @@ def _require_call(record: TestRecord) -> None:
         record.message = "did not run: its setup passed but its test body never ran (setup-only or setup-plan run)"
 
 
+def _controls(info: dict[str, Any], policy: Policy, check_id: str) -> tuple[str, ...]:
+    """The frameworks a check evidences: its marker's controls, then the organisation's own ids for
+    it from the policy (``[tool.release_audit.controls]``), each once."""
+    named = [str(c) for c in info.get("controls") or ()] + list(policy.controls_for(check_id))
+    return tuple(dict.fromkeys(c for c in named if c))
+
+
 def check_results(records: list[TestRecord], policy: Policy, target: str,
                   now: dt.datetime | None = None) -> list[CheckResult]:
     """One CheckResult per check id (records sharing an id, e.g. parametrised, are combined)."""
@@ -102,7 +109,7 @@ def check_results(records: list[TestRecord], policy: Policy, target: str,
                 title=info.get("title") or check_id,
                 outcome=outcome,
                 required=required,
-                controls=tuple(info.get("controls") or ()),
+                controls=_controls(info, policy, check_id),
                 summary=_one_line(summary),
                 evidence=evidence,
                 nodeid=worst.nodeid if len(group) == 1 else None,
@@ -133,6 +140,7 @@ def missing_required(results: list[CheckResult], policy: Policy, target: str, re
                 title=title[:1].upper() + title[1:],
                 outcome="error",
                 required=True,
+                controls=_controls({}, policy, check_id),
                 summary=_one_line(f"required check did not run: {reason}"),
                 evidence={"ran": False},
             )
@@ -150,7 +158,7 @@ def never_ran(results: list[CheckResult], known: dict[str, dict[str, Any]], poli
             title=str(info.get("title") or check_id),
             outcome="error",
             required=policy.is_required(check_id, str(info.get("severity", "required")), target),
-            controls=tuple(info.get("controls") or ()),
+            controls=_controls(info, policy, check_id),
             summary=_one_line(f"check did not run: {reason}"),
             evidence={"ran": False},
         )

@@ -63,19 +63,20 @@ class PiiEngine:
 
 
 def section_with_defaults(policy_section: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The ``pii`` policy section with every key present; an unknown key is a ``PolicyError``."""
-    from pytest_release_audit.policy import SCHEMA
+    """The ``pii`` policy section with every key present, validated by the policy's own model
+    (``PiiPolicy``): an unknown key or a wrong type is the same one-line ``PolicyError``."""
+    from pydantic import ValidationError
 
-    out: dict[str, Any] = {}
-    for key, spec in SCHEMA["pii"].items():
-        out[key] = {} if isinstance(spec, dict) else (list(spec[1]) if isinstance(spec[1], list) else spec[1])
-    for key, value in (policy_section or {}).items():
-        if key not in out:
-            raise PolicyError(
-                f"unknown policy key 'pii.{one_line(key, 80)}' (known keys here: {', '.join(sorted(out))})"
-            )
-        out[key] = value
-    return out
+    from pytest_release_audit.policy.messages import policy_error
+    from pytest_release_audit.policy.sections import PiiPolicy, plain
+
+    if isinstance(policy_section, PiiPolicy):
+        return dict(plain(policy_section))
+    raw = dict(policy_section or {})
+    try:
+        return dict(plain(PiiPolicy.model_validate(raw)))
+    except ValidationError as exc:
+        raise policy_error(exc, PiiPolicy, raw, prefix="pii") from None
 
 
 def policy_patterns(patterns: Mapping[str, str]) -> list[tuple[str, str]]:
