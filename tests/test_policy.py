@@ -148,3 +148,17 @@ def test_a_policy_file_records_its_digest(tmp_path):
     (tmp_path / "p.toml").write_text("[tool.release_audit]\ntarget = 'staging'\n", encoding="utf-8")
     policy = load_policy("p.toml", tmp_path)
     assert policy.target == "staging" and len(policy.sha256) == 64 and policy.source.endswith("p.toml")
+
+
+def test_policy_controls_appear_beside_the_marker_controls_in_the_report() -> None:
+    from pytest_release_audit.report.build import TestRecord, check_results, missing_required
+
+    policy = validate({"controls": {"pii": ["DP-07", "SR 11-7 Data Quality"], "approvals": ["MRM-9"]}})
+    record = TestRecord(nodeid="checks/test_data_governance.py::test_pii",
+                        payload={"id": "pii", "controls": ["SR 11-7 Data Quality", "HIPAA 164.514(b)"]},
+                        phases={"call": "passed"})
+    [pii] = check_results([record], policy, "production")
+    assert pii.controls == ("SR 11-7 Data Quality", "HIPAA 164.514(b)", "DP-07")  # each once, marker's first
+    never = {r.id: r for r in missing_required([pii], policy, "production", "stopped")}
+    assert never["approvals"].controls == ("MRM-9",)
+    assert never["lineage"].controls == ()
