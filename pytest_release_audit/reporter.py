@@ -20,6 +20,7 @@ import pytest
 
 from pytest_release_audit.errors import AuditError, redact
 from pytest_release_audit.files import utc_stamp
+from pytest_release_audit.marker import compliance_info, marker_problem
 from pytest_release_audit.policy import BUILTIN_CHECKS
 from pytest_release_audit.report.build import TestRecord, build_result
 from pytest_release_audit.report.model import AuditResult, ModelRef
@@ -57,6 +58,7 @@ class AuditReporter:
         self.child: ChecksChild | None = None
         self.result: AuditResult | None = None
         self.paths: dict[str, str] = {}
+        self.tracebacks: list[tuple[str, str]] = []  # (check id, traceback) of a bug in a built-in check
         self.audit_id = utc_stamp() + "-" + uuid.uuid4().hex[:8]
         import tempfile
         from pathlib import Path
@@ -72,6 +74,11 @@ class AuditReporter:
                 return flag
         return None
 
+    @property
+    def tbstyle(self) -> str:
+        """pytest's ``--tb`` style for this run."""
+        return str(getattr(self.config.option, "tbstyle", "auto") or "auto")
+
     def start_checks(self) -> None:
         """Start the built-in suite's child session (unless the options or policy are unusable)."""
         if self.info_option() is not None:
@@ -83,7 +90,7 @@ class AuditReporter:
         except (AuditError, OSError):
             return  # named at session start
         assert self.ctx.exchange_dir is not None
-        self.child = ChecksChild(self.ctx, artifacts, timeout, self.ctx.exchange_dir)
+        self.child = ChecksChild(self.ctx, artifacts, timeout, self.ctx.exchange_dir, self.tbstyle)
         from pytest_release_audit.isolation import set_dumpable
 
         # The child starts model workers of our user; none of them may ptrace this session.
@@ -130,8 +137,6 @@ class AuditReporter:
     # -- collection / run ---------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        from pytest_release_audit.plugin import compliance_info, marker_problem
-
         for item in items:
             marker = item.get_closest_marker("compliance")
             if marker is None:
@@ -160,8 +165,6 @@ class AuditReporter:
             self.errors.append(f"collection error in {report.nodeid or 'session'}: {' '.join(last.split())[:300]}")
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        from pytest_release_audit.plugin import compliance_info
-
         for item in items:
             info = compliance_info(item)
             if info is not None:
@@ -312,6 +315,8 @@ class AuditReporter:
             record.payload = masker.apply(record.payload)
             record.message = masker.text(record.message)
         errors = [masker.text(e) for e in errors]
+        self.tracebacks = [(str(r.payload["id"]), str(r.payload["traceback"])) for r in child.records
+                           if r.payload.get("traceback")]
         self.notes = [masker.text(n) for n in self.notes]
         self.result = build_result(
             records=records,
@@ -344,6 +349,7 @@ class AuditReporter:
             session.exitstatus = pytest.ExitCode.OK  # the checks ran in their own session
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        self._write_tracebacks(terminalreporter)
         if self.result is None:
             for note in self.notes:
                 terminalreporter.write_line(f"release-audit: {note}", yellow=True)
@@ -351,3 +357,16 @@ class AuditReporter:
         from pytest_release_audit.report.terminal import write_summary
 
         write_summary(terminalreporter, self.result, self.paths, self.notes)
+
+    def _write_tracebacks(self, terminalreporter: Any) -> None:
+        """The traceback of each bug in a built-in check, as ``--tb`` asks (the child ran it)."""
+        if self.tbstyle == "no" or not self.tracebacks:
+            return
+        from pytest_release_audit.report.text import clean
+
+        terminalreporter.write_sep("=", "release-audit: unexpected errors in built-in checks")
+        for check_id, text in self.tracebacks:
+            terminalreporter.write_sep("_", clean(check_id))
+            lines = clean(text, multiline=True).splitlines()
+            for line in lines[-1:] if self.tbstyle == "line" else lines:
+                terminalreporter.write_line(line)

@@ -42,7 +42,8 @@ python_functions = test_*
 addopts =
 console_output_style = classic
 """
-DEFAULT_TIMEOUT_S = 3600.0
+#: ``--tb`` styles the checks child renders a built-in check's unexpected error in.
+CHILD_TB_STYLES = ("auto", "long", "short", "native")
 
 
 def child_spec() -> dict[str, Any] | None:
@@ -69,8 +70,10 @@ class ChildOutcome:
 class ChecksChild:
     """Starts the built-in suite in a child pytest process and collects its results."""
 
-    def __init__(self, ctx: AuditContext, out_dir: Path, timeout_s: float, exchange_dir: Path) -> None:
+    def __init__(self, ctx: AuditContext, out_dir: Path, timeout_s: float, exchange_dir: Path,
+                 tbstyle: str = "short") -> None:
         self.ctx = ctx
+        self.tbstyle = tbstyle if tbstyle in CHILD_TB_STYLES else "short"
         self.out_dir = out_dir
         self.timeout_s = timeout_s
         self._dir = exchange_dir
@@ -103,7 +106,7 @@ class ChecksChild:
             "-p", "pytest_release_audit.plugin", "-p", "no:cacheprovider", "-p", "no:randomly",
             "--noconftest", "-c", str(ini), "--rootdir", str(self._dir),
             "-o", "cache_dir=" + str(self._dir / ".cache"),
-            "-q", "--tb=short", "-W", "ignore::DeprecationWarning",
+            "-q", f"--tb={self.tbstyle}", "-W", "ignore::DeprecationWarning",
             str(CHECKS_DIR),
         ]
         log = (self._dir / "child.log").open("wb")

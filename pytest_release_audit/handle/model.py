@@ -9,9 +9,10 @@ handle was resolved; only the model itself is loaded lazily, on the first ``pred
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pytest_release_audit.report.model import ModelRef
+if TYPE_CHECKING:  # pragma: no cover
+    from pytest_release_audit.report.model import ModelRef
 
 #: MLflow's run tag for the git commit of the code that ran.
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
@@ -124,6 +125,9 @@ class ModelHandle:
 
     @property
     def ref(self) -> ModelRef:
+        """This version as the reports name it."""
+        from pytest_release_audit.report.model import ModelRef  # reports depend on handles, not back
+
         return ModelRef(
             name=self.name,
             version=str(self.version),
