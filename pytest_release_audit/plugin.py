@@ -17,6 +17,7 @@ Two kinds of session load this plugin:
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ import pytest
 # Imported at plugin load, before any conftest of the audited repository: it snapshots the
 # environment the CI set (see isolation.TRUSTED_ENV).
 from pytest_release_audit import isolation  # noqa: F401
-from pytest_release_audit.errors import AuditError, describe_exception, redact
+from pytest_release_audit.errors import AuditError, describe_exception, mask_values, redact
 from pytest_release_audit.evidence import plain_json
 from pytest_release_audit.marker import MARKER_HELP, compliance_info
 from pytest_release_audit.report.text import one_line
@@ -106,7 +107,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if options is None:
         return
     ctx = AuditContext(options, Path(config.rootpath), Path(config.invocation_params.dir))
-    config.stash[context_key] = ctx
+    _use_extensions(config, ctx)
     if is_xdist_worker(config):
         exchange = getattr(config, "workerinput", {}).get("release_audit_exchange")
         ctx.exchange_dir = Path(exchange) if exchange else None
@@ -132,6 +133,15 @@ class _XdistExchange:
             node.workerinput["release_audit_exchange"] = str(self.ctx.exchange_dir)
 
 
+def _use_extensions(config: pytest.Config, ctx: AuditContext) -> None:
+    """Keep ``ctx`` in the stash, its model resolved by the installed extensions first."""
+    from pytest_release_audit.extensions import load_extensions, resolve_by_extension
+
+    load_extensions(config)
+    ctx.resolver = functools.partial(resolve_by_extension, config)
+    config.stash[context_key] = ctx
+
+
 def _configure_child(config: pytest.Config, spec: dict[str, Any]) -> None:
     from pytest_release_audit.handle.worker import pool
     from pytest_release_audit.isolation import die_with_parent
@@ -142,7 +152,7 @@ def _configure_child(config: pytest.Config, spec: dict[str, Any]) -> None:
     pool().warm()  # the model workers' zygote imports MLflow while this session starts
     ctx = AuditContext(AuditOptions(**spec["options"]), Path(spec["rootdir"]), Path(spec["invocation_dir"]),
                        child=True)
-    config.stash[context_key] = ctx
+    _use_extensions(config, ctx)
     recorder = ChildRecorder(int(spec["result_fd"]), ctx, Path(spec["exchange_dir"]))
     config.pluginmanager.register(recorder, "release_audit_child")
 
@@ -286,8 +296,14 @@ def _failure(exc: BaseException, info: dict[str, Any], report: pytest.TestReport
         return {"message": message}
     out = {"message": one_line(describe_exception(exc), 400)}  # redacted, quoted data values masked
     if info["builtin"]:
-        out["traceback"] = redact(str(report.longrepr))[-MAX_TRACEBACK_CHARS:]
+        out["traceback"] = _masked_traceback(str(report.longrepr))
     return out
+
+
+def _masked_traceback(text: str) -> str:
+    """``text`` redacted, quoted literals masked outside source lines (exception texts quote data values)."""
+    lines = [line if line[:1] in (" ", ">") else mask_values(line) for line in redact(text).splitlines()]
+    return "\n".join(lines)[-MAX_TRACEBACK_CHARS:]
 
 
 def _relative(path: str, ctx: AuditContext) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import platform
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -28,6 +28,9 @@ from pytest_release_audit.session import AuditContext
 from pytest_release_audit.stash import verdict_key
 from pytest_release_audit.suite import ChecksChild, ChildOutcome
 
+if TYPE_CHECKING:  # pragma: no cover
+    from pytest_release_audit.handle.model import ModelHandle
+
 #: Options after which nothing a run does is release evidence: no child, no reports, no trail.
 INFO_OPTIONS = (("collectonly", "--collect-only"), ("setuponly", "--setup-only"), ("setupplan", "--setup-plan"),
                 ("showfixtures", "--fixtures"), ("show_fixtures_per_test", "--fixtures-per-test"))
@@ -40,6 +43,12 @@ def tool_version() -> str:
         return version("pytest-release-audit")
     except PackageNotFoundError:
         return "0+unknown"
+
+
+def _same_version(pin: dict[str, Any], handle: ModelHandle) -> bool:
+    """Whether the checks child audited the version this session will report and promote."""
+    return (str(pin.get("name")), str(pin.get("version")), pin.get("run_id")) == (
+        handle.name, str(handle.version), handle.run_id)
 
 
 class AuditReporter:
@@ -58,7 +67,7 @@ class AuditReporter:
         self.child: ChecksChild | None = None
         self.result: AuditResult | None = None
         self.paths: dict[str, str] = {}
-        self.tracebacks: list[tuple[str, str]] = []  # (check id, traceback) of a bug in a built-in check
+        self.tracebacks: list[tuple[str, str, str]] = []  # (check id, message, traceback): bugs in built-in checks
         self.audit_id = utc_stamp() + "-" + uuid.uuid4().hex[:8]
         import tempfile
         from pathlib import Path
@@ -259,10 +268,11 @@ class AuditReporter:
         outcome = self.child.wait()
         handle, _ = self.ctx.try_handle()
         audited = outcome.resolved.get("model")
-        if handle is not None and audited and str(audited.get("version")) != str(handle.version):
+        if handle is not None and audited and not _same_version(audited, handle):
             outcome.errors.append(
-                f"the registry changed during the audit: the built-in checks audited {handle.name} "
-                f"v{audited.get('version')}, this session resolved v{handle.version} (an alias moved): audit again"
+                f"the registry changed during the audit: the built-in checks audited {audited.get('name')} "
+                f"v{audited.get('version')}, this session resolved {handle.name} v{handle.version} (an alias "
+                "moved): audit again"
             )
         return outcome
 
@@ -315,8 +325,8 @@ class AuditReporter:
             record.payload = masker.apply(record.payload)
             record.message = masker.text(record.message)
         errors = [masker.text(e) for e in errors]
-        self.tracebacks = [(str(r.payload["id"]), str(r.payload["traceback"])) for r in child.records
-                           if r.payload.get("traceback")]
+        self.tracebacks = [(str(r.payload["id"]), str(r.payload.get("message")), str(r.payload["traceback"]))
+                           for r in child.records if r.payload.get("traceback")]
         self.notes = [masker.text(n) for n in self.notes]
         self.result = build_result(
             records=records,
@@ -365,8 +375,10 @@ class AuditReporter:
         from pytest_release_audit.report.text import clean
 
         terminalreporter.write_sep("=", "release-audit: unexpected errors in built-in checks")
-        for check_id, text in self.tracebacks:
+        for check_id, message, text in self.tracebacks:
+            if self.tbstyle == "line":
+                terminalreporter.write_line(clean(f"[{check_id}] {message}"))
+                continue
             terminalreporter.write_sep("_", clean(check_id))
-            lines = clean(text, multiline=True).splitlines()
-            for line in lines[-1:] if self.tbstyle == "line" else lines:
+            for line in clean(text, multiline=True).splitlines():
                 terminalreporter.write_line(line)

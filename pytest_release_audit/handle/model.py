@@ -82,10 +82,6 @@ class RunRecord:
         return self.tags.get("mlflow.runName")
 
     @property
-    def training_inputs(self) -> tuple[DatasetRef, ...]:
-        return tuple(d for d in self.inputs if d.is_training)
-
-    @property
     def evaluation_inputs(self) -> tuple[DatasetRef, ...]:
         return tuple(d for d in self.inputs if d.is_evaluation)
 
