@@ -325,8 +325,7 @@ class AuditReporter:
             record.payload = masker.apply(record.payload)
             record.message = masker.text(record.message)
         errors = [masker.text(e) for e in errors]
-        self.tracebacks = [(str(r.payload["id"]), str(r.payload.get("message")), str(r.payload["traceback"]))
-                           for r in child.records if r.payload.get("traceback")]
+        self.tracebacks = [(i, masker.text(m), masker.text(t)) for i, m, t in child.tracebacks]
         self.notes = [masker.text(n) for n in self.notes]
         self.result = build_result(
             records=records,

@@ -65,6 +65,8 @@ class ChildOutcome:
     seconds: float = 0.0
     resolved: dict[str, Any] = field(default_factory=dict)  # the model / baseline versions it audited
     masks: dict[str, str] = field(default_factory=dict)  # what the pii check flagged (``masking``)
+    #: (check id, message, traceback) of each unexpected exception in a check (a bug).
+    tracebacks: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class ChecksChild:
@@ -183,6 +185,7 @@ class ChecksChild:
         outcome.resolved = dict(payload.get("resolved") or {})
         masks = payload.get("masks")
         outcome.masks = {str(k): str(v) for k, v in masks.items()} if isinstance(masks, dict) else {}
+        outcome.tracebacks = [(str(i), str(m), str(t)) for i, m, t in payload.get("tracebacks") or []]
         return outcome
 
     def kill(self) -> None:
@@ -274,6 +277,7 @@ class ChildRecorder:
         self.exchange_dir = exchange_dir
         self.records: dict[str, dict[str, Any]] = {}
         self.errors: list[str] = []
+        self.tracebacks: list[tuple[str, str, str]] = []
         self._prefetch: threading.Thread | None = None
 
     def pytest_sessionstart(self) -> None:
@@ -292,6 +296,8 @@ class ChildRecorder:
             return
         entry = self.records.setdefault(report.nodeid, {"nodeid": report.nodeid, "payload": payload, "events": []})
         entry["payload"] = payload
+        if payload.get("traceback"):
+            self.tracebacks.append((str(payload["id"]), str(payload.get("message")), str(payload["traceback"])))
         entry["events"].append([report.when or "call", report.outcome, float(report.duration or 0.0),
                                 bool(getattr(report, "wasxfail", None)) and report.when == "call", payload])
 
@@ -312,7 +318,8 @@ class ChildRecorder:
         from pytest_release_audit.masking import process_masker
 
         data = json.dumps({"records": list(self.records.values()), "errors": self.errors,
-                           "resolved": resolved, "masks": process_masker().table()}).encode("utf-8")
+                           "resolved": resolved, "masks": process_masker().table(),
+                           "tracebacks": self.tracebacks}).encode("utf-8")
         view = memoryview(data)
         try:
             while view:

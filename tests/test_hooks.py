@@ -185,7 +185,7 @@ USER_CHECKS = """
 
 
 def test_expected_failures_are_one_line_and_a_bug_keeps_its_traceback(audit):
-    audit.pytester.makepyfile(test_user_checks=USER_CHECKS)
+    (audit.pytester.path / "tests" / "test_user_checks.py").write_text(textwrap.dedent(USER_CHECKS), encoding="utf-8")
     result = audit.run("cl_unimodal_v2", "--audit-checks=lineage", "--tb=long", "-p", "no:randomly")
     out = result.stdout.str()
     assert 'return facts["missing_key"]' in out and "KeyError: 'missing_key'" in out
