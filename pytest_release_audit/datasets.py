@@ -172,6 +172,9 @@ def infer_task(handle: ModelHandle, task_policy: dict[str, Any], ref: DatasetRef
     def setting(key: str) -> str:
         return (task_policy.get(key) or handle.tag(key) or "").strip()
 
+    duration: str | None
+    event: str | None
+    label: str | None
     kind = _normalize_kind(task_policy.get("kind") or "") or _normalize_kind(handle.tag("task") or "")
     duration = setting("duration_col") or _pick(columns, DURATION_NAMES)
     event = setting("event_col")

@@ -273,7 +273,7 @@ def pytest_runtest_makereport(
         payload["message"] = one_line(getattr(excinfo.value, "msg", "") or str(excinfo.value), 400)
     elif excinfo is not None and report.failed:
         payload.update(_failure(excinfo.value, info, report))
-    report.release_audit = payload  # plain JSON: crosses xdist like pytest-html's extras
+    report.release_audit = payload  # type: ignore[attr-defined]  # plain JSON: crosses xdist like pytest-html's extras
     return report
 
 

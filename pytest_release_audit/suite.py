@@ -86,7 +86,7 @@ class ChecksChild:
 
     def start(self) -> None:
         options = self.ctx.options
-        spec = {
+        spec: dict[str, Any] = {
             "options": {
                 "model": options.model, "baseline": options.baseline, "target": options.target,
                 "tracking_uri": self.ctx.tracking_uri, "policy": options.policy, "source": options.source,
@@ -233,7 +233,7 @@ def publish_scores(ctx: AuditContext, exchange_dir: Path) -> None:
     except AuditError as exc:
         status: dict[str, Any] = {"ok": False, "type": exc.__class__.__name__, "error": str(exc)}
     else:
-        arrays = {"candidate": scores.candidate}
+        arrays: dict[str, Any] = {"candidate": scores.candidate}
         if scores.baseline is not None:
             arrays["baseline"] = scores.baseline
         np.savez(exchange_dir / SCORES_FILE, **arrays)
