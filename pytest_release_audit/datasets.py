@@ -180,6 +180,9 @@ def infer_task(
     def setting(value: str, key: str) -> str:
         return (value or handle.tag(key) or "").strip()
 
+    duration: str | None
+    event: str | None
+    label: str | None
     kind = _normalize_kind(task.kind) or _normalize_kind(handle.tag("task") or "")
     duration = setting(task.duration_col, "duration_col") or _pick(columns, DURATION_NAMES)
     event = setting(task.event_col, "event_col")

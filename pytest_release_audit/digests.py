@@ -43,11 +43,11 @@ def frame_sha256(df: pd.DataFrame) -> str:
 
 def mlflow_digest(df: pd.DataFrame) -> str:
     """The digest ``mlflow.data.from_pandas(df)`` would log."""
-    import mlflow.data
+    from mlflow.data.pandas_dataset import from_pandas
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return mlflow.data.from_pandas(df).digest
+        return str(from_pandas(df).digest)
 
 
 def mlflow_digest_variants(df: pd.DataFrame) -> list[tuple[str, str]]:

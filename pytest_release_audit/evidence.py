@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 
-class Evidence(dict):  # type: ignore[type-arg]
+class Evidence(dict[str, Any]):
     """A dict of plain-JSON facts a check records, plus a one-line ``summary`` and attachments.
 
     Example::

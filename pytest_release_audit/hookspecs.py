@@ -18,19 +18,21 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 @pytest.hookspec(firstresult=True)
-def pytest_release_audit_resolve_handle(config: pytest.Config, spec: str) -> ModelHandle | None:
-    """Resolve ``--audit-model`` from a registry other than MLflow.
+def pytest_release_audit_resolve_handle(config: pytest.Config, spec: str, tracking_uri: str) -> ModelHandle | None:
+    """Resolve ``--audit-model`` (``spec``, as given) from a registry other than MLflow.
 
-    Called on every process that runs checks, before the built-in MLflow resolver. Stops at the
-    first non-None result. Raise ``pytest_release_audit.errors.HandleNotFound`` (one-line message)
-    when the spec names something your registry should have but does not.
+    Asked before the built-in MLflow resolver on every process that resolves the model (the
+    user's session, its xdist workers, the checks child); the first non-None result wins.
+    ``tracking_uri`` is the MLflow store the audit reads otherwise. Raise
+    ``pytest_release_audit.errors.HandleNotFound`` (one-line message) when the spec names
+    something your registry should have but does not.
 
-    Example::
-
-        def pytest_release_audit_resolve_handle(config, spec):
-            if spec.startswith("sagemaker:"):
-                return my_registry.handle_for(spec.removeprefix("sagemaker:"))
-            return None
+    Only **installed extensions** are asked: modules an installed distribution declares in the
+    entry point group ``pytest_release_audit`` (see ``extensions``). The audited repository is
+    not trusted, so an implementation in a ``conftest.py`` or a ``-p`` module is never called:
+    it could otherwise swap the model under audit for another. The checks child, where no
+    project code runs, resolves the model again and the audit is BLOCKED unless both sessions
+    resolved the same name, version and run.
     """
 
 

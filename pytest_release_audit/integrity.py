@@ -218,16 +218,16 @@ def modified_code() -> list[str]:
             continue
         _check_module(module, problems)
     for module_name, qualname in _STDLIB:
-        module = sys.modules.get(module_name)
-        if module is None:
+        stdlib = sys.modules.get(module_name)
+        if stdlib is None:
             continue
-        obj: Any = module
+        obj: Any = stdlib
         for part in qualname.split("."):
             obj = getattr(obj, part, None)
-        src = _source(getattr(module, "__file__", None))
+        src = _source(getattr(stdlib, "__file__", None))
         fn = _unwrap(obj)
         if src is not None and isinstance(fn, types.FunctionType):
-            _check_function(f"{module_name}.{qualname}", fn, qualname, module, src, problems)
+            _check_function(f"{module_name}.{qualname}", fn, qualname, stdlib, src, problems)
         elif src is not None:
             problems.append(f"{module_name}.{qualname}")
     return sorted(set(problems))

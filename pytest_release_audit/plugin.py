@@ -17,7 +17,7 @@ Two kinds of session load this plugin:
 
 from __future__ import annotations
 
-import re
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,25 +26,16 @@ import pytest
 # Imported at plugin load, before any conftest of the audited repository: it snapshots the
 # environment the CI set (see isolation.TRUSTED_ENV).
 from pytest_release_audit import isolation  # noqa: F401
-from pytest_release_audit.errors import AuditError, describe_exception
+from pytest_release_audit.errors import AuditError, describe_exception, mask_values, redact
 from pytest_release_audit.evidence import plain_json
+from pytest_release_audit.marker import MARKER_HELP, compliance_info
+from pytest_release_audit.report.text import one_line
 from pytest_release_audit.session import AuditContext, get_options
-from pytest_release_audit.stash import context_key, evidence_key, verdict_key
+from pytest_release_audit.stash import context_key, evidence_key, reporter_key, verdict_key
 from pytest_release_audit.suite import CHECKS_DIR, child_spec
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Generator
-
-reporter_key = pytest.StashKey["Any"]()
-
-MARKER_HELP = (
-    "compliance(id, title='', controls=[], severity='required'): a release-audit compliance check. "
-    "It runs when pytest is given --audit-model=NAME and its outcome and audit_evidence land in the "
-    "audit report; a required check that fails, errors or skips blocks the release."
-)
-SEVERITIES = ("required", "optional")
-MARKER_KEYWORDS = ("id", "title", "controls", "severity")
-CHECK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}$")
 
 _OPTIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("--audit-model", "audit_model", {"metavar": "NAME[@ALIAS|/VERSION]",
@@ -116,7 +107,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if options is None:
         return
     ctx = AuditContext(options, Path(config.rootpath), Path(config.invocation_params.dir))
-    config.stash[context_key] = ctx
+    _use_extensions(config, ctx)
     if is_xdist_worker(config):
         exchange = getattr(config, "workerinput", {}).get("release_audit_exchange")
         ctx.exchange_dir = Path(exchange) if exchange else None
@@ -142,6 +133,15 @@ class _XdistExchange:
             node.workerinput["release_audit_exchange"] = str(self.ctx.exchange_dir)
 
 
+def _use_extensions(config: pytest.Config, ctx: AuditContext) -> None:
+    """Keep ``ctx`` in the stash, its model resolved by the installed extensions first."""
+    from pytest_release_audit.extensions import load_extensions, resolve_by_extension
+
+    load_extensions(config)
+    ctx.resolver = functools.partial(resolve_by_extension, config)
+    config.stash[context_key] = ctx
+
+
 def _configure_child(config: pytest.Config, spec: dict[str, Any]) -> None:
     from pytest_release_audit.handle.worker import pool
     from pytest_release_audit.isolation import die_with_parent
@@ -152,7 +152,7 @@ def _configure_child(config: pytest.Config, spec: dict[str, Any]) -> None:
     pool().warm()  # the model workers' zygote imports MLflow while this session starts
     ctx = AuditContext(AuditOptions(**spec["options"]), Path(spec["rootdir"]), Path(spec["invocation_dir"]),
                        child=True)
-    config.stash[context_key] = ctx
+    _use_extensions(config, ctx)
     recorder = ChildRecorder(int(spec["result_fd"]), ctx, Path(spec["exchange_dir"]))
     config.pluginmanager.register(recorder, "release_audit_child")
 
@@ -205,45 +205,6 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return None
 
 
-def marker_problem(marker: pytest.Mark) -> str | None:
-    """Why a compliance marker's arguments are invalid (None when they are valid)."""
-    unknown = sorted(set(marker.kwargs) - set(MARKER_KEYWORDS))
-    if unknown:
-        return f"unknown keyword {', '.join(unknown)} (known: {', '.join(MARKER_KEYWORDS)})"
-    if len(marker.args) > 2:
-        return "takes at most two positional arguments (id, title)"
-    severity = marker.kwargs.get("severity", "required")
-    if severity not in SEVERITIES:
-        return f"severity {severity!r} is not one of {', '.join(SEVERITIES)}"
-    check_id = marker.args[0] if marker.args else marker.kwargs.get("id")
-    if check_id is not None and (not isinstance(check_id, str) or not CHECK_ID.fullmatch(check_id)):
-        return f"check id {check_id!r} must be letters, digits, '_', '.', ':' or '-'"
-    controls = marker.kwargs.get("controls", ())
-    if isinstance(controls, str) or not all(isinstance(c, str) for c in controls):
-        return "controls must be a list of strings"
-    return None
-
-
-def compliance_info(item: pytest.Item) -> dict[str, Any] | None:
-    """The compliance marker's id, title, controls and severity, or None for ordinary tests."""
-    marker = item.get_closest_marker("compliance")
-    if marker is None:
-        return None
-    check_id = marker.args[0] if marker.args else marker.kwargs.get("id")
-    if not check_id:
-        name = getattr(item, "originalname", item.name)
-        check_id = name.removeprefix("test_")
-    title = marker.kwargs.get("title") or (marker.args[1] if len(marker.args) > 1 else "")
-    doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""
-    return {
-        "id": str(check_id),
-        "title": str(title or (doc.strip().splitlines() or [str(check_id)])[0]),
-        "controls": [str(c) for c in marker.kwargs.get("controls", ())],
-        "severity": str(marker.kwargs.get("severity", "required")),
-        "builtin": child_spec() is not None and Path(str(item.path)).parent == CHECKS_DIR,
-    }
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     ctx = config.stash.get(context_key, None)
@@ -288,9 +249,8 @@ def _setup_error(ctx: AuditContext) -> str | None:
     return error
 
 
-def _one_line(text: str) -> str:
-    line = " ".join(str(text).split())
-    return line[:400]
+#: Longest traceback of a built-in check the checks child sends to the user's session.
+MAX_TRACEBACK_CHARS = 20000
 
 
 @pytest.hookimpl(wrapper=True)
@@ -306,29 +266,44 @@ def pytest_runtest_makereport(
     ctx = item.config.stash[context_key]
     if evidence is not None:
         payload["evidence"] = plain_json(dict(evidence))
-        payload["summary"] = _one_line(evidence.summary)
+        payload["summary"] = one_line(evidence.summary, 400)
         payload["artifacts"] = [_relative(a, ctx) for a in evidence.artifacts]
     excinfo = call.excinfo
     if report.skipped and excinfo is not None:
-        payload["message"] = _one_line(getattr(excinfo.value, "msg", "") or str(excinfo.value))
+        payload["message"] = one_line(getattr(excinfo.value, "msg", "") or str(excinfo.value), 400)
     elif excinfo is not None and report.failed:
-        exc = excinfo.value
-        if isinstance(exc, AuditError):
-            message = str(exc)
-            # An unusable input (a missing dataset, an unreadable store) breaks every check that
-            # needs it: the AUDIT REPORT names it once, pytest's own sections just point there.
-            report.longrepr = f"[{info['id']}] could not run: an audit input is unusable (named in the AUDIT REPORT)"
-        elif isinstance(exc, AssertionError):
-            message = (str(exc).strip().splitlines() or ["assertion failed"])[0]
-            if info["builtin"]:
-                report.longrepr = f"[{info['id']}] {message}"
-        else:
-            message = describe_exception(exc)  # redacted, quoted data values masked
-            if info["builtin"]:  # an input a built-in check did not foresee: one line, not frames full of data
-                report.longrepr = f"[{info['id']}] {_one_line(message)}"
-        payload["message"] = _one_line(message)
-    report.release_audit = payload  # plain JSON: crosses xdist like pytest-html's extras
+        payload.update(_failure(excinfo.value, info, report))
+    report.release_audit = payload  # type: ignore[attr-defined]  # plain JSON: crosses xdist like pytest-html's extras
     return report
+
+
+def _failure(exc: BaseException, info: dict[str, Any], report: pytest.TestReport) -> dict[str, str]:
+    """A failed check's one-line message, and the traceback of a bug in a built-in check.
+
+    An expected failure (an unusable input, a failed assertion, ``pytest.fail``) is one line in
+    pytest's output too. An unexpected exception is a bug: pytest's report keeps its traceback
+    (``--tb`` decides how much); the checks child also sends it to the user's session, redacted.
+    """
+    if isinstance(exc, AuditError):
+        # An unusable input (a missing dataset, an unreadable store) breaks every check that
+        # needs it: the AUDIT REPORT names it once, pytest's own sections just point there.
+        report.longrepr = f"[{info['id']}] could not run: an audit input is unusable (named in the AUDIT REPORT)"
+        return {"message": one_line(exc, 400)}
+    if isinstance(exc, (AssertionError, pytest.fail.Exception)):
+        message = one_line((str(exc).strip().splitlines() or ["assertion failed"])[0], 400)
+        if info["builtin"]:
+            report.longrepr = f"[{info['id']}] {message}"
+        return {"message": message}
+    out = {"message": one_line(describe_exception(exc), 400)}  # redacted, quoted data values masked
+    if info["builtin"]:
+        out["traceback"] = _masked_traceback(str(report.longrepr))
+    return out
+
+
+def _masked_traceback(text: str) -> str:
+    """``text`` redacted, quoted literals masked outside source lines (exception texts quote data values)."""
+    lines = [line if line[:1] in (" ", ">") else mask_values(line) for line in redact(text).splitlines()]
+    return "\n".join(lines)[-MAX_TRACEBACK_CHARS:]
 
 
 def _relative(path: str, ctx: AuditContext) -> str:

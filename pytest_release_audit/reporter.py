@@ -14,18 +14,22 @@ from __future__ import annotations
 
 import platform
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_release_audit.errors import AuditError, redact
 from pytest_release_audit.files import utc_stamp
+from pytest_release_audit.marker import compliance_info, marker_problem
 from pytest_release_audit.policy import BUILTIN_CHECKS
 from pytest_release_audit.report.build import TestRecord, build_result
 from pytest_release_audit.report.model import AuditResult, ModelRef
 from pytest_release_audit.session import AuditContext
 from pytest_release_audit.stash import verdict_key
 from pytest_release_audit.suite import ChecksChild, ChildOutcome
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pytest_release_audit.handle.model import ModelHandle
 
 #: Options after which nothing a run does is release evidence: no child, no reports, no trail.
 INFO_OPTIONS = (("collectonly", "--collect-only"), ("setuponly", "--setup-only"), ("setupplan", "--setup-plan"),
@@ -39,6 +43,12 @@ def tool_version() -> str:
         return version("pytest-release-audit")
     except PackageNotFoundError:
         return "0+unknown"
+
+
+def _same_version(pin: dict[str, Any], handle: ModelHandle) -> bool:
+    """Whether the checks child audited the version this session will report and promote."""
+    return (str(pin.get("name")), str(pin.get("version")), pin.get("run_id")) == (
+        handle.name, str(handle.version), handle.run_id)
 
 
 class AuditReporter:
@@ -57,6 +67,7 @@ class AuditReporter:
         self.child: ChecksChild | None = None
         self.result: AuditResult | None = None
         self.paths: dict[str, str] = {}
+        self.tracebacks: list[tuple[str, str, str]] = []  # (check id, message, traceback): bugs in built-in checks
         self.audit_id = utc_stamp() + "-" + uuid.uuid4().hex[:8]
         import tempfile
         from pathlib import Path
@@ -72,6 +83,11 @@ class AuditReporter:
                 return flag
         return None
 
+    @property
+    def tbstyle(self) -> str:
+        """pytest's ``--tb`` style for this run."""
+        return str(getattr(self.config.option, "tbstyle", "auto") or "auto")
+
     def start_checks(self) -> None:
         """Start the built-in suite's child session (unless the options or policy are unusable)."""
         if self.info_option() is not None:
@@ -83,7 +99,7 @@ class AuditReporter:
         except (AuditError, OSError):
             return  # named at session start
         assert self.ctx.exchange_dir is not None
-        self.child = ChecksChild(self.ctx, artifacts, timeout, self.ctx.exchange_dir)
+        self.child = ChecksChild(self.ctx, artifacts, timeout, self.ctx.exchange_dir, self.tbstyle)
         from pytest_release_audit.isolation import set_dumpable
 
         # The child starts model workers of our user; none of them may ptrace this session.
@@ -130,8 +146,6 @@ class AuditReporter:
     # -- collection / run ---------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        from pytest_release_audit.plugin import compliance_info, marker_problem
-
         for item in items:
             marker = item.get_closest_marker("compliance")
             if marker is None:
@@ -160,8 +174,6 @@ class AuditReporter:
             self.errors.append(f"collection error in {report.nodeid or 'session'}: {' '.join(last.split())[:300]}")
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        from pytest_release_audit.plugin import compliance_info
-
         for item in items:
             info = compliance_info(item)
             if info is not None:
@@ -256,10 +268,11 @@ class AuditReporter:
         outcome = self.child.wait()
         handle, _ = self.ctx.try_handle()
         audited = outcome.resolved.get("model")
-        if handle is not None and audited and str(audited.get("version")) != str(handle.version):
+        if handle is not None and audited and not _same_version(audited, handle):
             outcome.errors.append(
-                f"the registry changed during the audit: the built-in checks audited {handle.name} "
-                f"v{audited.get('version')}, this session resolved v{handle.version} (an alias moved): audit again"
+                f"the registry changed during the audit: the built-in checks audited {audited.get('name')} "
+                f"v{audited.get('version')}, this session resolved {handle.name} v{handle.version} (an alias "
+                "moved): audit again"
             )
         return outcome
 
@@ -312,6 +325,7 @@ class AuditReporter:
             record.payload = masker.apply(record.payload)
             record.message = masker.text(record.message)
         errors = [masker.text(e) for e in errors]
+        self.tracebacks = [(i, masker.text(m), masker.text(t)) for i, m, t in child.tracebacks]
         self.notes = [masker.text(n) for n in self.notes]
         self.result = build_result(
             records=records,
@@ -344,6 +358,7 @@ class AuditReporter:
             session.exitstatus = pytest.ExitCode.OK  # the checks ran in their own session
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        self._write_tracebacks(terminalreporter)
         if self.result is None:
             for note in self.notes:
                 terminalreporter.write_line(f"release-audit: {note}", yellow=True)
@@ -351,3 +366,18 @@ class AuditReporter:
         from pytest_release_audit.report.terminal import write_summary
 
         write_summary(terminalreporter, self.result, self.paths, self.notes)
+
+    def _write_tracebacks(self, terminalreporter: Any) -> None:
+        """The traceback of each bug in a built-in check, as ``--tb`` asks (the child ran it)."""
+        if self.tbstyle == "no" or not self.tracebacks:
+            return
+        from pytest_release_audit.report.text import clean
+
+        terminalreporter.write_sep("=", "release-audit: unexpected errors in built-in checks")
+        for check_id, message, text in self.tracebacks:
+            if self.tbstyle == "line":
+                terminalreporter.write_line(clean(f"[{check_id}] {message}"))
+                continue
+            terminalreporter.write_sep("_", clean(check_id))
+            for line in clean(text, multiline=True).splitlines():
+                terminalreporter.write_line(line)

@@ -23,6 +23,8 @@ from pytest_release_audit.files import utc_now
 from pytest_release_audit.policy import TARGETS, Policy, load_policy
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+
     import numpy as np
     import pytest
 
@@ -93,10 +95,12 @@ class AuditContext:
         self._cache: dict[str, Any] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
-        self.setup_errors: list[str] = []
         #: Where the checks child publishes the evaluation scores (``suite.publish_scores``): the
         #: user's session reads them there instead of loading the models a second time.
         self.exchange_dir: Path | None = None
+        #: Asked first to resolve ``--audit-model`` (spec, tracking URI) -> handle or None: the
+        #: installed extensions (``extensions.resolve_by_extension``), set by the plugin.
+        self.resolver: Callable[[str, str], ModelHandle | None] | None = None
 
     # -- cheap, no heavy imports --------------------------------------------------------------
     @functools.cached_property
@@ -164,7 +168,9 @@ class AuditContext:
             section = self.policy.section("model_artifact")
             worker.pool().timeout_s = float(section["worker_timeout_s"])
             artifact.configure_signing(section, self.rootdir)
-            handle = resolve_handle(self.spec, self.tracking_uri)
+            handle = self.resolver(self.options.model, self.tracking_uri) if self.resolver else None
+            if handle is None:
+                handle = resolve_handle(self.spec, self.tracking_uri)
             artifact.set_candidate(handle)
             return handle
 

@@ -42,7 +42,8 @@ python_functions = test_*
 addopts =
 console_output_style = classic
 """
-DEFAULT_TIMEOUT_S = 3600.0
+#: ``--tb`` styles the checks child renders a built-in check's unexpected error in.
+CHILD_TB_STYLES = ("auto", "long", "short", "native")
 
 
 def child_spec() -> dict[str, Any] | None:
@@ -64,13 +65,17 @@ class ChildOutcome:
     seconds: float = 0.0
     resolved: dict[str, Any] = field(default_factory=dict)  # the model / baseline versions it audited
     masks: dict[str, str] = field(default_factory=dict)  # what the pii check flagged (``masking``)
+    #: (check id, message, traceback) of each unexpected exception in a check (a bug).
+    tracebacks: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class ChecksChild:
     """Starts the built-in suite in a child pytest process and collects its results."""
 
-    def __init__(self, ctx: AuditContext, out_dir: Path, timeout_s: float, exchange_dir: Path) -> None:
+    def __init__(self, ctx: AuditContext, out_dir: Path, timeout_s: float, exchange_dir: Path,
+                 tbstyle: str = "short") -> None:
         self.ctx = ctx
+        self.tbstyle = tbstyle if tbstyle in CHILD_TB_STYLES else "short"
         self.out_dir = out_dir
         self.timeout_s = timeout_s
         self._dir = exchange_dir
@@ -81,7 +86,7 @@ class ChecksChild:
 
     def start(self) -> None:
         options = self.ctx.options
-        spec = {
+        spec: dict[str, Any] = {
             "options": {
                 "model": options.model, "baseline": options.baseline, "target": options.target,
                 "tracking_uri": self.ctx.tracking_uri, "policy": options.policy, "source": options.source,
@@ -103,7 +108,7 @@ class ChecksChild:
             "-p", "pytest_release_audit.plugin", "-p", "no:cacheprovider", "-p", "no:randomly",
             "--noconftest", "-c", str(ini), "--rootdir", str(self._dir),
             "-o", "cache_dir=" + str(self._dir / ".cache"),
-            "-q", "--tb=short", "-W", "ignore::DeprecationWarning",
+            "-q", f"--tb={self.tbstyle}", "-W", "ignore::DeprecationWarning",
             str(CHECKS_DIR),
         ]
         log = (self._dir / "child.log").open("wb")
@@ -180,6 +185,7 @@ class ChecksChild:
         outcome.resolved = dict(payload.get("resolved") or {})
         masks = payload.get("masks")
         outcome.masks = {str(k): str(v) for k, v in masks.items()} if isinstance(masks, dict) else {}
+        outcome.tracebacks = [(str(i), str(m), str(t)) for i, m, t in payload.get("tracebacks") or []]
         return outcome
 
     def kill(self) -> None:
@@ -227,7 +233,7 @@ def publish_scores(ctx: AuditContext, exchange_dir: Path) -> None:
     except AuditError as exc:
         status: dict[str, Any] = {"ok": False, "type": exc.__class__.__name__, "error": str(exc)}
     else:
-        arrays = {"candidate": scores.candidate}
+        arrays: dict[str, Any] = {"candidate": scores.candidate}
         if scores.baseline is not None:
             arrays["baseline"] = scores.baseline
         np.savez(exchange_dir / SCORES_FILE, **arrays)
@@ -271,6 +277,7 @@ class ChildRecorder:
         self.exchange_dir = exchange_dir
         self.records: dict[str, dict[str, Any]] = {}
         self.errors: list[str] = []
+        self.tracebacks: list[tuple[str, str, str]] = []
         self._prefetch: threading.Thread | None = None
 
     def pytest_sessionstart(self) -> None:
@@ -289,6 +296,8 @@ class ChildRecorder:
             return
         entry = self.records.setdefault(report.nodeid, {"nodeid": report.nodeid, "payload": payload, "events": []})
         entry["payload"] = payload
+        if payload.get("traceback"):
+            self.tracebacks.append((str(payload["id"]), str(payload.get("message")), str(payload["traceback"])))
         entry["events"].append([report.when or "call", report.outcome, float(report.duration or 0.0),
                                 bool(getattr(report, "wasxfail", None)) and report.when == "call", payload])
 
@@ -309,7 +318,8 @@ class ChildRecorder:
         from pytest_release_audit.masking import process_masker
 
         data = json.dumps({"records": list(self.records.values()), "errors": self.errors,
-                           "resolved": resolved, "masks": process_masker().table()}).encode("utf-8")
+                           "resolved": resolved, "masks": process_masker().table(),
+                           "tracebacks": self.tracebacks}).encode("utf-8")
         view = memoryview(data)
         try:
             while view:

@@ -17,7 +17,7 @@ import logging
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,7 +60,6 @@ class ArtifactReport:
     local_dir: str = ""
     problem: str = ""  # why it cannot be inspected at all (download failed)
     tool: str = ""
-    scanned_files: dict[str, str] = field(default_factory=dict)
 
     @property
     def blocking(self) -> tuple[ArtifactFinding, ...]:
@@ -239,7 +238,6 @@ def _inspect(handle: ModelHandle, baseline: bool) -> ArtifactReport:
         digest=_digest_of_sums(sums),
         local_dir=str(local),
         tool=tool,
-        scanned_files=sums,
     )
 
 

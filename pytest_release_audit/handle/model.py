@@ -9,9 +9,10 @@ handle was resolved; only the model itself is loaded lazily, on the first ``pred
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pytest_release_audit.report.model import ModelRef
+if TYPE_CHECKING:  # pragma: no cover
+    from pytest_release_audit.report.model import ModelRef
 
 #: MLflow's run tag for the git commit of the code that ran.
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
@@ -81,10 +82,6 @@ class RunRecord:
         return self.tags.get("mlflow.runName")
 
     @property
-    def training_inputs(self) -> tuple[DatasetRef, ...]:
-        return tuple(d for d in self.inputs if d.is_training)
-
-    @property
     def evaluation_inputs(self) -> tuple[DatasetRef, ...]:
         return tuple(d for d in self.inputs if d.is_evaluation)
 
@@ -124,6 +121,9 @@ class ModelHandle:
 
     @property
     def ref(self) -> ModelRef:
+        """This version as the reports name it."""
+        from pytest_release_audit.report.model import ModelRef  # reports depend on handles, not back
+
         return ModelRef(
             name=self.name,
             version=str(self.version),

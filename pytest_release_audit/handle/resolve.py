@@ -141,15 +141,8 @@ def resolve_handle(spec: str | ModelSpec, tracking_uri: str, *, default_alias: s
 
 def pin_of(handle: ModelHandle) -> dict[str, str | None]:
     """The exact version of a resolved handle, for a second process to resolve the same one."""
-    return {"name": handle.name, "version": str(handle.version), "alias": handle.requested_alias}
-
-
-def resolve_pinned(pin: dict[str, Any], tracking_uri: str) -> ModelHandle:
-    """The handle of exactly ``pin``'s version (an alias moved meanwhile does not change it)."""
-    import dataclasses
-
-    handle = resolve_handle(ModelSpec(name=str(pin["name"]), version=str(pin["version"])), tracking_uri)
-    return dataclasses.replace(handle, requested_alias=pin.get("alias"))
+    return {"name": handle.name, "version": str(handle.version), "alias": handle.requested_alias,
+            "run_id": handle.run_id}
 
 
 def _resolve_with_client(client: Any, spec: ModelSpec, tracking_uri: str, *, default_alias: str) -> ModelHandle:
