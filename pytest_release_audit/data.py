@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Datasets logged on a run, loaded from their source, and the task they describe.
 
-``LoadedDataset`` is what the ``training_data`` / ``evaluation_data`` fixtures return.
+``LoadedDataset`` is what the ``audit_training_data`` / ``audit_evaluation_data`` fixtures return.
 pandas is imported by the functions that need it, never at module import.
 """
 

@@ -221,7 +221,7 @@ def publish_scores(ctx: AuditContext, exchange_dir: Path) -> None:
     """In the checks child: compute the evaluation scores now and publish them for the user's session.
 
     Run in a thread at the child's session start, so the models load in their workers while the
-    data checks run, and the user's compliance tests (``evaluation_scores``) reuse these scores
+    data checks run, and the user's compliance tests (``audit_scores``) reuse these scores
     instead of loading the models a second time.
     """
     import numpy as np

@@ -230,12 +230,6 @@ def open_source_tree(
     )
 
 
-def open_source_tree_for_audit(handle: ModelHandle, audit_source: str | Path, workdir: Path) -> SourceTree:
-    """What the ``source_tree`` fixture calls: ``open_source_tree`` with the run's local repo URL
-    as a fallback."""
-    return open_source_tree(handle, audit_source, workdir, fallback_repos=repo_fallbacks(handle))
-
-
 def close_source_tree(tree: SourceTree) -> None:
     """Remove an export made by ``open_source_tree`` (idempotent)."""
     shutil.rmtree(tree.path, ignore_errors=True)

@@ -24,7 +24,6 @@ to estimates, with its text), ``assess`` (scoring, decision and evidence for one
 from pytest_release_audit.metrics.gate.assess import (
     PerformanceAssessment,
     assess_performance,
-    known_metrics,
     scorer_for,
 )
 from pytest_release_audit.metrics.gate.decision import (
@@ -63,7 +62,6 @@ __all__ = [
     "comparison_text",
     "evaluate_gate",
     "improvement",
-    "known_metrics",
     "match_logged",
     "normalise",
     "requirement_text",

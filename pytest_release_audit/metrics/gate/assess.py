@@ -8,14 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_release_audit.metrics.bootstrap import METRICS, MetricEstimate, paired_bootstrap
+from pytest_release_audit.metrics.bootstrap import MetricEstimate, paired_bootstrap
 from pytest_release_audit.metrics.gate.decision import GateDecision, evaluate_gate
 from pytest_release_audit.metrics.gate.rules import GateRule, LoggedMetric, match_logged, rule_from_policy
-
-
-def known_metrics() -> tuple[str, ...]:
-    """Every metric the gate knows."""
-    return tuple(METRICS)
 
 
 def scorer_for(kind: str, *, durations: Any = None, events: Any = None, y: Any = None) -> Any:
