@@ -313,4 +313,4 @@ class ModelArtifactEvidence(CheckEvidence):
     """``model_artifact``: each scanned model version and the isolated worker's load."""
 
     models: tuple[ArtifactScan, ...] = ()
-    worker: WorkerLoad | None = None
+    worker: WorkerLoad | None = optional()
