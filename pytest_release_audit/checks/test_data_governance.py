@@ -33,7 +33,7 @@ def test_pii(
     audit_model: ModelHandle, audit_datasets: list[LoadedDataset], audit_policy: Policy, audit_evidence: Evidence
 ) -> None:
     """No PHI/PII in any dataset, nor in the names and descriptions around them."""
-    result = assess_pii(audit_model, audit_datasets, audit_policy.section("pii"))
+    result = assess_pii(audit_model, audit_datasets, audit_policy.section("pii"), sink=audit_evidence)
     result.record(audit_evidence)
     assert result.passed, result.message
 

@@ -27,6 +27,6 @@ def test_model_artifact(
     audit_model: ModelHandle, audit_baseline: ModelHandle | None, audit_evidence: Evidence
 ) -> None:
     """No unsafe operator in either model's files; the candidate loads in a sandboxed worker."""
-    result = assess_artifact(audit_model, audit_baseline)
+    result = assess_artifact(audit_model, audit_baseline, sink=audit_evidence)
     result.record(audit_evidence)
     assert result.passed, result.message

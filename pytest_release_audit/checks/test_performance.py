@@ -41,7 +41,9 @@ def test_performance_gate(
 ) -> None:
     """The candidate is at least as good as the baseline by the policy's rule, with a bootstrap CI."""
     section = audit_policy.section("performance")
-    result = assess_gate(audit_model, audit_baseline, audit_evaluation_data, audit_scores, section, audit_out)
+    result = assess_gate(
+        audit_model, audit_baseline, audit_evaluation_data, audit_scores, section, audit_out, sink=audit_evidence
+    )
     result.record(audit_evidence)
     assert result.passed, result.message
 
@@ -60,6 +62,6 @@ def test_bias(
 ) -> None:
     """Every subgroup large enough to judge reaches the floor; gaps and calibration within limits."""
     bias, performance = audit_policy.section("bias"), audit_policy.section("performance")
-    result = assess_bias(audit_evaluation_data, audit_scores, bias, performance, audit_out)
+    result = assess_bias(audit_evaluation_data, audit_scores, bias, performance, audit_out, sink=audit_evidence)
     result.record(audit_evidence)
     assert result.passed, result.message

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pytest_release_audit.approvals import approve_hint, evaluate_approvals
+from pytest_release_audit.report.contracts import ApprovalsEvidence
 from pytest_release_audit.rules.result import RuleResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -67,5 +68,8 @@ def assess_approvals(handle: ModelHandle, policy: Policy, target: str) -> RuleRe
     message = _failure(status, handle, target)
     blocked = bool(status.unverified or status.rejected or status.missing)
     return RuleResult(
-        evidence=status.to_dict(), summary=_summary(status, target), passed=not blocked, message=message
+        evidence=ApprovalsEvidence.of(status.to_dict()),
+        summary=_summary(status, target),
+        passed=not blocked,
+        message=message,
     )

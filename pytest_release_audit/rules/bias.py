@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_release_audit.report.contracts import BiasEvidence, BiasRule
 from pytest_release_audit.rules.performance import evaluation_outcomes, unknown_kind
-from pytest_release_audit.rules.result import RuleResult
+from pytest_release_audit.rules.result import RuleResult, kept_on_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.data import LoadedDataset
+    from pytest_release_audit.evidence import Evidence
     from pytest_release_audit.metrics.gate import GateRule
     from pytest_release_audit.metrics.subgroups import BiasAnalysis
     from pytest_release_audit.session import Scores
@@ -90,15 +92,15 @@ def _analyse(data: LoadedDataset, scores: Scores, columns: list[str], rule: Gate
     )
 
 
-def _rule_evidence(bias: dict[str, Any], limits: Limits) -> dict[str, Any]:
+def _rule_evidence(bias: dict[str, Any], limits: Limits) -> BiasRule:
     """The limits applied and where they came from."""
-    return {
-        "min_n": int(bias["min_n"]),
-        "floor": limits.floor,
-        "max_gap": limits.max_gap if limits.max_gap != INF else None,
-        "limits_from": "policy" if limits.from_policy else "defaults",
-        "max_calibration_error": limits.calibration if limits.calibration != INF else None,
-    }
+    return BiasRule(
+        min_n=int(bias["min_n"]),
+        floor=limits.floor,
+        max_gap=limits.max_gap if limits.max_gap != INF else None,
+        limits_from="policy" if limits.from_policy else "defaults",
+        max_calibration_error=limits.calibration if limits.calibration != INF else None,
+    )
 
 
 def _plots(analysis: BiasAnalysis, rule: GateRule, limits: Limits, kind: str, scores: Scores,
@@ -142,8 +144,11 @@ def _summary(analysis: BiasAnalysis, rule: GateRule, limits: Limits, columns: li
 
 
 def assess_bias(data: LoadedDataset, scores: Scores, bias: dict[str, Any], performance: dict[str, Any],
-                out_dir: Path) -> RuleResult:
-    """Judge the candidate's subgroups on ``data`` with the policy's ``bias`` and ``performance`` sections."""
+                out_dir: Path, *, sink: Evidence | None = None) -> RuleResult:
+    """Judge the candidate's subgroups on ``data`` with the policy's ``bias`` and ``performance`` sections.
+
+    When the analysis or its plots raise, what was already established is recorded into ``sink`` first.
+    """
     from pytest_release_audit.metrics.gate import TASK_METRICS, rule_from_policy
     from pytest_release_audit.metrics.subgroups import pick_columns
 
@@ -155,23 +160,30 @@ def assess_bias(data: LoadedDataset, scores: Scores, bias: dict[str, Any], perfo
         return RuleResult.failure("; ".join(problems))
     configured = list(bias["columns"])
     columns, missing = pick_columns(configured, list(data.df.columns))
-    evidence: dict[str, Any] = {"metric": rule.metric, "columns": columns}
+    known = BiasEvidence.of({"metric": rule.metric, "columns": columns})
     problem = _columns_problem(data, columns, missing)
     if problem:
-        return RuleResult.failure(problem, evidence)
+        return RuleResult.failure(problem, known)
     outcomes, problem = evaluation_outcomes(data)
     if problem:
-        return RuleResult.failure(problem, evidence)
+        return RuleResult.failure(problem, known)
     limits = limits_for(bias, rule.metric, kind)
-    analysis = _analyse(data, scores, columns, rule, limits, bias, performance, outcomes)
-    evidence.update(analysis.to_dict())
-    evidence["columns_source"] = "policy" if configured else "conventional columns found in the data"
-    evidence["notes"] = list(analysis.notes)
-    evidence["rule"] = _rule_evidence(bias, limits)
+    with kept_on_error(sink, known):
+        analysis = _analyse(data, scores, columns, rule, limits, bias, performance, outcomes)
+    evidence = BiasEvidence.of({
+        "metric": rule.metric,
+        "columns": columns,
+        **analysis.to_dict(),
+        "columns_source": "policy" if configured else "conventional columns found in the data",
+        "notes": list(analysis.notes),
+        "rule": _rule_evidence(bias, limits).to_dict(),
+    })
+    with kept_on_error(sink, evidence):
+        attachments = _plots(analysis, rule, limits, kind, scores, outcomes, out_dir)
     return RuleResult(
         evidence=evidence,
         summary=_summary(analysis, rule, limits, columns),
         passed=not analysis.failed,
         message="; ".join(analysis.findings),
-        attachments=_plots(analysis, rule, limits, kind, scores, outcomes, out_dir),
+        attachments=attachments,
     )

@@ -13,6 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.files import write_atomic
+from pytest_release_audit.report.contracts import (
+    BanditReport,
+    DependenciesEvidence,
+    IpHeadersEvidence,
+    ReproducibilityEvidence,
+    ReuseReport,
+    SecurityEvidence,
+)
 from pytest_release_audit.rules.result import EVIDENCE_LIMIT, SHOWN, RuleResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,7 +42,9 @@ def assess_ip_headers(tree: SourceTree, section: dict[str, Any]) -> RuleResult:
 
     report = lint_licenses(tree.path, section["allowed_licenses"])
     return RuleResult(
-        evidence={**tree_facts(tree), "reuse": report.to_dict(limit=EVIDENCE_LIMIT)},
+        evidence=IpHeadersEvidence(
+            **tree_facts(tree), reuse=ReuseReport.of(report.to_dict(limit=EVIDENCE_LIMIT))
+        ),
         summary=(
             f"{report.files_total} files at {tree.commit[:12]} carry copyright and licence "
             f"({', '.join(report.used_licenses) or 'no licences'}; all allowed)"
@@ -52,7 +62,11 @@ def assess_security(tree: SourceTree, section: dict[str, Any], out_dir: Path) ->
     sarif_path = out_dir / SARIF_NAME
     write_atomic(sarif_path, json.dumps(to_sarif(result, tree.repo, commit=tree.commit), indent=2) + "\n")
     return RuleResult(
-        evidence={**tree_facts(tree), "bandit": result.to_dict(limit=EVIDENCE_LIMIT), "sarif": sarif_path.name},
+        evidence=SecurityEvidence(
+            **tree_facts(tree),
+            bandit=BanditReport.of(result.to_dict(limit=EVIDENCE_LIMIT)),
+            sarif=sarif_path.name,
+        ),
         summary=result.summary(),
         passed=not result.blocking,
         message="; ".join(result.problems(limit=SHOWN)),
@@ -67,7 +81,7 @@ def assess_dependencies(handle: ModelHandle, section: dict[str, Any], workdir: P
     model_dir = download_environment_files(handle, workdir)
     report = check_environment_files(model_dir, section["allow_unpinned"])
     return RuleResult(
-        evidence=report.to_dict(),
+        evidence=DependenciesEvidence.of(report.to_dict()),
         summary=report.summary(),
         passed=not report.blocking,
         message="; ".join(report.problems(limit=SHOWN)),
@@ -86,7 +100,7 @@ def assess_reproducibility(handle: ModelHandle, section: dict[str, Any]) -> Rule
     report = check_reproducibility(run, section["seed_params"], section["required_params"])
     seed = f"{report.seed[0]}={report.seed[1]}" if report.seed else "no seed"
     return RuleResult(
-        evidence={**report.to_dict(), "run_id": run.run_id},
+        evidence=ReproducibilityEvidence.of({**report.to_dict(), "run_id": run.run_id}),
         summary=f"{seed}, {len(report.data_digests)} data digests, commit {(report.commit or '?')[:12]}",
         passed=not report.problems,
         message="; ".join(report.problems),

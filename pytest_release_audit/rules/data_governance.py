@@ -8,12 +8,16 @@ flags is registered with ``masking``, so it is masked in every output of the aud
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from pytest_release_audit.rules.result import RuleResult
+from pytest_release_audit.report.contracts import DataLicenseEvidence, LicenseRow, PiiDatasetScan, PiiEvidence
+from pytest_release_audit.report.contracts import PiiFinding as FindingRecord
+from pytest_release_audit.rules.result import RuleResult, kept_on_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.data import LoadedDataset
+    from pytest_release_audit.evidence import Evidence
     from pytest_release_audit.handle.model import ModelHandle
     from pytest_release_audit.scanners.pii import PiiEngine, PiiFinding, PiiScanResult
 
@@ -46,34 +50,34 @@ def _metadata(handle: ModelHandle, datasets: list[LoadedDataset]) -> list[tuple[
     return items
 
 
-def _engine_facts(engine: PiiEngine) -> dict[str, Any]:
-    """What the analyzer can and cannot detect, and its score threshold."""
-    return {
-        "engine": engine.description,
-        "detectable": list(engine.detectable),
-        "undetectable": list(engine.undetectable),
-        "ignored": list(engine.ignored),
-        "threshold": engine.threshold,
-    }
+def _engine_facts(engine: PiiEngine) -> PiiEvidence:
+    """What the analyzer can and cannot detect, and its score threshold (the evidence before any scan)."""
+    return PiiEvidence(
+        engine=engine.description,
+        detectable=tuple(engine.detectable),
+        undetectable=tuple(engine.undetectable),
+        ignored=tuple(engine.ignored),
+        threshold=engine.threshold,
+    )
 
 
-def _dataset_row(dataset: LoadedDataset, result: PiiScanResult) -> dict[str, Any]:
+def _dataset_row(dataset: LoadedDataset, result: PiiScanResult) -> PiiDatasetScan:
     """The scan of one dataset as evidence: counts and allowed findings, no values."""
     from pytest_release_audit.scanners.pii import rows_text
 
-    return {
-        "name": dataset.name,
-        "context": dataset.context,
-        "rows": dataset.n_rows,
-        "columns_scanned": len(result.columns_scanned),
-        "columns_skipped": dict(result.columns_skipped),
-        "findings": len(result.blocking),
-        "findings_not_blocking": len(result.findings) - len(result.blocking),
-        "allowed": [f"{f.column}: {f.entity_type} ({rows_text(f.rows_affected)})" for f in result.allowed],
-        "values_scanned": result.values_scanned,
-        "values_analyzed": result.values_analyzed,
-        "seconds": round(result.seconds, 3),
-    }
+    return PiiDatasetScan(
+        name=dataset.name,
+        context=dataset.context,
+        rows=dataset.n_rows,
+        columns_scanned=len(result.columns_scanned),
+        columns_skipped=dict(result.columns_skipped),
+        findings=len(result.blocking),
+        findings_not_blocking=len(result.findings) - len(result.blocking),
+        allowed=tuple(f"{f.column}: {f.entity_type} ({rows_text(f.rows_affected)})" for f in result.allowed),
+        values_scanned=result.values_scanned,
+        values_analyzed=result.values_analyzed,
+        seconds=round(result.seconds, 3),
+    )
 
 
 def _claims(datasets: list[LoadedDataset]) -> dict[str, str]:
@@ -87,7 +91,7 @@ def _claims(datasets: list[LoadedDataset]) -> dict[str, str]:
 
 
 def _pii_summary(
-    engine: PiiEngine, rows: list[dict[str, Any]], results: list[PiiScanResult],
+    engine: PiiEngine, rows: list[PiiDatasetScan], results: list[PiiScanResult],
     meta_findings: list[PiiFinding], claims: dict[str, str],
 ) -> str:
     """Clean: what was scanned and skipped; else where PII was found (masked) and what contradicts it."""
@@ -104,9 +108,9 @@ def _pii_summary(
         contradicted = [f"{name} is tagged {claims[name]!r}" for name in flagged if name in claims]
         note = f" ({'; '.join(contradicted)})" if contradicted else ""
         return f"PII found in {len(flagged)} of {len(rows)} datasets: {masked_summary(blocking)}{note}"
-    scanned = sum(d["columns_scanned"] for d in rows)
-    skipped = sum(len(d["columns_skipped"]) for d in rows)
-    by_policy = sum(1 for d in rows for reason in d["columns_skipped"].values() if "policy" in reason.lower())
+    scanned = sum(d.columns_scanned or 0 for d in rows)
+    skipped = sum(len(d.columns_skipped) for d in rows)
+    by_policy = sum(1 for d in rows for reason in d.columns_skipped.values() if "policy" in reason.lower())
     values = sum(r.values_scanned for r in results)
     person = f"PERSON by NER ({engine.ner_model})" if engine.ner_model else "PERSON by gazetteer only (no NER model)"
     return (
@@ -116,38 +120,44 @@ def _pii_summary(
     )
 
 
-def assess_pii(handle: ModelHandle, datasets: list[LoadedDataset], section: dict[str, Any]) -> RuleResult:
-    """A full presidio scan of every dataset and of the names and prose around them."""
+def assess_pii(
+    handle: ModelHandle, datasets: list[LoadedDataset], section: dict[str, Any], *, sink: Evidence | None = None
+) -> RuleResult:
+    """A full presidio scan of every dataset and of the names and prose around them.
+
+    When a scan raises, the engine's facts are recorded into ``sink`` (the check's evidence) first.
+    """
     from pytest_release_audit.masking import register
     from pytest_release_audit.scanners.pii import build_engine, scan_dataframe, scan_metadata
 
     engine = build_engine(section)
-    results = [
-        scan_dataframe(dataset.df, label, engine=engine, policy_section=section)
-        for dataset, label in zip(datasets, _labels(datasets), strict=True)
-    ]
-    rows = [_dataset_row(dataset, result) for dataset, result in zip(datasets, results, strict=True)]
-    data_flagged = {raw: masked for r in results for raw, masked in r.flagged.items()}
-    meta_findings, meta_flagged = scan_metadata(_metadata(handle, datasets), engine, data_flagged)
+    with kept_on_error(sink, _engine_facts(engine)):
+        results = [
+            scan_dataframe(dataset.df, label, engine=engine, policy_section=section)
+            for dataset, label in zip(datasets, _labels(datasets), strict=True)
+        ]
+        rows = [_dataset_row(dataset, result) for dataset, result in zip(datasets, results, strict=True)]
+        data_flagged = {raw: masked for r in results for raw, masked in r.flagged.items()}
+        meta_findings, meta_flagged = scan_metadata(_metadata(handle, datasets), engine, data_flagged)
     for raw, masked in {**data_flagged, **meta_flagged}.items():
         register(raw, masked)  # masked in every output of this audit, wherever it appears
     findings = [f for r in results for f in r.findings] + meta_findings
     blocking = [f for r in results for f in r.blocking] + meta_findings
     claims = _claims(datasets)
     summary = _pii_summary(engine, rows, results, meta_findings, claims)
-    evidence = {
-        **_engine_facts(engine),
-        "metadata_findings": [f.to_dict() for f in meta_findings],
-        "datasets": rows,
-        "findings": [f.to_dict() for f in findings[: max(int(section["max_findings"]), 0)]],
-        "findings_total": len(findings),
-        "claims": claims,
-        "status": "pii_found" if blocking else "clean",
-    }
+    evidence = replace(
+        _engine_facts(engine),
+        metadata_findings=tuple(FindingRecord.of(f.to_dict()) for f in meta_findings),
+        datasets=tuple(rows),
+        findings=tuple(FindingRecord.of(f.to_dict()) for f in findings[: max(int(section["max_findings"]), 0)]),
+        findings_total=len(findings),
+        claims=claims,
+        status="pii_found" if blocking else "clean",
+    )
     return RuleResult(evidence=evidence, summary=summary, passed=not blocking, message=summary)
 
 
-def _licence_row(ref: Any, keys: list[str], target: str, allowed: list[str]) -> dict[str, Any]:
+def _licence_row(ref: Any, keys: list[str], target: str, allowed: list[str]) -> LicenseRow:
     """One dataset's licence tag and how it is judged for ``target``."""
     from pytest_release_audit.scanners.data_license import judge
 
@@ -155,15 +165,14 @@ def _licence_row(ref: Any, keys: list[str], target: str, allowed: list[str]) -> 
     value = str(ref.tags[key]).strip() if key else None
     status, reason = ("missing", f"no licence tag ({' / '.join(keys)})") if value is None else judge(
         value, target, allowed)
-    return {"name": ref.name, "context": ref.context, "tag_key": key, "license": value, "status": status,
-            "reason": reason}
+    return LicenseRow(name=ref.name, context=ref.context, tag_key=key, license=value, status=status, reason=reason)
 
 
-def _licence_problem(row: dict[str, Any]) -> str:
+def _licence_problem(row: LicenseRow) -> str:
     """One line naming the dataset, its licence tag (if any) and why it is not usable."""
-    if row["license"]:
-        return f"{row['name']} ({row['context']}): {row['license']!r} {row['reason']}"
-    return f"{row['name']}: {row['reason']}"
+    if row.license:
+        return f"{row.name} ({row.context}): {row.license!r} {row.reason}"
+    return f"{row.name}: {row.reason}"
 
 
 def assess_data_license(handle: ModelHandle, section: dict[str, Any], target: str) -> RuleResult:
@@ -173,14 +182,16 @@ def assess_data_license(handle: ModelHandle, section: dict[str, Any], target: st
     refs = list(handle.run.inputs) if handle.run is not None else []
     rows = [_licence_row(ref, keys, target, allowed) for ref in refs]
     problems = [] if refs else ["the model's run logged no datasets (mlflow.log_input): no licence to verify"]
-    problems += [_licence_problem(r) for r in rows if r["status"] in BLOCKING_LICENCE_STATUSES]
-    licences = sorted({r["license"] for r in rows if r["license"]})
+    problems += [_licence_problem(r) for r in rows if r.status in BLOCKING_LICENCE_STATUSES]
+    licences = sorted({r.license for r in rows if r.license})
     basis = "allowed by the policy" if allowed else "permissive for internal use by the built-in list"
     summary = f"{len(rows)} datasets tagged {', '.join(licences) or '-'} ({basis}, target {target})"
     if problems:
         summary = "Data licence: " + "; ".join(problems)
     return RuleResult(
-        evidence={"target": target, "tag_keys": keys, "allowed": allowed or None, "datasets": rows},
+        evidence=DataLicenseEvidence(
+            target=target, tag_keys=tuple(keys), allowed=tuple(allowed) or None, datasets=tuple(rows)
+        ),
         summary=summary,
         passed=not problems,
         message=summary,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.errors import PolicyError
+from pytest_release_audit.report.contracts import LeakageEvidence, LeakagePair
 from pytest_release_audit.rules.result import RuleResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -137,13 +138,12 @@ def assess_leakage(
     found = _Findings()
     pairs = [_pair(train, evaluation, section, found) for train in trainings for evaluation in evaluations]
     checked_any = any(p["id_columns"] for p in pairs) or any(isinstance(p.get("duplicate_rows"), dict) for p in pairs)
-    evidence: dict[str, Any] = {
-        "pairs": pairs,
-        "status": "leakage" if found.problems else ("clean" if checked_any else "not_verified"),
-    }
-    if not found.problems and not found.unverified:
-        evidence["statement"] = STATEMENT
-    evidence["notes"] = found.notes
+    evidence = LeakageEvidence(
+        pairs=tuple(LeakagePair.of(p) for p in pairs),
+        status="leakage" if found.problems else ("clean" if checked_any else "not_verified"),
+        statement=STATEMENT if not found.problems and not found.unverified else None,
+        notes=tuple(found.notes),
+    )
     shared = sum(c["shared_ids"] for c in _overlaps(pairs))
     patients = sum(c["eval_ids"] for c in _overlaps(pairs))
     note = f"; no id column in {', '.join(found.unverified)}: patient overlap not checked" if found.unverified else ""

@@ -14,6 +14,15 @@ from pytest_release_audit.digests import (
     mlflow_digest_variants,
 )
 from pytest_release_audit.handle.model import ModelHandle
+from pytest_release_audit.report.contracts import (
+    ChainNode,
+    DataIntegrityEvidence,
+    DatasetFacts,
+    EvaluationArtifactsEvidence,
+    IntegrityDataset,
+    LineageEvidence,
+    SignatureEvidence,
+)
 from pytest_release_audit.report.format import plural
 from pytest_release_audit.rules.result import RuleResult
 
@@ -184,7 +193,7 @@ def integrity_findings(
     return rows, problems
 
 
-def artifact_findings(handle: ModelHandle, section: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def artifact_findings(handle: ModelHandle, section: dict[str, Any]) -> tuple[EvaluationArtifactsEvidence, list[str]]:
     """Required evidence artifacts and metrics present on the source run."""
     run = handle.run
     artifacts = list(run.artifacts) if run else []
@@ -197,13 +206,15 @@ def artifact_findings(handle: ModelHandle, section: dict[str, Any]) -> tuple[dic
         problems.append(f"run {handle.run_id} lacks required evidence artifacts: {', '.join(missing)}")
     if section.get("require_metrics", True) and not metrics:
         problems.append(f"run {handle.run_id} logged no metrics: log evaluation metrics with mlflow.log_metric")
-    facts = {"required": required, "missing": missing, "artifacts": artifacts[:200], "metrics": metrics}
+    facts = EvaluationArtifactsEvidence(
+        required=tuple(required), missing=tuple(missing), artifacts=tuple(artifacts[:200]), metrics=tuple(metrics)
+    )
     return facts, problems
 
 
 def signature_findings(
     handle: ModelHandle, evaluation: LoadedDataset, section: dict[str, Any]
-) -> tuple[dict[str, Any], list[str]]:
+) -> tuple[SignatureEvidence, list[str]]:
     """Signature and input example present; the evaluation data has every input column."""
     meta = handle.model_meta or {}
     problems: list[str] = []
@@ -220,12 +231,12 @@ def signature_findings(
     missing = [n for n in names if n not in evaluation.df.columns]
     if missing:
         problems.append(f"evaluation dataset '{evaluation.name}' lacks model inputs: {', '.join(missing[:10])}")
-    facts = {
+    facts = SignatureEvidence.of({
         "inputs": [{"name": c.get("name"), "type": c.get("type"), "required": c.get("required", True)} for c in inputs],
         "outputs": signature.get("outputs"),
         "input_example": meta.get("input_example"),
         "flavors": meta.get("flavors"),
-    }
+    })
     return facts, problems
 
 
@@ -237,7 +248,10 @@ def assess_lineage(
     chain, problems = lineage_chain(handle, datasets, edges)
     stages = [names for role in STAGES if (names := [s["name"] for s in chain if s["role"] == role])]
     return RuleResult(
-        evidence={"chain": chain, "datasets": [dataset_facts(d) for d in datasets]},
+        evidence=LineageEvidence(
+            chain=tuple(ChainNode.of(node) for node in chain),
+            datasets=tuple(DatasetFacts.of(dataset_facts(d)) for d in datasets),
+        ),
         summary=" -> ".join(" + ".join(names) for names in stages),
         passed=not problems,
         message="; ".join(problems),
@@ -249,7 +263,7 @@ def assess_integrity(handle: ModelHandle, datasets: list[LoadedDataset], section
     rows, problems = integrity_findings(handle, datasets, section)
     compared = sum(len(r["digests"]) for r in rows)
     return RuleResult(
-        evidence={"datasets": rows},
+        evidence=DataIntegrityEvidence(datasets=tuple(IntegrityDataset.of(row) for row in rows)),
         summary=f"{len(rows)} datasets, {compared} digests recomputed and matching",
         passed=not problems,
         message="; ".join(problems),
@@ -259,12 +273,12 @@ def assess_integrity(handle: ModelHandle, datasets: list[LoadedDataset], section
 def assess_artifacts(handle: ModelHandle, section: dict[str, Any]) -> RuleResult:
     """The evaluation evidence (artifacts, metrics) the policy requires on the source run."""
     facts, problems = artifact_findings(handle, section)
-    required = ", ".join(facts["required"]) or "none required by the policy"
+    required = ", ".join(facts.required) or "none required by the policy"
     return RuleResult(
         evidence=facts,
         summary=(
-            f"{plural(len(facts['required']), 'required artifact')} present ({required}), "
-            f"{plural(len(facts['metrics']), 'metric')} logged"
+            f"{plural(len(facts.required), 'required artifact')} present ({required}), "
+            f"{plural(len(facts.metrics), 'metric')} logged"
         ),
         passed=not problems,
         message="; ".join(problems),
@@ -276,7 +290,7 @@ def assess_signature(handle: ModelHandle, evaluation: LoadedDataset, section: di
     facts, problems = signature_findings(handle, evaluation, section)
     return RuleResult(
         evidence=facts,
-        summary=f"{len(facts['inputs'])} typed inputs, input example saved",
+        summary=f"{len(facts.inputs)} typed inputs, input example saved",
         passed=not problems,
         message="; ".join(problems),
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.errors import AuditError
+from pytest_release_audit.report.contracts import ModelCardEvidence
 from pytest_release_audit.report.model_card import CARD_FILENAME, INFERRED_TASKS, check_card, write_card
 from pytest_release_audit.rules.result import RuleResult
 
@@ -47,7 +48,9 @@ def assess_model_card(
     card = check_card(handle, section, (), base_dir=base_dir)
     path = write_card(card.markdown, Path(out_dir) / CARD_FILENAME)
     return RuleResult(
-        evidence={**card.evidence, "rendered_from": "handle and policy (the final card adds every check's outcome)"},
+        evidence=ModelCardEvidence.of(
+            {**card.evidence, "rendered_from": "handle and policy (the final card adds every check's outcome)"}
+        ),
         summary=card.summary,
         passed=not card.missing,
         message=card.failure_message,

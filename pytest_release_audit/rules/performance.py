@@ -17,10 +17,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_release_audit.rules.result import RuleResult
+from pytest_release_audit.report.contracts import PerformanceEvidence
+from pytest_release_audit.rules.result import RuleResult, kept_on_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.data import LoadedDataset
+    from pytest_release_audit.evidence import Evidence
     from pytest_release_audit.handle.model import ModelHandle
     from pytest_release_audit.metrics.gate import PerformanceAssessment
     from pytest_release_audit.session import Scores
@@ -120,7 +122,7 @@ def _assess(candidate: ModelHandle, baseline: ModelHandle | None, data: LoadedDa
 
 
 def _evidence(assessment: PerformanceAssessment, baseline: ModelHandle | None, data: LoadedDataset,
-              scores: Scores) -> dict[str, Any]:
+              scores: Scores) -> PerformanceEvidence:
     """The assessment as evidence, with the baseline's reference (or why there is none) and the dataset."""
     baseline_ref = None
     if baseline is not None:
@@ -129,7 +131,7 @@ def _evidence(assessment: PerformanceAssessment, baseline: ModelHandle | None, d
     if baseline is None:
         evidence["baseline_missing"] = scores.baseline_error or "no baseline found"
     evidence["dataset"] = {"name": data.name, "context": data.context}
-    return evidence
+    return PerformanceEvidence.of(evidence)
 
 
 def _plots(candidate: ModelHandle, baseline: ModelHandle | None, data: LoadedDataset, scores: Scores,
@@ -159,18 +161,24 @@ def _summary(assessment: PerformanceAssessment) -> str:
 
 
 def assess_gate(candidate: ModelHandle, baseline: ModelHandle | None, data: LoadedDataset, scores: Scores,
-                section: dict[str, Any], out_dir: Path) -> RuleResult:
-    """Judge the candidate against the baseline on ``data`` with the policy's ``performance`` section."""
+                section: dict[str, Any], out_dir: Path, *, sink: Evidence | None = None) -> RuleResult:
+    """Judge the candidate against the baseline on ``data`` with the policy's ``performance`` section.
+
+    When drawing the plots raises, the assessment is recorded into ``sink`` (the check's evidence) first.
+    """
     if data.task.kind not in GATE_KINDS:
         return RuleResult.failure(unknown_kind(data))
     outcomes, problem = evaluation_outcomes(data)
     if problem:
         return RuleResult.failure(problem)
     assessment = _assess(candidate, baseline, data, scores, section, outcomes)
+    evidence = _evidence(assessment, baseline, data, scores)
+    with kept_on_error(sink, evidence):
+        attachments = _plots(candidate, baseline, data, scores, outcomes, out_dir)
     return RuleResult(
-        evidence=_evidence(assessment, baseline, data, scores),
+        evidence=evidence,
         summary=_summary(assessment),
         passed=assessment.decision.passed,
         message=assessment.decision.message,
-        attachments=_plots(candidate, baseline, data, scores, outcomes, out_dir),
+        attachments=attachments,
     )

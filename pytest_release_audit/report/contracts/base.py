@@ -94,6 +94,22 @@ def _dump(value: Any) -> Any:
     return value
 
 
+def _lost(data: Any, written: Any, path: str = "") -> str:
+    """The first key path of ``data`` that ``written`` (its record's ``to_dict``) lacks, else ""."""
+    if isinstance(data, Mapping) and isinstance(written, Mapping):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key not in written:
+                return where
+            if lost := _lost(value, written[key], where):
+                return lost
+    elif isinstance(data, list | tuple) and isinstance(written, list | tuple):
+        for number, (value, out) in enumerate(zip(data, written, strict=False)):
+            if lost := _lost(value, out, f"{path}[{number}]"):
+                return lost
+    return ""
+
+
 @dataclass(frozen=True)
 class Record:
     """Base of every evidence record: keyword fields with defaults, ``from_dict`` / ``to_dict``."""
@@ -119,6 +135,17 @@ class Record:
                 continue
             read.add(key)
         return cls(**kwargs, _keys=tuple(k for k in data if k in read))
+
+    @classmethod
+    def of(cls: type[R], data: Mapping[str, Any]) -> R:
+        """The record in ``data``, which a check is about to write: a key it cannot hold raises ``ValueError``."""
+        record = cls.from_dict(data)
+        lost = _lost(data, record.to_dict())
+        if lost:
+            raise ValueError(
+                f"{cls.__name__} cannot record evidence key {lost!r}: add it to pytest_release_audit/report/contracts"
+            )
+        return record
 
     def to_dict(self) -> dict[str, Any]:
         """The record as plain JSON values, with the keys the checks write."""

@@ -173,8 +173,10 @@ class LeakagePair(Record):
     evaluation: str = ""
     id_columns: tuple[str, ...] = ()
     id_columns_from: str = ""
-    id_overlap: tuple[IdOverlap, ...] = ()
-    duplicate_rows: DuplicateRows | None = None
+    #: per id column, or why identities were not compared (no id column found)
+    id_overlap: tuple[IdOverlap, ...] | str = ()
+    #: the comparison, or why records were not compared (disabled by policy, no shared columns)
+    duplicate_rows: DuplicateRows | str | None = None
 
 
 @dataclass(frozen=True)

@@ -191,6 +191,10 @@ class SignatureOutput(Record):
     type: str | None = None
     tensor_spec: dict[str, Any] | None = keyed("tensor-spec")
     required: bool | None = optional()
+    #: the element, field and value types of an MLflow array, object and map column
+    items: dict[str, Any] | str | None = optional()
+    properties: dict[str, Any] | None = optional()
+    values: dict[str, Any] | str | None = optional()
 
 
 @dataclass(frozen=True)
@@ -198,7 +202,8 @@ class SignatureEvidence(CheckEvidence):
     """``signature``: the model's signature, input example and flavours."""
 
     inputs: tuple[SignatureInput, ...] = ()
-    outputs: tuple[SignatureOutput, ...] | None = None
+    #: the outputs, or MLflow's text of them when it is not JSON
+    outputs: tuple[SignatureOutput, ...] | str | None = None
     input_example: dict[str, Any] | None = None
     flavors: tuple[str, ...] | None = None
 
@@ -313,4 +318,4 @@ class ModelArtifactEvidence(CheckEvidence):
     """``model_artifact``: each scanned model version and the isolated worker's load."""
 
     models: tuple[ArtifactScan, ...] = ()
-    worker: WorkerLoad | None = None
+    worker: WorkerLoad | None = optional()
