@@ -64,6 +64,8 @@ def test_old_fixture_names_are_deprecated_aliases(pytester: pytest.Pytester):
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-W", "always")
     result.assert_outcomes(passed=1)
     for old, new in OLD_NAMES.items():
-        result.stdout.fnmatch_lines(
-            [f"*PytestDeprecationWarning: the fixture '{old}' is deprecated and will be removed*use '{new}'*"]
-        )
+        result.stdout.fnmatch_lines([f"*the fixture '{old}' is deprecated and will be removed*use '{new}'*"])
+    # The category is PytestDeprecationWarning: turned into an error, the old names fail the test's setup.
+    strict = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-W", "error::pytest.PytestDeprecationWarning")
+    strict.assert_outcomes(errors=1)
+    strict.stdout.fnmatch_lines(["*PytestDeprecationWarning: the fixture 'training_data' is deprecated*"])
