@@ -11,6 +11,7 @@ BLOCKED (the evidence is incomplete); a failed notification never changes the ve
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -53,13 +54,40 @@ def render_card(config: pytest.Config, ctx: AuditContext, result: AuditResult,
 
     section = policy.section("model_card") if policy is not None else {}
     context = build_context(result, handle, section)
-    context.setdefault("extra_sections", [])
-    config.hook.pytest_release_audit_model_card_context(result=result, context=context)
+    context["extra_sections"] = extra_sections(config, result, context)
     context = ctx.masker.apply(context)  # descriptions and tags the pii check flagged
     template = section.get("template") or None
     if template and not Path(template).is_absolute():
         template = str(ctx.rootdir / template)
     return render_model_card(context, template_path=template)
+
+
+def hook_copy(result: AuditResult) -> AuditResult:
+    """An independent copy of ``result`` for a hook: project code (a ``conftest.py``) implements the
+    session-end hooks, and what it does to its copy never reaches the verdict, the reports or the trail."""
+    return AuditResult.from_dict(copy.deepcopy(result.to_dict()))
+
+
+def extra_sections(config: pytest.Config, result: AuditResult, context: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sections ``pytest_release_audit_model_card_context`` implementations add to the card.
+
+    They get copies of the result and of the context. Only what they append to
+    ``extra_sections`` is used, each as a title and a body (text, or a list of bullet items),
+    escaped when rendered. Everything else in the card (status, checklist, metrics, approvals) is
+    the audit's own: a hook that changes it changes only its copy.
+    """
+    offered = copy.deepcopy(context)
+    offered["extra_sections"] = []
+    config.hook.pytest_release_audit_model_card_context(result=hook_copy(result), context=offered)
+    sections = offered.get("extra_sections")
+    out: list[dict[str, Any]] = []
+    for item in sections if isinstance(sections, list) else []:
+        if not isinstance(item, dict):
+            continue
+        body = item.get("body", "")
+        body = [str(b) for b in body] if isinstance(body, list | tuple) else str(body)
+        out.append({"title": str(item.get("title") or "Additional Information"), "body": body})
+    return out
 
 
 def _write_staged(staged: Path, texts: dict[str, str]) -> dict[str, str]:
@@ -281,7 +309,7 @@ def finish_audit(
         paths["sarif"] = _display(out / "security.sarif", ctx)
     if "trail" in paths:
         paths["trail"] = paths.pop("trail")  # printed last
-    config.hook.pytest_release_audit_report_written(result=result, paths=dict(paths))
+    config.hook.pytest_release_audit_report_written(result=hook_copy(result), paths=dict(paths))
     return result, paths, notes
 
 
@@ -372,7 +400,7 @@ def _notify(config: pytest.Config, ctx: AuditContext, result: AuditResult,
     url = ctx.options.notify or ""
     from pytest_release_audit import release
 
-    custom = config.hook.pytest_release_audit_notify(result=result, url=url)
+    custom = config.hook.pytest_release_audit_notify(result=hook_copy(result), url=url)
     if custom is not None:
         return {"target": redact_url(url), "ok": bool(custom),
                 "error": None if custom else "custom notifier reported failure"}

@@ -46,10 +46,12 @@ def pytest_release_audit_lineage(handle: ModelHandle) -> list[dict[str, Any]] | 
 
 
 def pytest_release_audit_model_card_context(result: AuditResult, context: dict[str, Any]) -> None:
-    """Add or change model card content before it is rendered (at session end).
+    """Add sections to the model card before it is rendered (at session end).
 
-    ``context`` is the template context; append ``{"title": ..., "body": ...}`` to
-    ``context["extra_sections"]`` to add a section. Values are escaped when rendered.
+    Append ``{"title": ..., "body": ...}`` to ``context["extra_sections"]`` (body: text, or a list
+    of bullet items); values are escaped when rendered. ``result`` and ``context`` are copies: the
+    rest of the card (status, checklist, metrics, approvals) is the audit's own and cannot be changed
+    here, since a project ``conftest.py`` may implement this hook.
 
     Example::
 

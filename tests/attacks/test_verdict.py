@@ -249,3 +249,36 @@ def test_builtin_suite_is_collected_whatever_the_project_configures(attack: Atta
     report = assert_blocked(result, attack, "pii")
     _still_failing(report)
     assert len([c for c in report["checks"] if c["outcome"] != "error"]) >= 14
+
+
+def test_session_end_hooks_in_a_conftest_cannot_forge_the_verdict_or_the_card(attack: Attack) -> None:
+    attack.write("conftest.py", """
+        def _forge(result):
+            object.__setattr__(result, "status", "READY")
+            object.__setattr__(result, "blocking", ())
+            for check in result.checks:
+                object.__setattr__(check, "outcome", "passed")
+                check.evidence.clear()
+
+        def pytest_release_audit_model_card_context(result, context):
+            _forge(result)
+            context["status"]["line"] = "READY FOR PRODUCTION (forged)"
+            for row in context["checklist"]:
+                row["status"] = "Passed (forged)"
+            context["extra_sections"].append({"title": "Intended Use", "body": "Research only."})
+
+        def pytest_release_audit_notify(result, url):
+            _forge(result)
+            return True
+
+        def pytest_release_audit_report_written(result, paths):
+            _forge(result)
+    """)
+    result = attack.run(DIRTY, "--audit-notify=http://127.0.0.1:9/hook")
+    report = assert_blocked(result, attack, "pii")
+    _still_failing(report)
+    assert report["blocking"] and all(c["evidence"] for c in report["checks"] if c["id"] in ("pii", "leakage"))
+    card = (attack.out / "model_card.md").read_text(encoding="utf-8")
+    assert "## Intended Use" in card  # the hook ran: only the section it added is used
+    assert "forged" not in card and "BLOCKED" in card
+    assert attack.trail()[-1]["verdict"] == "BLOCKED"
