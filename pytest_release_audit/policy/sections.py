@@ -14,8 +14,6 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
 from pydantic_core import PydanticCustomError
 
-from pytest_release_audit.report.text import one_line
-
 #: A TOML array of strings, held as a tuple.
 StrList = Annotated[tuple[str, ...], Strict(False)]
 
@@ -24,6 +22,8 @@ TASK_KINDS: tuple[str, ...] = ("", "survival", "binary", "regression")
 
 def shown(value: Any) -> str:
     """``repr(value)`` cut to one short line, for "got ..." in a message."""
+    from pytest_release_audit.report.text import one_line  # late: report.build reads the policy
+
     return one_line(repr(value), 100)
 
 
