@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +11,7 @@ from urllib.parse import unquote, urlparse
 
 from pytest_release_audit.data import DURATION_NAMES, EVENT_NAMES, ID_NAMES, LoadedDataset, TaskSpec
 from pytest_release_audit.errors import DatasetUnavailable, describe_exception, redact
-from pytest_release_audit.files import sha256_file
+from pytest_release_audit.files import sha256_file, sha256_text
 from pytest_release_audit.handle.model import DatasetRef, ModelHandle
 from pytest_release_audit.policy.sections import TaskPolicy
 
@@ -49,7 +48,7 @@ def resolve_source(ref: DatasetRef, handle: ModelHandle, base_dirs: list[Path], 
         refused = check_artifact_uri(source, handle.tracking_uri, f"{_label(ref)} source")
         if refused:
             raise DatasetUnavailable(refused)
-        target = workdir / hashlib.sha256(source.encode()).hexdigest()[:16]
+        target = workdir / sha256_text(source)[:16]
         target.mkdir(parents=True, exist_ok=True)
         try:
             local = mlflow.artifacts.download_artifacts(

@@ -28,6 +28,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_release_audit.files import sha256_file
+
 if TYPE_CHECKING:  # pragma: no cover
     import pytest
 
@@ -259,7 +261,7 @@ def installed_files() -> dict[str, Any]:
         if not path.is_file() or "__pycache__" in path.parts:
             continue
         rel = path.relative_to(PACKAGE_DIR).as_posix()
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = sha256_file(path)
         sums[rel] = digest
         combined.update(f"{rel}\0{digest}\n".encode())
         count += 1

@@ -8,7 +8,6 @@ counts and metric values only, never row-level identifiers.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,8 +17,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.metrics.survival import CalibrationBin
 
 _DPI = 110
-# Escape sequences and control characters (newlines and tabs kept: titles use them for layout).
-_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f\x9b]")
 
 
 def _label(text: object) -> str:
@@ -28,8 +25,9 @@ def _label(text: object) -> str:
     escaped: a name like ``$\\frac{$`` must print as text, not be parsed (and fail) as mathtext.
     What the pii check flagged (a patient's name as a subgroup level) is masked (``masking``)."""
     from pytest_release_audit.masking import process_masker
+    from pytest_release_audit.report.text import clean
 
-    return _CONTROL.sub("", process_masker().text(str(text))).replace("$", r"\$")
+    return clean(process_masker().text(str(text)), multiline=True).replace("$", r"\$")
 
 
 def _figure(width: float, height: float) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from pytest_release_audit.files import utc_now
 from pytest_release_audit.policy.sections import (
     ApprovalsPolicy,
     AuditPolicy,
@@ -148,7 +149,7 @@ class Waiver(Section):
 
     def active(self, now: dt.datetime | None = None) -> bool:
         """Whether the waiver still applies at ``now`` (default: the current time); expiry is inclusive."""
-        return (now or dt.datetime.now(dt.UTC)) <= self.expires
+        return (now or utc_now()) <= self.expires
 
     @property
     def expires_text(self) -> str:
