@@ -28,7 +28,7 @@ ID_NAMES = ("patient_id",)
 class TaskSpec:
     """What the model predicts and which columns hold targets and identities."""
 
-    kind: str  # "survival" | "binary" | "regression"
+    kind: str  # "survival" | "binary" | "multiclass" | "regression"
     duration_col: str | None = None
     event_col: str | None = None
     label_col: str | None = None

@@ -322,7 +322,7 @@ class AuditContext:
             baseline = None
             error: str | None = reason or None
             if baseline_handle is not None:
-                from pytest_release_audit.datasets import feature_columns
+                from pytest_release_audit.task import feature_columns
 
                 # The baseline reads its own inputs (its signature), which may differ from the candidate's.
                 columns = feature_columns(baseline_handle, data.task, [str(c) for c in data.df.columns])

@@ -107,7 +107,7 @@ def test_section_and_get_are_plain_copies_for_older_callers():
         ({"controls": {"pii": "DP-7"}}, "policy key 'controls.pii' must be a list of strings, got 'DP-7'"),
         ({"controls": {"pii": [" "]}}, "policy key 'controls.pii' contains an empty control id"),
         ({"required_checks": ["lineage", " "]}, "policy key 'required_checks' contains an empty check id"),
-        ({"task": {"kind": "ranking"}}, "policy key 'task.kind' must be survival, binary or regression"),
+        ({"task": {"kind": "ranking"}}, "policy key 'task.kind' must be survival, binary, multiclass or regression"),
         ({"models": {"m": {"target": "prod"}}}, "policy key 'models.m.target' must be one of development"),
         ({"models": {"m": {"performance": {"n_bootstrap": "200"}}}},
          "policy key 'models.m.performance.n_bootstrap' must be an integer, got '200'"),

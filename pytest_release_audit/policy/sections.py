@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 #: A TOML array of strings, held as a tuple.
 StrList = Annotated[tuple[str, ...], Strict(False)]
 
-TASK_KINDS: tuple[str, ...] = ("", "survival", "binary", "regression")
+TASK_KINDS: tuple[str, ...] = ("", "survival", "binary", "multiclass", "regression")
 
 
 def shown(value: Any) -> str:
@@ -73,7 +73,7 @@ class TaskPolicy(Section):
     @classmethod
     def _known_kind(cls, value: str) -> str:
         if value not in TASK_KINDS:
-            raise rule_error(f"must be survival, binary or regression, got {shown(value)}")
+            raise rule_error(f"must be survival, binary, multiclass or regression, got {shown(value)}")
         return value
 
 
