@@ -65,6 +65,14 @@ class LoadedDataset:
     local_path: Path | None = None
     file_sha256: str | None = None
     feature_columns: list[str] = field(default_factory=list)
+    #: MLflow's digest recomputed when the data was read (``digests.DigestCheck``), or None.
+    digest_check: Any = None
+    #: Columns of the file that the logged dataset does not describe (autolog logs X only, the
+    #: file mapped to it may hold the label too): the label candidates, in file order.
+    label_candidates: tuple[str, ...] = ()
+    #: Where the file came from: "" (the logged source), else the mapping that named it
+    #: ("--audit-data" or "policy [datasets.NAME]").
+    mapped_by: str = ""
 
     @property
     def name(self) -> str:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from pytest_release_audit.data import LoadedDataset
+from pytest_release_audit.digests import DigestCheck, match_logged_digest, match_numpy_digest, numpy_spec
 from pytest_release_audit.errors import DatasetUnavailable, describe_exception, redact
 from pytest_release_audit.files import sha256_file, sha256_text
 from pytest_release_audit.handle.model import DatasetRef, ModelHandle
@@ -69,12 +70,18 @@ def resolve_source(ref: DatasetRef, handle: ModelHandle, base_dirs: list[Path], 
     else:
         path = Path(source)
     if not path.is_absolute():
+        relative = path
         for base in base_dirs:
-            if (base / path).exists():
-                path = base / path
+            if (base / relative).exists():
+                path = base / relative
                 break
         else:
-            path = base_dirs[0] / path if base_dirs else path
+            searched = ", ".join(dict.fromkeys(str(b) for b in base_dirs)) or "no directory"
+            raise DatasetUnavailable(
+                f"{_label(ref)} source {relative} (relative) is in none of the directories searched ({searched}): "
+                "pass the training repository with --audit-source, run the audit where training ran, or map the "
+                f"dataset to its file with --audit-data {ref.name}=PATH"
+            )
     if not path.exists():
         raise DatasetUnavailable(
             f"{_label(ref)} source {path} does not exist: restore the file the run logged or re-run training"
@@ -162,15 +169,31 @@ def read_logged_dataset(
     path = resolve_source(ref, handle, base_dirs, workdir, allowed_roots)
     if max_bytes is not None:
         check_regular(path, ref, None, max_bytes)
+    sha = _sha256(path, ref)
+    df = read_frame(path, ref)
+    return _loaded(ref, df, check_digest(ref, df), path, sha, handle, task_policy)
+
+
+def _sha256(path: Path, ref: DatasetRef) -> str:
     try:
-        sha = sha256_file(path)
+        return sha256_file(path)
     except PermissionError:
         raise DatasetUnavailable(
             f"{_label(ref)}: cannot read {path} (permission denied): fix its permissions"
         ) from None
-    df = read_frame(path, ref)
+
+
+def _loaded(ref: DatasetRef, df: pd.DataFrame, check: DigestCheck, path: Path, sha: str, handle: ModelHandle,
+            task_policy: TaskPolicy | Mapping[str, Any], mapped_by: str = "") -> LoadedDataset:
+    """The dataset as the audit uses it: a CSV's index column (the variant that matched says the
+    file kept a frame's index) is the index, not a feature."""
+    if check.match and check.index_column and check.index_column in df.columns:
+        df = df.drop(columns=[check.index_column])
     columns = [str(c) for c in df.columns]
     task = infer_task(handle, task_policy, ref, columns)
+    candidates = tuple(c for c in check.uncovered if c in columns) if check.match else ()
+    if check.kind == "numpy" and check.match:
+        candidates = tuple(c for c in columns if c not in check.columns)
     return LoadedDataset(
         ref=ref,
         df=df,
@@ -178,4 +201,112 @@ def read_logged_dataset(
         local_path=path,
         file_sha256=sha,
         feature_columns=feature_columns(handle, task, columns),
+        digest_check=check,
+        label_candidates=candidates,
+        mapped_by=mapped_by,
     )
+
+
+# -- datasets logged without a file (autolog, from_numpy) and files mapped to them ------------------
+def recorded_without_file(ref: DatasetRef) -> bool:
+    """True for a dataset MLflow recorded without a readable file: source type ``code`` (what
+    ``mlflow.sklearn.autolog(log_datasets=True)`` and ``from_numpy`` without ``source=`` log: the
+    source is the run's tags as JSON), or a source that is JSON rather than a path or URI."""
+    source = (ref.source or "").strip()
+    return ref.source_type.strip().lower() == "code" or source.startswith("{")
+
+
+def not_recorded_message(refs: list[DatasetRef]) -> str:
+    """One line for every dataset recorded without a file, with the two ways out."""
+    names = ", ".join(f"'{r.name}' ({r.context or 'no context'})" for r in refs)
+    first = refs[0].name
+    return (
+        f"{plural_word(len(refs), 'dataset')} {names} {'was' if len(refs) == 1 else 'were'} recorded without a "
+        f"file (source type {refs[0].source_type or 'code'}, as mlflow.sklearn.autolog(log_datasets=True) and "
+        "from_numpy log them), so the checks that read data cannot run: log the files with "
+        "mlflow.log_input(mlflow.data.from_pandas(df, source=PATH), context='training'), or map the logged "
+        f"dataset to its file with --audit-data {first}=PATH or [tool.release_audit.datasets.\"{first}\"] "
+        "path = \"PATH\" (accepted only if the file reproduces the logged digest and row count)"
+    )
+
+
+def plural_word(count: int, word: str) -> str:
+    return word if count == 1 else f"{word}s"
+
+
+def schema_columns(ref: DatasetRef) -> list[str] | None:
+    """The column names of a ``from_pandas`` dataset's logged schema, or None."""
+    spec = (ref.schema or {}).get("mlflow_colspec")
+    if not isinstance(spec, list):
+        return None
+    names = [str(c["name"]) for c in spec if isinstance(c, dict) and c.get("name") is not None]
+    return names or None
+
+
+def logged_rows(ref: DatasetRef) -> int | None:
+    """The row count the run logged in the dataset's profile (pandas ``num_rows``, numpy shape)."""
+    profile = ref.profile or {}
+    for value in (profile.get("num_rows"), (profile.get("features_shape") or [None])[0]):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def check_digest(ref: DatasetRef, df: pd.DataFrame) -> DigestCheck:
+    """MLflow's digest of ``df`` under the variants MLflow may have hashed, against ``ref.digest``."""
+    spec = numpy_spec(ref.schema, ref.profile)
+    if spec is not None:
+        return match_numpy_digest(df, ref.digest, spec)
+    return match_logged_digest(df, ref.digest, schema_columns(ref))
+
+
+def read_mapped_dataset(
+    ref: DatasetRef,
+    candidates: list[tuple[Path, str]],
+    handle: ModelHandle,
+    task_policy: TaskPolicy | Mapping[str, Any],
+    allowed_roots: list[Path] | None = None,
+    max_bytes: int | None = None,
+) -> LoadedDataset:
+    """The file a mapping (``--audit-data NAME=PATH``, policy ``[datasets.NAME] path``) names for
+    ``ref``, accepted only if it reproduces the logged MLflow digest and row count.
+
+    ``candidates`` are ``(path, origin)``; the first that matches is used (one NAME may be logged
+    twice, e.g. autolog's ``dataset`` for ``train`` and ``eval``). The mapping is untrusted: it
+    only says where to look, the digest decides.
+    """
+    rows = logged_rows(ref)
+    failures: list[str] = []
+    for path, origin in candidates:
+        if not path.exists():
+            raise DatasetUnavailable(f"{origin} maps {_label(ref)} to {path}, which does not exist: fix the path")
+        check_regular(path, ref, allowed_roots, max_bytes)
+        df = read_frame(path, ref)
+        check = check_digest(ref, df)
+        if check.match and (rows is None or rows == len(df)):
+            return _loaded(ref, df, check, path, _sha256(path, ref), handle, task_policy, mapped_by=origin)
+        failures.append(_mismatch(path, df, check, rows))
+    logged_cols = schema_columns(ref)
+    described = f"{rows if rows is not None else '?'} rows" + (
+        f" x {len(logged_cols)} columns ({_names(logged_cols)})" if logged_cols else "")
+    raise DatasetUnavailable(
+        f"{_label(ref)}: no file mapped to it reproduces what the run logged (MLflow digest {ref.digest} over "
+        f"{described}): {'; '.join(failures)}; map the file that holds exactly the frame passed to training "
+        "(a frame from train_test_split: write it with its index, X_train.to_csv(path)), or log the files "
+        "with mlflow.log_input(mlflow.data.from_pandas(df, source=PATH), context=...)"
+    )
+
+
+def _names(columns: list[str] | tuple[str, ...], limit: int = 6) -> str:
+    shown = ", ".join(columns[:limit])
+    return shown + (f", … {len(columns) - limit} more" if len(columns) > limit else "")
+
+
+def _mismatch(path: Path, df: pd.DataFrame, check: DigestCheck, rows: int | None) -> str:
+    cols = [str(c) for c in df.columns]
+    head = f"{path} has {len(df)} rows x {len(cols)} columns ({_names(cols)})"
+    if rows is not None and rows != len(df):
+        return f"{head}, not {rows} rows"
+    if not check.tried:
+        return f"{head}: its columns cannot form the logged arrays"
+    return f"{head}: digest {check.recomputed}, {len(check.tried)} variants tried, none is {check.logged}"

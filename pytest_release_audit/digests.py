@@ -67,7 +67,7 @@ def _all_str(series: pd.Series) -> bool:
     dtype = series.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
         return False
-    if dtype == object and pd.api.types.infer_dtype(series, skipna=False) != "string":
+    if isinstance(dtype, np.dtype) and dtype.kind == "O" and pd.api.types.infer_dtype(series, skipna=False) != "string":
         return False
     return all(type(value) is str for value in series.array)
 
@@ -100,7 +100,7 @@ def pandas_digest(df: pd.DataFrame, all_str: dict[Any, bool] | None = None) -> s
     trimmed = trimmed[string_columns.union(numeric_columns)]
     md5 = hashlib.md5(usedforsecurity=False)  # MLflow's digest, not a security control
     md5.update(pd.util.hash_pandas_object(trimmed).values)
-    md5.update(np.int64(len(df)))
+    md5.update(np.int64(len(df)).tobytes())
     for name in df.columns:
         md5.update(str(name).encode())
     return md5.hexdigest()[:8]

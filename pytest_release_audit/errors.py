@@ -38,6 +38,10 @@ class DatasetUnavailable(AuditError):
     """A logged dataset's source cannot be found, read or parsed."""
 
 
+class DatasetNotRecorded(DatasetUnavailable):
+    """A logged dataset has no file to read (autolog, ``from_numpy``: source type ``code``)."""
+
+
 class SourceTreeError(AuditError):
     """The training code cannot be checked out at the run's commit."""
 

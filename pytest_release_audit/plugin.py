@@ -60,6 +60,9 @@ _OPTIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
      "help": "run only compliance-marked tests (deselect the user's ordinary tests)."}),
     ("--audit-checks", "audit_checks", {"metavar": "ID,ID",
      "help": "run only these built-in checks (to iterate on one); a partial run, never READY."}),
+    ("--audit-data", "audit_data", {"metavar": "NAME=PATH", "action": "append", "default": None,
+     "help": "the file holding logged dataset NAME (one logged without a file, e.g. by autolog); used only if "
+             "it reproduces the logged digest. Repeatable; relative to the invocation directory."}),
 )
 
 
@@ -73,8 +76,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("release-audit", "ML model release audit (pytest-release-audit)")
     for option, dest, kwargs in _OPTIONS:
         is_flag = kwargs.get("action") == "store_true"
-        parser.addini(dest, type="bool" if is_flag else "string", default=False if is_flag else None,
-                      help="Default value for " + option)
+        if kwargs.get("action") == "append":
+            parser.addini(dest, type="linelist", default=[], help="Default value for " + option + " (one a line)")
+        else:
+            parser.addini(dest, type="bool" if is_flag else "string", default=False if is_flag else None,
+                          help="Default value for " + option)
         group.addoption(option, dest=dest, **kwargs)
 
 
@@ -150,8 +156,9 @@ def _configure_child(config: pytest.Config, spec: dict[str, Any]) -> None:
 
     die_with_parent()
     pool().warm()  # the model workers' zygote imports MLflow while this session starts
-    ctx = AuditContext(AuditOptions(**spec["options"]), Path(spec["rootdir"]), Path(spec["invocation_dir"]),
-                       child=True)
+    options = dict(spec["options"])
+    options["data"] = tuple(options.get("data") or ())
+    ctx = AuditContext(AuditOptions(**options), Path(spec["rootdir"]), Path(spec["invocation_dir"]), child=True)
     _use_extensions(config, ctx)
     recorder = ChildRecorder(int(spec["result_fd"]), ctx, Path(spec["exchange_dir"]))
     config.pluginmanager.register(recorder, "release_audit_child")

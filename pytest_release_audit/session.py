@@ -48,6 +48,7 @@ class AuditOptions:
     notify: str | None
     only: bool
     checks: str | None = None  # --audit-checks: a comma-separated subset of the built-in checks
+    data: tuple[str, ...] = ()  # --audit-data NAME=PATH (repeatable): files for datasets logged without one
 
     @property
     def selected_checks(self) -> frozenset[str] | None:
@@ -141,6 +142,27 @@ class AuditContext:
             if unknown or not selected:
                 raise AuditConfigError(f"--audit-checks names unknown checks ({', '.join(unknown) or 'none'}): "
                                        f"use ids from {', '.join(BUILTIN_CHECKS)}")
+        _ = self.data_mappings
+
+    @functools.cached_property
+    def data_mappings(self) -> dict[str, list[tuple[Path, str]]]:
+        """Logged dataset name -> ``(file, origin)`` from ``--audit-data NAME=PATH`` (relative to the
+        invocation directory) then the policy's ``[datasets."NAME"] path`` (relative to the rootdir)."""
+        mappings: dict[str, list[tuple[Path, str]]] = {}
+        for item in self.options.data:
+            name, sep, raw = str(item).partition("=")
+            if not sep or not name.strip() or not raw.strip():
+                raise AuditConfigError(f"--audit-data {item!r} is not NAME=PATH: give the logged dataset's name and "
+                                       "its file, e.g. --audit-data dataset=data/train.csv")
+            path = Path(raw.strip()).expanduser()
+            path = path if path.is_absolute() else self.invocation_dir / path
+            mappings.setdefault(name.strip(), []).append((path, "--audit-data"))
+        for name, mapping in self.policy.datasets.items():
+            for raw in mapping.path:
+                path = Path(raw).expanduser()
+                path = path if path.is_absolute() else self.rootdir / path
+                mappings.setdefault(name, []).append((path, f"policy [datasets.{name}]"))
+        return mappings
 
     # -- cached, possibly failing inputs ------------------------------------------------------
     def _cached(self, key: str, compute: Any) -> Any:
@@ -257,7 +279,13 @@ class AuditContext:
     @property
     def datasets(self) -> list[LoadedDataset]:
         def compute() -> list[LoadedDataset]:
-            from pytest_release_audit.datasets import read_logged_dataset
+            from pytest_release_audit.datasets import (
+                not_recorded_message,
+                read_logged_dataset,
+                read_mapped_dataset,
+                recorded_without_file,
+            )
+            from pytest_release_audit.errors import DatasetNotRecorded
 
             handle = self.handle
             if handle.run is None or not handle.run.inputs:
@@ -265,23 +293,45 @@ class AuditContext:
                     f"run {handle.run_id} of {handle.name} v{handle.version} logged no datasets: log them with "
                     "mlflow.log_input(mlflow.data.from_pandas(df, source=PATH, name=...), context='training')"
                 )
-            bases = [self.rootdir, self.invocation_dir, Path.cwd()]
-            if self.options.source:
-                source = Path(self.options.source)
-                bases.insert(1, source if source.is_absolute() else self.invocation_dir / source)
+            mappings = self.data_mappings
+            logged = {ref.name for ref in handle.run.inputs}
+            unknown = sorted(set(mappings) - logged)
+            if unknown:
+                origin = mappings[unknown[0]][0][1]
+                raise DatasetUnavailable(
+                    f"{origin} maps dataset '{unknown[0]}', which run {handle.run_id} did not log (logged: "
+                    f"{', '.join(sorted(logged))}): use the name the run logged"
+                )
+            without = [r for r in handle.run.inputs if r.name not in mappings and recorded_without_file(r)]
+            if without:
+                raise DatasetNotRecorded(not_recorded_message(without))
+            bases = self.data_dirs
             task_policy = self.policy.section("task")
             integrity = self.policy.section("data_integrity")
             roots = [*bases, *(self.rootdir / r for r in integrity["allowed_roots"])]
-            store = store_directory(self.tracking_uri)
-            if store is not None:
-                roots.append(store)  # data kept beside a local MLflow store (the usual layout)
             max_bytes = int(float(integrity["max_dataset_gb"]) * 1e9)
             return [
+                read_mapped_dataset(ref, mappings[ref.name], handle, task_policy, roots, max_bytes)
+                if ref.name in mappings else
                 read_logged_dataset(ref, handle, task_policy, bases, self.workdir / "datasets", roots, max_bytes)
                 for ref in handle.run.inputs
             ]
 
         return self._cached("datasets", compute)
+
+    @property
+    def data_dirs(self) -> list[Path]:
+        """Where relative dataset sources are looked up, in order: ``--audit-source``, the rootdir,
+        the invocation directory, the working directory, the local MLflow store's directory."""
+        bases: list[Path] = []
+        if self.options.source:
+            source = Path(self.options.source)
+            bases.append(source if source.is_absolute() else self.invocation_dir / source)
+        bases += [self.rootdir, self.invocation_dir, Path.cwd()]
+        store = store_directory(self.tracking_uri)
+        if store is not None:
+            bases.append(store)  # data kept beside a local MLflow store (the usual layout)
+        return list(dict.fromkeys(bases))
 
     def dataset_for(self, contexts: tuple[str, ...], label: str) -> LoadedDataset:
         found = [d for d in self.datasets if (d.context or "").lower() in contexts]
@@ -391,6 +441,7 @@ def get_options(config: pytest.Config) -> AuditOptions | None:
         notify=_opt(config, "audit_notify"),
         only=bool(_opt(config, "audit_only")),
         checks=_opt(config, "audit_checks"),
+        data=tuple(_opt(config, "audit_data") or ()),
     )
 
 

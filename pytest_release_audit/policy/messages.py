@@ -38,6 +38,8 @@ def policy_error(exc: ValidationError, model: type[BaseModel], raw: Any, prefix:
         got = shown(error["input"])
         return PolicyError(f"policy key {shown(path)} is not a string, got {got}: name keys with strings")
     if error["type"] == "missing":
+        if "waivers" not in path:
+            return PolicyError(f"policy key {shown(path)} is missing: set it (the table needs {parts[-1]})")
         return PolicyError(f"policy key {shown(path)} is missing: a waiver needs {parts[-1]}")
     return PolicyError(f"policy key {shown(path)} must be {_kind(annotation)}, got {shown(_value_at(raw, parts))}")
 

@@ -85,6 +85,27 @@ class DataIntegrityPolicy(Section):
     max_dataset_gb: float = 200.0  # a larger dataset is refused, not read
 
 
+class DatasetMapping(Section):
+    """``[datasets."NAME"]``: the file(s) holding a logged dataset recorded without one (autolog).
+
+    ``path`` is a rootdir-relative or absolute path, or a list of them (autolog logs its train and
+    eval frames under one name). A file is used only if it reproduces the logged MLflow digest and
+    row count; it is read under the same rules as a logged source (regular files, allowed roots).
+    """
+
+    path: StrList
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list | tuple) and (not value or any(not isinstance(v, str) or not v.strip()
+                                                                  for v in value)):
+            raise rule_error("must be a non-empty path or list of non-empty paths")
+        return value
+
+
 class EvaluationArtifactsPolicy(Section):
     """``[evaluation_artifacts]``: artifacts and metrics the evaluation must log."""
 

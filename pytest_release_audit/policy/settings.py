@@ -16,6 +16,7 @@ from pytest_release_audit.policy.sections import (
     BiasPolicy,
     DataIntegrityPolicy,
     DataLicensePolicy,
+    DatasetMapping,
     DependenciesPolicy,
     EvaluationArtifactsPolicy,
     IpHeadersPolicy,
@@ -75,6 +76,8 @@ class PolicySettings(Section):
     model_artifact: ModelArtifactPolicy = ModelArtifactPolicy()
     task: TaskPolicy = TaskPolicy()
     data_integrity: DataIntegrityPolicy = DataIntegrityPolicy()
+    # logged dataset name -> the file(s) holding it (datasets recorded without a file, e.g. autolog)
+    datasets: dict[str, DatasetMapping] = Field(default_factory=dict)
     evaluation_artifacts: EvaluationArtifactsPolicy = EvaluationArtifactsPolicy()
     signature: SignaturePolicy = SignaturePolicy()
     pii: PiiPolicy = PiiPolicy()

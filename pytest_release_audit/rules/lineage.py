@@ -11,7 +11,6 @@ from pytest_release_audit.digests import (
     FILE_DIGEST_TAGS,
     FRAME_DIGEST_TAG,
     frame_sha256,
-    mlflow_digest_variants,
 )
 from pytest_release_audit.handle.model import ModelHandle
 from pytest_release_audit.report.contracts import (
@@ -26,6 +25,13 @@ from pytest_release_audit.report.contracts import (
 from pytest_release_audit.report.format import plural
 from pytest_release_audit.rules.result import RuleResult
 
+#: Why a file that was not edited may still not reproduce the logged MLflow digest, and the fix.
+DIGEST_CAUSE = (
+    "MLflow's digest covers the frame's index: a frame from train_test_split keeps a shuffled index that a CSV "
+    "written with index=False does not store, so the digest cannot be reproduced from the file; fix: tag the "
+    "file's sha256 with mlflow.log_input(..., tags={'data_sha256': ...}), or log "
+    "from_pandas(df.reset_index(drop=True), source=PATH)"
+)
 DATE_HINTS = ("date", "_dt", "time_of", "admission", "diagnos")
 UPSTREAM_TAGS = ("derived_from", "upstream", "source_dataset")
 #: the lineage summary's stages, in order
@@ -158,19 +164,39 @@ def integrity_findings(
             if not ok:
                 problems.append(f"{label} content changed since training: frame sha256 {_short(now)} "
                                 f"!= logged {_short(logged_frame)}")
-        variants = mlflow_digest_variants(data.df)
-        match = next((v for v in variants if v[1] == data.ref.digest), None)
-        compared.append({"kind": "mlflow_digest", "logged": data.ref.digest,
-                         "recomputed": match[1] if match else variants[0][1], "match": match is not None,
-                         "covers": "first 10,000 rows, row count, column names (MLflow)",
-                         "variant": match[0] if match else None})
-        if match is None:
+        check = data.digest_check
+        if check is None:  # a dataset built by a plugin or a test, not read by ``datasets``
+            from pytest_release_audit.datasets import check_digest
+
+            check = check_digest(data.ref, data.df)
+        compared.append({"kind": "mlflow_digest", "logged": data.ref.digest, "recomputed": check.recomputed,
+                         "match": check.match,
+                         "covers": ("first 10,000 array elements and the shapes (MLflow, from_numpy)"
+                                    if check.kind == "numpy" else
+                                    "first 10,000 rows with their index, row count, column names (MLflow)"),
+                         "variant": check.variant})
+        if data.mapped_by:
+            notes.append(f"read from {data.local_path} as mapped by {data.mapped_by}: accepted because it "
+                         "reproduces the logged MLflow digest and row count")
+        if check.match and check.variant != "as read":
+            notes.append(f"MLflow digest reproduced with variant '{check.variant}'")
+        if check.match and check.uncovered:
+            notes.append(f"columns not covered by the logged digest (the logged dataset holds only "
+                         f"{len(check.columns)} columns): {', '.join(check.uncovered[:8])}")
+        if not check.match:
             if file_ok:
-                notes.append("MLflow digest differs only through dtypes on re-read; the full sha256 matches")
+                notes.append("MLflow's digest is not reproducible from the file (it covers the frame's index and "
+                              "dtypes as logged); the full sha256 matches")
+            elif logged_file:  # the full sha256 already proves the change
+                problems.append(f"{label} changed since training: MLflow digest {check.recomputed} != logged "
+                                f"{data.ref.digest}")
             else:
                 problems.append(
-                    f"{label} changed since training: MLflow digest {variants[0][1]} != logged {data.ref.digest}"
+                    f"{label} changed since training, or its MLflow digest cannot be reproduced: recomputed "
+                    f"{check.recomputed} ({len(check.tried)} variants) != logged {data.ref.digest}; "
+                    f"{DIGEST_CAUSE}"
                 )
+                notes.append(DIGEST_CAUSE)
         if not logged_file and not logged_frame:
             note = "no full-content digest logged (data_sha256): edits after row 10,000 are not detectable"
             notes.append(note)
