@@ -222,11 +222,10 @@ def not_recorded_message(refs: list[DatasetRef]) -> str:
     first = refs[0].name
     return (
         f"{plural_word(len(refs), 'dataset')} {names} {'was' if len(refs) == 1 else 'were'} recorded without a "
-        f"file (source type {refs[0].source_type or 'code'}, as mlflow.sklearn.autolog(log_datasets=True) and "
-        "from_numpy log them), so the checks that read data cannot run: log the files with "
-        "mlflow.log_input(mlflow.data.from_pandas(df, source=PATH), context='training'), or map the logged "
-        f"dataset to its file with --audit-data {first}=PATH or [tool.release_audit.datasets.\"{first}\"] "
-        "path = \"PATH\" (accepted only if the file reproduces the logged digest and row count)"
+        f"file (source type {refs[0].source_type or 'code'}: autolog, from_numpy), so no check can read "
+        f"{'it' if len(refs) == 1 else 'them'}: log the files with mlflow.log_input(mlflow.data.from_pandas(df, "
+        f"source=PATH), context='training'), or map each to its file with --audit-data {first}=PATH or policy "
+        f"[tool.release_audit.datasets.\"{first}\"] path = \"PATH\" (used only if it reproduces the logged digest)"
     )
 
 
@@ -276,7 +275,7 @@ def read_mapped_dataset(
     only says where to look, the digest decides.
     """
     rows = logged_rows(ref)
-    failures: list[str] = []
+    failures: list[tuple[bool, str]] = []
     for path, origin in candidates:
         if not path.exists():
             raise DatasetUnavailable(f"{origin} maps {_label(ref)} to {path}, which does not exist: fix the path")
@@ -285,15 +284,17 @@ def read_mapped_dataset(
         check = check_digest(ref, df)
         if check.match and (rows is None or rows == len(df)):
             return _loaded(ref, df, check, path, _sha256(path, ref), handle, task_policy, mapped_by=origin)
-        failures.append(_mismatch(path, df, check, rows))
+        failures.append((rows is None or rows == len(df), _mismatch(path, df, check, rows)))
     logged_cols = schema_columns(ref)
     described = f"{rows if rows is not None else '?'} rows" + (
-        f" x {len(logged_cols)} columns ({_names(logged_cols)})" if logged_cols else "")
+        f" x {len(logged_cols)} columns ({_names(logged_cols, 4)})" if logged_cols else "")
+    # A file with the logged row count is the one meant (autolog logs train and eval under one name).
+    shown = [text for same_rows, text in failures if same_rows] or [text for _, text in failures]
     raise DatasetUnavailable(
-        f"{_label(ref)}: no file mapped to it reproduces what the run logged (MLflow digest {ref.digest} over "
-        f"{described}): {'; '.join(failures)}; map the file that holds exactly the frame passed to training "
-        "(a frame from train_test_split: write it with its index, X_train.to_csv(path)), or log the files "
-        "with mlflow.log_input(mlflow.data.from_pandas(df, source=PATH), context=...)"
+        f"{_label(ref)}: no mapped file reproduces what the run logged (MLflow digest {ref.digest}, {described}); "
+        "map the file holding exactly the frame given to training (from train_test_split: X_train.to_csv(path) "
+        "keeps its index) or log it with mlflow.log_input(mlflow.data.from_pandas(df, source=PATH)): "
+        + "; ".join(shown)
     )
 
 
@@ -304,9 +305,9 @@ def _names(columns: list[str] | tuple[str, ...], limit: int = 6) -> str:
 
 def _mismatch(path: Path, df: pd.DataFrame, check: DigestCheck, rows: int | None) -> str:
     cols = [str(c) for c in df.columns]
-    head = f"{path} has {len(df)} rows x {len(cols)} columns ({_names(cols)})"
+    head = f"{path.name} has {len(df)} rows x {len(cols)} columns ({_names(cols, 5)})"
     if rows is not None and rows != len(df):
         return f"{head}, not {rows} rows"
     if not check.tried:
         return f"{head}: its columns cannot form the logged arrays"
-    return f"{head}: digest {check.recomputed}, {len(check.tried)} variants tried, none is {check.logged}"
+    return f"{head}, digest {check.recomputed} ({len(check.tried)} variants tried)"

@@ -244,13 +244,16 @@ def match_numpy_digest(df: pd.DataFrame, logged: str, spec: dict[str, Any]) -> D
     names = [str(c) for c in frame.columns]
     features, targets = spec["features"], spec.get("targets")
     width = int(features["shape"][1]) if len(features["shape"]) == 2 else None
-    splits: list[tuple[list[str], str | None]] = []
-    if targets is None:
-        splits = [(names, None)] if width in (None, len(names)) else []
-    elif width is None or width == len(names) - 1:
-        splits = [([n for n in names if n != target], target) for target in reversed(names)]
+    # (feature columns, target column, the file's column left out: the label of features-only arrays)
+    splits: list[tuple[list[str], str | None, str | None]] = []
+    if width in (None, len(names)) and targets is None:
+        splits.append((names, None, None))
+    if width in (None, len(names) - 1):
+        for other in reversed(names):  # the label is most often the last column
+            rest = [n for n in names if n != other]
+            splits.append((rest, other, None) if targets is not None else (rest, None, other))
     tried: list[tuple[str, str]] = []
-    for feature_cols, target in splits:
+    for feature_cols, target, left_out in splits:
         try:
             X = frame[feature_cols].to_numpy(dtype=np.dtype(features["dtype"]))
             y = frame[target].to_numpy(dtype=np.dtype(targets["dtype"])) if target and targets else None
@@ -263,7 +266,7 @@ def match_numpy_digest(df: pd.DataFrame, logged: str, spec: dict[str, Any]) -> D
         if digest == logged:
             return DigestCheck(logged=logged, variant=f"numpy arrays ({label})", recomputed=digest,
                                tried=tuple(tried), index_column=index_col, columns=tuple(feature_cols),
-                               uncovered=(), rows=len(df), kind="numpy",
+                               uncovered=(left_out,) if left_out else (), rows=len(df), kind="numpy",
                                notes=(f"target column {target}",) if target else ())
     return DigestCheck(logged=logged, variant=None, recomputed=tried[0][1] if tried else "", tried=tuple(tried),
                        columns=tuple(names), rows=len(df), kind="numpy")
