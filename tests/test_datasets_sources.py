@@ -188,7 +188,8 @@ def test_autolog_pandas_mapping_accepted(pytester: pytest.Pytester, store: Store
 
 def test_autolog_mapping_in_policy_records_label_candidate(store: Store, tmp_path: Path) -> None:
     folder = store.root / "auto_pd"
-    policy = POLICY + f'[tool.release_audit.datasets."dataset"]\npath = ["{folder / "train.csv"}", "{folder / "test.csv"}"]\n'
+    paths = f'["{folder / "train.csv"}", "{folder / "test.csv"}"]'
+    policy = POLICY + f'[tool.release_audit.datasets."dataset"]\npath = {paths}\n'
     ctx = context(store, "auto_pd", tmp_path, policy=policy)
     datasets = {d.context: d for d in ctx.datasets}
     train = datasets["train"]
