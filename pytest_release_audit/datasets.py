@@ -170,7 +170,7 @@ def read_logged_dataset(
         ) from None
     df = read_frame(path, ref)
     columns = [str(c) for c in df.columns]
-    task = infer_task(handle, task_policy, ref, columns)
+    task = infer_task(handle, task_policy, ref, columns, frame=df)
     return LoadedDataset(
         ref=ref,
         df=df,

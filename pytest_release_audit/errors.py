@@ -38,6 +38,10 @@ class DatasetUnavailable(AuditError):
     """A logged dataset's source cannot be found, read or parsed."""
 
 
+class TaskUndetermined(AuditError):
+    """What a model predicts, or which column is its label, cannot be told from what MLflow recorded."""
+
+
 class SourceTreeError(AuditError):
     """The training code cannot be checked out at the run's commit."""
 

@@ -64,6 +64,8 @@ def evaluation_outcomes(data: LoadedDataset) -> tuple[dict[str, Any], str]:
     import numpy as np
 
     kind = data.task.kind
+    if data.task.problem:  # the label or the features cannot be told (task.infer_task names the fix)
+        return {}, data.task.problem
     if kind == "survival":
         problems = _survival_problems(data)
         if problems:
