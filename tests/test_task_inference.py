@@ -150,7 +150,8 @@ def test_mlflow_elasticnet_wine_example_is_a_regression(registry: Registry) -> N
     data = registry.read("wine_model")
     assert data.task.kind == "regression"
     assert data.task.source == "logged metrics mae, r2, rmse"
-    assert (data.task.label_col, data.task.label_source) == ("quality", "the only dataset column that is not a model input")
+    assert data.task.label_col == "quality"
+    assert data.task.label_source == "the only dataset column that is not a model input"
     assert data.feature_columns == WINE
     assert list(data.X.columns) == WINE
     outcomes, problem = evaluation_outcomes(data)

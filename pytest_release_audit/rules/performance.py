@@ -133,6 +133,7 @@ def _evidence(assessment: PerformanceAssessment, baseline: ModelHandle | None, d
     if baseline is None:
         evidence["baseline_missing"] = scores.baseline_error or "no baseline found"
     evidence["dataset"] = {"name": data.name, "context": data.context}
+    evidence["task_source"] = data.task.source or None
     return PerformanceEvidence.of(evidence)
 
 
