@@ -22,6 +22,15 @@ if TYPE_CHECKING:  # pragma: no cover
 DURATION_NAMES = ("duration", "time", "os_time", "os_months", "os_days", "survival_time", "t", "days", "week")
 EVENT_NAMES = ("event", "status", "cens", "death", "dead", "e", "arrest", "observed")
 ID_NAMES = ("patient_id",)
+#: Column names taken for a label when nothing else tells it.
+LABEL_NAMES = ("target", "label", "y", "outcome", "class", "labels", "targets")
+#: Each task kind in words.
+TASK_TITLES = {
+    "survival": "Survival prediction",
+    "binary": "Binary classification",
+    "multiclass": "Multi-class classification",
+    "regression": "Regression",
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,18 @@ class TaskSpec:
     label_col: str | None = None
     id_columns: tuple[str, ...] = ()
     exclude_features: tuple[str, ...] = ()
+    #: where the kind came from ("policy [task] kind", "logged metric r2", "label values: 3 classes")
+    source: str = ""
+    #: where the label came from ("version tag label_col", "the only dataset column that is not a model input")
+    label_source: str = ""
+    #: why the model cannot be scored on this data (label or features unknown): one line naming the fix
+    problem: str = ""
+
+    @property
+    def title(self) -> str:
+        """The kind in words, with its source: ``Regression (from logged metric r2)``."""
+        name = TASK_TITLES.get(self.kind, self.kind)
+        return f"{name} (from {self.source})" if self.source else name
 
     @property
     def target_columns(self) -> tuple[str, ...]:
@@ -47,6 +68,9 @@ class TaskSpec:
             "event_col": self.event_col,
             "label_col": self.label_col,
             "id_columns": list(self.id_columns),
+            "source": self.source,
+            "label_source": self.label_source,
+            "problem": self.problem or None,
         }
 
 
@@ -88,6 +112,20 @@ class LoadedDataset:
 
     @property
     def X(self) -> pd.DataFrame:
+        """The model's inputs; raises ``TaskUndetermined`` / ``DatasetUnavailable`` (one line) when unknown."""
+        from pytest_release_audit.errors import DatasetUnavailable, TaskUndetermined
+
+        if self.task.problem:
+            raise TaskUndetermined(self.task.problem)
+        missing = [c for c in self.feature_columns if c not in self.df.columns]
+        if missing:
+            shown = ", ".join(missing[:8]) + (f" (+{len(missing) - 8} more)" if len(missing) > 8 else "")
+            raise DatasetUnavailable(
+                f"dataset '{self.name}' ({self.context or 'no context'}) lacks {len(missing)} input"
+                f"{'s' if len(missing) > 1 else ''} of the model's signature: {shown}: log the frame the model "
+                "reads (mlflow.log_input(mlflow.data.from_pandas(df, source=PATH), context=...)), or re-log the "
+                "model with signature=infer_signature(X, model.predict(X))"
+            )
         return self.df[self.feature_columns]
 
     @property

@@ -42,6 +42,10 @@ class DatasetNotRecorded(DatasetUnavailable):
     """A logged dataset has no file to read (autolog, ``from_numpy``: source type ``code``)."""
 
 
+class TaskUndetermined(AuditError):
+    """What a model predicts, or which column is its label, cannot be told from what MLflow recorded."""
+
+
 class SourceTreeError(AuditError):
     """The training code cannot be checked out at the run's commit."""
 

@@ -64,6 +64,8 @@ def evaluation_outcomes(data: LoadedDataset) -> tuple[dict[str, Any], str]:
     import numpy as np
 
     kind = data.task.kind
+    if data.task.problem:  # the label or the features cannot be told (task.infer_task names the fix)
+        return {}, data.task.problem
     if kind == "survival":
         problems = _survival_problems(data)
         if problems:
@@ -131,6 +133,7 @@ def _evidence(assessment: PerformanceAssessment, baseline: ModelHandle | None, d
     if baseline is None:
         evidence["baseline_missing"] = scores.baseline_error or "no baseline found"
     evidence["dataset"] = {"name": data.name, "context": data.context}
+    evidence["task_source"] = data.task.source or None
     return PerformanceEvidence.of(evidence)
 
 

@@ -88,6 +88,7 @@ class PerformanceEvidence(CheckEvidence):
     """``performance_gate``: candidate vs baseline on the held-out data (paired bootstrap)."""
 
     task: str = ""
+    task_source: str | None = optional()  # where the kind came from (TaskSpec.source)
     metric: str = ""
     direction: str = ""
     n: int | None = None

@@ -36,6 +36,7 @@ NOT_RUN = "not run"
 INFERRED_TASKS = {
     "survival": "Survival prediction (inferred from the data)",
     "binary": "Binary classification (inferred from the data)",
+    "multiclass": "Multi-class classification (inferred from the data)",
     "regression": "Regression (inferred from the data)",
 }
 _VERBS = {"error": "errored", "failed": "failed", "skipped": "was skipped", "waived": "was waived"}

@@ -62,6 +62,8 @@ def overview(handle: ModelHandle | None, result: AuditResult | None, policy: Map
         gate = evidence_of(result.check("performance_gate"), PerformanceEvidence)
         if gate is not None and gate.task in INFERRED_TASKS:
             task = INFERRED_TASKS[gate.task]
+            if gate.task_source:  # the MLflow record the audit read it from (task.infer_task)
+                task = task.replace("(inferred from the data)", f"(inferred from {gate.task_source})")
     return [
         {"field": "Model Name", "value": name or NOT_RECORDED},
         {"field": "Version", "value": version or NOT_RECORDED},
