@@ -205,7 +205,9 @@ def paired_bootstrap(
     if baseline is not None:
         base = rows_of(baseline)
         if base.shape[0] != n or base.ndim != cand.ndim:
-            raise ValueError(f"baseline scores {base.shape} and candidate scores {cand.shape} differ in length or shape")
+            raise ValueError(
+                f"baseline scores {base.shape} and candidate scores {cand.shape} differ in length or shape"
+            )
         models.append(base)
     plans = [scorer.prepare(m) for m in models]
     point = scorer.evaluate(plans, np.ones((1, n), dtype=np.int32))
