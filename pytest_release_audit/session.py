@@ -60,11 +60,32 @@ class AuditOptions:
 
 @dataclass(frozen=True)
 class Scores:
-    """Predictions on the evaluation dataset, aligned with its rows."""
+    """Predictions on the evaluation dataset, aligned with its rows (the ``audit_scores`` fixture).
+
+    ``candidate`` / ``baseline``: one float per row (binary: the positive-class probability;
+    regression: the prediction; survival: a risk score), or for a multiclass task an ``(n, k)``
+    probability matrix whose columns are ``classes`` (the baseline's columns are put in the same
+    order). ``baseline`` is None when there is no baseline or it could not be scored
+    (``baseline_error`` says why).
+
+    ``classes``: the class labels (text) of the matrix columns (multiclass), or the (negative,
+    positive) classes of a binary classifier when known. ``output_rule`` / ``baseline_output_rule``:
+    how each model's output was read (``"predict_proba column 1 = P(class 1)"``).
+    ``label_only`` / ``baseline_label_only``: the model returned class labels, not probabilities;
+    ``output_note`` / ``baseline_output_note`` say so in one line (ROC AUC from labels is a
+    single-threshold value).
+    """
 
     candidate: np.ndarray
     baseline: np.ndarray | None
     baseline_error: str | None
+    classes: tuple[str, ...] | None = None
+    output_rule: str = ""
+    baseline_output_rule: str | None = None
+    label_only: bool = False
+    baseline_label_only: bool = False
+    output_note: str = ""
+    baseline_output_note: str = ""
 
 
 class _Failed:
@@ -354,38 +375,9 @@ class AuditContext:
                 return read_scores(self.exchange_dir, float(self.policy.section("audit")["checks_timeout_s"]))
 
             data = self.dataset_for(EVALUATION_CONTEXTS, "evaluation")
-            baseline_handle, reason = self.baseline
-            preload = None
-            if baseline_handle is not None:
-                # The baseline loads in its own worker while the candidate scores in its worker.
-                import threading
+            from pytest_release_audit.scoring import score_dataset
 
-                from pytest_release_audit.handle.worker import pool
-
-                preload = threading.Thread(target=pool().preload, args=(baseline_handle,), daemon=True)
-                preload.start()
-            try:
-                candidate = self.handle.predict(data.X)
-            finally:
-                if preload is not None:
-                    preload.join()
-            baseline = None
-            error: str | None = reason or None
-            if baseline_handle is not None:
-                from pytest_release_audit.task import feature_columns
-
-                # The baseline reads its own inputs (its signature), which may differ from the candidate's.
-                columns = feature_columns(baseline_handle, data.task, [str(c) for c in data.df.columns])
-                missing = [c for c in columns if c not in data.df.columns]
-                try:
-                    if missing:
-                        raise DatasetUnavailable(
-                            f"evaluation dataset '{data.name}' lacks the baseline's inputs: {', '.join(missing[:8])}"
-                        )
-                    baseline = baseline_handle.predict(data.df[columns])
-                except AuditError as exc:
-                    error = f"baseline {baseline_handle.name} v{baseline_handle.version}: {exc}"
-            return Scores(candidate=candidate, baseline=baseline, baseline_error=error)
+            return score_dataset(data, self.handle, self.baseline)
 
         return self._cached("scores", compute)
 

@@ -215,6 +215,9 @@ class ChecksChild:
 
 SCORES_FILE = "scores.npz"
 SCORES_DONE = "scores.json"
+#: The plain-JSON fields of ``session.Scores`` that travel beside the arrays.
+SCORE_FACTS = ("baseline_error", "classes", "output_rule", "baseline_output_rule", "label_only",
+               "baseline_label_only", "output_note", "baseline_output_note")
 
 
 def publish_scores(ctx: AuditContext, exchange_dir: Path) -> None:
@@ -237,7 +240,7 @@ def publish_scores(ctx: AuditContext, exchange_dir: Path) -> None:
         if scores.baseline is not None:
             arrays["baseline"] = scores.baseline
         np.savez(exchange_dir / SCORES_FILE, **arrays)
-        status = {"ok": True, "baseline_error": scores.baseline_error}
+        status = {"ok": True, **{name: getattr(scores, name) for name in SCORE_FACTS}}
     from pytest_release_audit.files import write_atomic
 
     write_atomic(exchange_dir / SCORES_DONE, json.dumps(status))
@@ -265,7 +268,19 @@ def read_scores(exchange_dir: Path, timeout_s: float) -> Any:
     with np.load(exchange_dir / SCORES_FILE, allow_pickle=False) as data:
         candidate = data["candidate"]
         baseline = data["baseline"] if "baseline" in data.files else None
-    return Scores(candidate=candidate, baseline=baseline, baseline_error=status.get("baseline_error"))
+    classes = status.get("classes")
+    return Scores(
+        candidate=candidate,
+        baseline=baseline,
+        baseline_error=status.get("baseline_error"),
+        classes=tuple(str(c) for c in classes) if isinstance(classes, list) else None,
+        output_rule=str(status.get("output_rule") or ""),
+        baseline_output_rule=status.get("baseline_output_rule"),
+        label_only=bool(status.get("label_only")),
+        baseline_label_only=bool(status.get("baseline_label_only")),
+        output_note=str(status.get("output_note") or ""),
+        baseline_output_note=str(status.get("baseline_output_note") or ""),
+    )
 
 
 class ChildRecorder:

@@ -54,6 +54,29 @@ class ModelOutput:
     columns: tuple[str, ...] | None  # a DataFrame's column names
     method: str  # predict_proba or predict
     kind: str  # the Python type the model returned (ndarray, DataFrame, Series, list)
+    #: the estimator's ``classes_`` as text (``classes_[1]`` is what ``predict_proba[:, 1]`` is the
+    #: probability of), when the worker found them; None otherwise
+    classes: tuple[str, ...] | None = None
+    flavor: str = ""
+
+
+#: Class labels accepted from a worker: this many, this long (the model is untrusted).
+_MAX_CLASSES = 1000
+_MAX_LABEL = 100
+
+
+def plain_classes(raw: Any) -> tuple[str, ...] | None:
+    """A worker's ``classes`` as label texts (see ``metrics.multiclass.label_key``), or None when
+    they are missing, too many, too long, not scalars, or repeat (the model is untrusted)."""
+    from pytest_release_audit.metrics.multiclass import label_key
+
+    if not isinstance(raw, list) or not 0 < len(raw) <= _MAX_CLASSES:
+        return None
+    if not all(isinstance(v, str | int | float | bool) and not (isinstance(v, str) and len(v) > _MAX_LABEL)
+               for v in raw):
+        return None
+    labels = tuple(label_key(v) for v in raw)
+    return labels if len(set(labels)) == len(labels) else None
 
 
 class _Spawned:
@@ -337,6 +360,7 @@ class ModelWorker:
                 raise self._fail(f"cannot be loaded ({error[:300]}): check its artifacts and that its "
                                  "requirements are installed")
             self.info = {k: reply.get(k) for k in ("flavor", "methods", "isolation", "seconds")}
+            self.info["classes"] = plain_classes(reply.get("classes"))
             return self.info
 
     def predict(self, frame: pd.DataFrame, method: str | None = None) -> ModelOutput:
@@ -374,7 +398,9 @@ class ModelWorker:
             values=values,
             columns=tuple(str(c) for c in columns) if isinstance(columns, list) else None,
             method=method,
-            kind=str(reply.get("kind") or ""),
+            kind=str(reply.get("kind") or "")[:40],
+            classes=info.get("classes"),
+            flavor=str(info.get("flavor") or "")[:40],
         )
 
     def close(self) -> None:

@@ -10,7 +10,8 @@ credential and no key, and has no network where the kernel allows a namespace.
 Protocol: one JSON object per line on stdin (requests) and on the file descriptor that was
 standard output at start (replies); the model's own prints go to standard error (the log).
 
-* ``{"op": "load"}`` -> ``{"ok": true, "flavor": ..., "methods": [...], "isolation": ...}``
+* ``{"op": "load"}`` -> ``{"ok": true, "flavor": ..., "methods": [...], "isolation": ..., "classes": [...] | null}``
+  (``classes``: the estimator's ``classes_``, as plain JSON scalars, when the model has them)
 * ``{"op": "predict", "input": PARQUET, "output": NPY, "method": "predict_proba"|"predict"}`` ->
   ``{"ok": true, "shape": [...], "dtype": ..., "columns": [...] | null, "kind": ...}``
 
@@ -33,6 +34,52 @@ def _reply(fd: int, message: dict[str, Any]) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
+
+
+#: At most this many class labels, of at most this many characters each, are reported.
+MAX_CLASSES = 1000
+MAX_LABEL_CHARS = 100
+
+
+def _plain_label(value: Any) -> Any:
+    """A class label as a JSON scalar (numpy scalars unwrapped, text cut), or raise ``TypeError``."""
+    item = getattr(value, "item", None)
+    if callable(item) and not isinstance(value, str | bytes):
+        value = item()
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return value[:MAX_LABEL_CHARS]
+    raise TypeError(type(value).__name__)
+
+
+def _classes_of(model: Any) -> list[Any] | None:
+    """The ``classes_`` of an sklearn estimator, or of one a pyfunc wraps (its python model or an
+    attribute of it), as plain JSON scalars; None when there are none or they are not plain labels."""
+    candidates = [model]
+    unwrap = getattr(model, "unwrap_python_model", None)
+    try:
+        inner = unwrap() if callable(unwrap) else None
+    except Exception:  # noqa: BLE001 - a flavor without a python model
+        inner = None
+    if inner is None:
+        inner = getattr(getattr(model, "_model_impl", None), "sklearn_model", None)
+    if inner is not None:
+        candidates.append(inner)
+        attributes = getattr(inner, "__dict__", {})
+        candidates.extend(v for v in list(attributes.values())[:50] if hasattr(type(v), "fit"))
+    for candidate in candidates:
+        try:
+            raw = getattr(candidate, "classes_", None)
+            if raw is None:
+                continue
+            values = list(raw)[: MAX_CLASSES + 1]
+            if len(values) > MAX_CLASSES or not values:
+                return None
+            return [_plain_label(v) for v in values]
+        except Exception:  # noqa: BLE001 - an odd classes_ is reported as none
+            return None
+    return None
 
 
 def _error(exc: BaseException) -> dict[str, Any]:
@@ -60,7 +107,7 @@ class _Scorer:
 
             self.model, self.flavor = mlflow.pyfunc.load_model(self.model_dir), "pyfunc"
         methods = [m for m in ("predict_proba", "predict") if callable(getattr(self.model, m, None))]
-        return {"ok": True, "flavor": self.flavor, "methods": methods,
+        return {"ok": True, "flavor": self.flavor, "methods": methods, "classes": _classes_of(self.model),
                 "seconds": round(time.monotonic() - started, 3)}
 
     def predict(self, request: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,13 @@ METRICS: dict[str, tuple[str, str]] = {
     "f1": ("F1", "higher"),
     "rmse": ("RMSE", "lower"),
     "mae": ("MAE", "lower"),
+    "mse": ("MSE", "lower"),
+    "r2": ("R²", "higher"),
+    "roc_auc_ovr_macro": ("ROC AUC (macro OvR)", "higher"),
+    "roc_auc_ovr_weighted": ("ROC AUC (weighted OvR)", "higher"),
+    "log_loss": ("Log loss", "lower"),
+    "f1_macro": ("Macro F1", "higher"),
+    "f1_weighted": ("Weighted F1", "higher"),
 }
 
 #: Below this many defined resamples an interval is not reported (None) rather than made up.
@@ -182,18 +189,25 @@ def paired_bootstrap(
 ) -> BootstrapResult:
     """Point estimates, percentile CIs and paired-difference CIs for every metric of ``scorer``.
 
-    ``candidate`` / ``baseline`` are score arrays aligned with the scorer's rows. ``indices``
+    ``candidate`` / ``baseline`` are score arrays aligned with the scorer's rows: one value per row,
+    or one row of an ``(n, k)`` matrix per row (multi-class probabilities). ``indices``
     overrides the resample matrix (default: ``draw_indices(n, n_bootstrap, seed)``).
     """
     import numpy as np
 
-    cand = np.asarray(candidate, dtype=float).reshape(-1)
-    n = cand.size
+    def rows_of(scores: Any) -> Any:
+        arr = np.asarray(scores, dtype=float)
+        return arr if arr.ndim == 2 and arr.shape[1] > 1 else arr.reshape(-1)
+
+    cand = rows_of(candidate)
+    n = cand.shape[0]
     models = [cand]
     if baseline is not None:
-        base = np.asarray(baseline, dtype=float).reshape(-1)
-        if base.size != n:
-            raise ValueError(f"baseline scores ({base.size}) and candidate scores ({n}) differ in length")
+        base = rows_of(baseline)
+        if base.shape[0] != n or base.ndim != cand.ndim:
+            raise ValueError(
+                f"baseline scores {base.shape} and candidate scores {cand.shape} differ in length or shape"
+            )
         models.append(base)
     plans = [scorer.prepare(m) for m in models]
     point = scorer.evaluate(plans, np.ones((1, n), dtype=np.int32))

@@ -169,7 +169,12 @@ def group_labels(series: pd.Series, max_groups: int = 20) -> tuple[list[str], An
     return order, labels
 
 
-def _scorer_for(kind: str, mask: Any, durations: Any, events: Any, y: Any) -> Any:
+def _scorer_for(kind: str, mask: Any, durations: Any, events: Any, y: Any,
+                classes: tuple[str, ...] | None = None) -> Any:
+    if kind == "multiclass":
+        from pytest_release_audit.metrics.multiclass import MulticlassScorer
+
+        return MulticlassScorer(y[mask], classes or ())
     if kind == "survival":
         from pytest_release_audit.metrics.survival import SurvivalScorer
 
@@ -190,6 +195,8 @@ DEFAULT_CALIBRATION_LIMIT = 0.15  # probabilities (binary classification)
 DEFAULT_LIMITS: dict[str, tuple[float, float]] = {
     "c_index": (0.5, 0.2),
     "roc_auc": (0.5, 0.2),
+    "roc_auc_ovr_macro": (0.5, 0.2),
+    "roc_auc_ovr_weighted": (0.5, 0.2),
     "accuracy": (0.5, 0.2),
 }
 
@@ -274,18 +281,27 @@ def analyse_subgroups(
     seed: int = 0,
     confidence: float = 0.95,
     max_groups: int = 20,
+    classes: tuple[str, ...] | None = None,
+    judge_calibration: bool = True,
 ) -> BiasAnalysis:
     """Per-subgroup metric with CI for every grouping column; floors, gaps and calibration judged.
 
     ``frame`` holds the grouping columns aligned with ``scores``; ``durations`` / ``events``
-    (survival) or ``y`` (binary 0/1, regression) hold the outcomes.
+    (survival) or ``y`` (binary 0/1, multiclass labels, regression) hold the outcomes. A
+    multiclass ``scores`` is the ``(n, k)`` probability matrix whose columns are ``classes``; its
+    subgroups are judged on ``metric`` (the gate metric: macro one-vs-rest ROC AUC by default,
+    undefined, so ``insufficient_data``, in a subgroup that lacks a class). Calibration is computed
+    for probabilities of a binary model and risk scores of a survival model only, and not at all
+    with ``judge_calibration=False`` (e.g. a model that returns class labels).
     """
     import numpy as np
 
-    s = np.asarray(scores, dtype=float).reshape(-1)
+    multiclass = kind == "multiclass"
+    s = np.asarray(scores, dtype=float)
+    s = s if multiclass and s.ndim == 2 else s.reshape(-1)
     d = None if durations is None else np.asarray(durations, dtype=float)
     e = None if events is None else np.asarray(events, dtype=float)
-    yy = None if y is None else np.asarray(y, dtype=float)
+    yy = None if y is None else (np.asarray(y) if multiclass else np.asarray(y, dtype=float))
     direction = metric_direction(metric)
     label = metric_label(metric)
     subgroups: list[Subgroup] = []
@@ -306,7 +322,7 @@ def analyse_subgroups(
             mask = labels == value
             n = int(mask.sum())
             n_events = _count_events(e if kind == "survival" else yy if kind == "binary" else None, mask)
-            scorer = _scorer_for(kind, mask, d, e, yy)
+            scorer = _scorer_for(kind, mask, d, e, yy, classes)
             if n < min_n:
                 point = paired_bootstrap(scorer, s[mask], n_bootstrap=0, seed=seed).get(metric).candidate
                 subgroups.append(Subgroup(column, value, n, n_events, point, None, STATUS_INSUFFICIENT))
@@ -336,7 +352,9 @@ def analyse_subgroups(
             if problem:
                 findings.append(problem)
     calibration: list[CalibrationBin] | None = None
-    if kind == "survival" and d is not None and e is not None:
+    if not judge_calibration:
+        pass
+    elif kind == "survival" and d is not None and e is not None:
         calibration = survival_calibration(d, e, s, bins=calibration_bins)
     elif kind == "binary" and yy is not None:
         calibration = probability_calibration(yy, s, bins=calibration_bins)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.report.contracts import BiasEvidence, BiasRule
-from pytest_release_audit.rules.performance import evaluation_outcomes, unknown_kind
+from pytest_release_audit.rules.performance import class_problem, evaluation_outcomes, unknown_kind
 from pytest_release_audit.rules.result import RuleResult, kept_on_error
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -88,6 +88,8 @@ def _analyse(data: LoadedDataset, scores: Scores, columns: list[str], rule: Gate
         n_bootstrap=int(performance["n_bootstrap"]),
         seed=int(performance["seed"]),
         confidence=float(performance["confidence"]),
+        classes=scores.classes if data.task.kind == "multiclass" else None,
+        judge_calibration=not scores.label_only,
         **outcomes,
     )
 
@@ -112,7 +114,8 @@ def _plots(analysis: BiasAnalysis, rule: GateRule, limits: Limits, kind: str, sc
 
     paths: list[Path] = []
     if analysis.subgroups:
-        overall = paired_bootstrap(scorer_for(kind, **outcomes), scores.candidate, n_bootstrap=0).get(rule.metric)
+        scorer = scorer_for(kind, classes=scores.classes if kind == "multiclass" else None, **outcomes)
+        overall = paired_bootstrap(scorer, scores.candidate, n_bootstrap=0).get(rule.metric)
         paths.append(plots.forest(out_dir / "bias_forest.png", analysis.subgroups, metric_label(rule.metric),
                                   overall=overall.candidate, floor=limits.floor or None))
     if analysis.calibration:
@@ -149,7 +152,8 @@ def assess_bias(data: LoadedDataset, scores: Scores, bias: dict[str, Any], perfo
 
     When the analysis or its plots raise, what was already established is recorded into ``sink`` first.
     """
-    from pytest_release_audit.metrics.gate import TASK_METRICS, rule_from_policy
+    from pytest_release_audit.metrics.bootstrap import metric_label
+    from pytest_release_audit.metrics.gate import RANK_METRICS, TASK_METRICS, rule_from_policy
     from pytest_release_audit.metrics.subgroups import pick_columns
 
     kind = data.task.kind
@@ -165,17 +169,26 @@ def assess_bias(data: LoadedDataset, scores: Scores, bias: dict[str, Any], perfo
     if problem:
         return RuleResult.failure(problem, known)
     outcomes, problem = evaluation_outcomes(data)
+    if not problem:
+        problem = class_problem(data, scores, outcomes)
+    if not problem and scores.label_only and rule.metric in RANK_METRICS:
+        problem = (f"{scores.output_note} ({metric_label(rule.metric)} per subgroup cannot be judged on labels), "
+                   'or gate on a threshold metric ([tool.release_audit.performance] metric = "accuracy")')
     if problem:
         return RuleResult.failure(problem, known)
     limits = limits_for(bias, rule.metric, kind)
     with kept_on_error(sink, known):
         analysis = _analyse(data, scores, columns, rule, limits, bias, performance, outcomes)
+    notes = list(analysis.notes)
+    if kind == "multiclass" or scores.label_only:
+        why = "a multiclass model" if kind == "multiclass" else "a model that returns class labels"
+        notes.append(f"calibration is not judged for {why} (no single probability scale to bin)")
     evidence = BiasEvidence.of({
         "metric": rule.metric,
         "columns": columns,
         **analysis.to_dict(),
         "columns_source": "policy" if configured else "conventional columns found in the data",
-        "notes": list(analysis.notes),
+        "notes": notes,
         "rule": _rule_evidence(bias, limits).to_dict(),
     })
     with kept_on_error(sink, evidence):

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.session import Scores
 
 #: the task kinds the gate can judge
-GATE_KINDS = ("survival", "binary", "regression")
+GATE_KINDS = ("survival", "binary", "multiclass", "regression")
 #: how a survival task's duration / event columns are named in ``[tool.release_audit.task]``
 _SURVIVAL_ROLES = ("duration", "event")
 
@@ -60,8 +60,10 @@ def _survival_problems(data: LoadedDataset) -> list[str]:
 
 
 def evaluation_outcomes(data: LoadedDataset) -> tuple[dict[str, Any], str]:
-    """``durations`` / ``events`` (survival) or ``y`` (binary as 0/1, regression as float), or why not."""
+    """``durations`` / ``events`` (survival) or ``y`` (binary as 0/1, multiclass as the labels,
+    regression as float), or why not."""
     import numpy as np
+    import pandas as pd
 
     kind = data.task.kind
     if data.task.problem:  # the label or the features cannot be told (task.infer_task names the fix)
@@ -80,6 +82,19 @@ def evaluation_outcomes(data: LoadedDataset) -> tuple[dict[str, Any], str]:
             f"evaluation data {data.name} has no label column for a {kind} task: "
             "set [tool.release_audit.task] label_col"
         )
+    missing = int(y.isna().sum())
+    if kind == "regression":
+        values = pd.to_numeric(y, errors="coerce")
+        bad = int(values.isna().sum())
+        if bad:
+            return {}, (f"evaluation data {data.name}: {bad} missing (NaN) or non-numeric values in label column "
+                        f"{data.task.label_col} of a regression task: fix the data before it is logged")
+        return {"y": values.to_numpy(dtype=float)}, ""
+    if missing and kind in ("binary", "multiclass"):
+        return {}, (f"evaluation data {data.name}: {missing} missing (NaN) labels in {data.task.label_col}: "
+                    "fix the data before it is logged")
+    if kind == "multiclass":
+        return {"y": y.to_numpy()}, ""
     if kind != "binary":
         return {"y": np.asarray(y, dtype=float)}, ""
     from pytest_release_audit.metrics.classification import binary_labels
@@ -88,6 +103,22 @@ def evaluation_outcomes(data: LoadedDataset) -> tuple[dict[str, Any], str]:
         return {"y": binary_labels(y)}, ""
     except ValueError as exc:
         return {}, f"evaluation data {data.name}: {exc}"
+
+
+def class_problem(data: LoadedDataset, scores: Scores, outcomes: dict[str, Any]) -> str:
+    """Why the multiclass labels cannot be matched to the score matrix's columns ("" when they can)."""
+    if data.task.kind != "multiclass":
+        return ""
+    if not scores.classes or getattr(scores.candidate, "ndim", 1) != 2:
+        return (f"evaluation data {data.name}: the candidate's scores are not a per-class probability matrix: "
+                "return predict_proba (one column per class)")
+    from pytest_release_audit.metrics.multiclass import class_codes
+
+    try:
+        class_codes(outcomes["y"], scores.classes)
+    except ValueError as exc:
+        return f"evaluation data {data.name}: {exc}: the model was trained on other classes"
+    return ""
 
 
 def baseline_label(baseline: ModelHandle) -> str:
@@ -106,7 +137,18 @@ def _assess(candidate: ModelHandle, baseline: ModelHandle | None, data: LoadedDa
             f"baseline {baseline.name} v{baseline.version} could not be scored on "
             f"{data.name}: {scores.baseline_error or 'no predictions'}"
         )
+    from pytest_release_audit.metrics.gate import OutputFacts
+
     run = candidate.run
+    output = OutputFacts(
+        rule=scores.output_rule,
+        label_only=scores.label_only,
+        note=scores.output_note,
+        baseline_rule=scores.baseline_output_rule if scores.baseline is not None else None,
+        baseline_label_only=scores.baseline_label_only,
+        baseline_note=scores.baseline_output_note,
+        classes=scores.classes if data.task.kind == "multiclass" else None,
+    )
     return assess_performance(
         data.task.kind,
         scores.candidate,
@@ -119,6 +161,7 @@ def _assess(candidate: ModelHandle, baseline: ModelHandle | None, data: LoadedDa
         eval_context=data.context,
         eval_name=data.name,
         n_eval_inputs=len(run.evaluation_inputs) if run else 1,
+        output=output,
         **outcomes,
     )
 
@@ -172,6 +215,8 @@ def assess_gate(candidate: ModelHandle, baseline: ModelHandle | None, data: Load
     if data.task.kind not in GATE_KINDS:
         return RuleResult.failure(unknown_kind(data))
     outcomes, problem = evaluation_outcomes(data)
+    if not problem:
+        problem = class_problem(data, scores, outcomes)
     if problem:
         return RuleResult.failure(problem)
     assessment = _assess(candidate, baseline, data, scores, section, outcomes)

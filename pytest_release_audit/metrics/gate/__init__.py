@@ -4,7 +4,8 @@
 
 Rule (policy ``[tool.release_audit.performance]``):
 
-* the gate metric (``metric``; default C-index / ROC AUC / RMSE by task) must improve on the
+* the gate metric (``metric``; default C-index / ROC AUC / macro one-vs-rest ROC AUC / RMSE for
+  survival / binary / multiclass / regression) must improve on the
   baseline by more than ``min_delta`` (default 0: strictly better). Improvement is
   ``candidate - baseline`` for higher-is-better metrics and ``baseline - candidate`` for error
   metrics;
@@ -15,15 +16,21 @@ Rule (policy ``[tool.release_audit.performance]``):
 * without a baseline the gate fails unless ``first_release = true`` (floors still apply); a
   baseline that exists but cannot be scored always fails (fail closed);
 * a logged metric that was clearly computed on the evaluation split (see ``match_logged``) must
-  agree with the recomputed value within ``metric_tolerance``.
+  agree with the recomputed value within ``metric_tolerance``; metrics logged on the training
+  data (sklearn autolog's ``training_*``) are shown, never compared;
+* a model that returns class labels instead of probabilities cannot be judged on a rank metric
+  (ROC AUC, log loss, C-index): such a gate or floor fails (``label_only_problems``).
 
 Modules: ``rules`` (the policy's rule, logged-metric matching), ``decision`` (the rule applied
 to estimates, with its text), ``assess`` (scoring, decision and evidence for one audit).
 """
 
 from pytest_release_audit.metrics.gate.assess import (
+    RANK_METRICS,
+    OutputFacts,
     PerformanceAssessment,
     assess_performance,
+    label_only_problems,
     scorer_for,
 )
 from pytest_release_audit.metrics.gate.decision import (
@@ -37,12 +44,16 @@ from pytest_release_audit.metrics.gate.rules import (
     ALIASES,
     DEFAULT_METRIC,
     EVAL_MARKERS,
+    TASK_ALIASES,
     TASK_METRICS,
+    TRAINING_PREFIXES,
     VALIDATION_MARKERS,
     GateRule,
     LoggedMetric,
+    aliases_for,
     canonical_metric,
     match_logged,
+    match_training,
     normalise,
     rule_from_policy,
 )
@@ -51,14 +62,21 @@ __all__ = [
     "ALIASES",
     "DEFAULT_METRIC",
     "EVAL_MARKERS",
+    "RANK_METRICS",
+    "TASK_ALIASES",
     "TASK_METRICS",
+    "TRAINING_PREFIXES",
     "VALIDATION_MARKERS",
     "GateDecision",
     "GateRule",
     "LoggedMetric",
+    "OutputFacts",
     "PerformanceAssessment",
+    "aliases_for",
     "assess_performance",
     "canonical_metric",
+    "label_only_problems",
+    "match_training",
     "comparison_text",
     "evaluate_gate",
     "improvement",

@@ -30,6 +30,8 @@ class MetricRow(Record):
     gate: bool | None = None
     gate_metric: bool | None = None
     n_valid: int | None = None
+    training: float | None = optional()  # the value the run logged on its TRAINING data (shown only)
+    training_key: str | None = optional()
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,31 @@ class DatasetRef(Record):
 
 
 @dataclass(frozen=True)
+class OutputRead(Record):
+    """How each model's output was read into scores (``handle.loading``), and whether it was labels."""
+
+    rule: str = ""
+    label_only: bool | None = None
+    note: str | None = None
+    baseline_rule: str | None = None
+    baseline_label_only: bool | None = None
+    baseline_note: str | None = None
+    classes: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ClassMetrics(Record):
+    """One class of a multi-class model: support and one-vs-rest metrics (point values)."""
+
+    label: str = ""
+    support: int | None = None
+    precision: float | None = None
+    recall: float | None = None
+    f1: float | None = None
+    roc_auc: float | None = None
+
+
+@dataclass(frozen=True)
 class PerformanceEvidence(CheckEvidence):
     """``performance_gate``: candidate vs baseline on the held-out data (paired bootstrap)."""
 
@@ -104,6 +131,8 @@ class PerformanceEvidence(CheckEvidence):
     confidence: float | None = None
     baseline_missing: str | None = optional()
     dataset: DatasetRef | None = None
+    output: OutputRead | None = optional()
+    per_class: tuple[ClassMetrics, ...] | None = optional()
 
 
 @dataclass(frozen=True)
