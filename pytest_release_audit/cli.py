@@ -195,8 +195,9 @@ def _cmd_approvals(args: argparse.Namespace, out: TextIO) -> int:
         print(f"  rejected: {', '.join(f'{a.role} by {clean(a.by)}' for a in status.rejected)}", file=out)
     if status.missing:
         print(f"  missing: {', '.join(status.missing)}", file=out)
-        print(f"  record with: {PROG} approve {name}/{version} --role {status.missing[0]} --by PRINCIPAL "
-              "--key ~/.ssh/id_ed25519", file=out)
+        from pytest_release_audit.approvals.evaluate import approve_hint
+
+        print(f"  record with: {approve_hint(name, version, status.missing[0], uri)}", file=out)
     print("approvals complete" if status.ok else "approvals INCOMPLETE", file=out)
     return 0 if status.ok else 1
 
