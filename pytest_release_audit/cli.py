@@ -11,6 +11,7 @@ Examples::
     release-audit approvals cl_unimodal_v2/2 --target production
     release-audit verify-trail audit-reports/audit_log.jsonl
     release-audit show audit-reports/cl_unimodal_v2-2/audit_report.json
+    release-audit doctor cl_unimodal_v2@candidate
 
 The registry is ``--tracking-uri``, else ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db`` in the
 current directory. Exit codes: 0 success (valid trail, approvals complete), 1 a negative answer
@@ -86,6 +87,14 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--plain", action="store_true", help="plain text even on a terminal")
     show.add_argument("--trail", metavar="PATH", help="the audit trail to check the report against "
                       "(default: the one the report names)")
+    doctor = sub.add_parser("doctor", help="what the audit reads that one model version's run did not record")
+    doctor.add_argument("model", metavar="NAME[@ALIAS|/VERSION]", help="default alias candidate, else the latest")
+    doctor.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking/registry URI")
+    doctor.add_argument("--policy", metavar="PATH",
+                        help="policy TOML (default: [tool.release_audit] of ./pyproject.toml)")
+    doctor.add_argument("--target", choices=("development", "staging", "production"),
+                        help="target the approvals are judged for (default: the policy's target)")
+    doctor.add_argument("--source", metavar="PATH", help="where relative dataset sources are (default: .)")
     return parser
 
 
@@ -195,8 +204,9 @@ def _cmd_approvals(args: argparse.Namespace, out: TextIO) -> int:
         print(f"  rejected: {', '.join(f'{a.role} by {clean(a.by)}' for a in status.rejected)}", file=out)
     if status.missing:
         print(f"  missing: {', '.join(status.missing)}", file=out)
-        print(f"  record with: {PROG} approve {name}/{version} --role {status.missing[0]} --by PRINCIPAL "
-              "--key ~/.ssh/id_ed25519", file=out)
+        from pytest_release_audit.approvals.evaluate import approve_hint
+
+        print(f"  record with: {approve_hint(name, version, status.missing[0], uri)}", file=out)
     print("approvals complete" if status.ok else "approvals INCOMPLETE", file=out)
     return 0 if status.ok else 1
 
@@ -373,7 +383,28 @@ def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-_COMMANDS = {"approve": _cmd_approve, "approvals": _cmd_approvals, "verify-trail": _cmd_verify, "show": _cmd_show}
+def _cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
+    from pytest_release_audit import doctor
+    from pytest_release_audit.handle.resolve import resolve_handle
+    from pytest_release_audit.handle.spec import parse_model_spec
+    from pytest_release_audit.policy import load_policy
+
+    client, uri = _client(args.tracking_uri)
+    try:
+        spec = parse_model_spec(args.model)
+    except AuditConfigError as exc:
+        raise AuditConfigError(str(exc).replace("--audit-model", "model")) from None
+    handle = resolve_handle(spec, uri)
+    policy = load_policy(args.policy, Path.cwd()).for_model(handle.name)
+    bases = [Path(args.source).resolve()] if args.source else []
+    facts = doctor.Facts(handle, policy, client, [*bases, Path.cwd()], target=args.target or policy.get("target"))
+    findings = doctor.examine(facts)
+    doctor.render(facts, findings, out)
+    return 1 if any(f.mark == doctor.MISSING for f in findings) else 0
+
+
+_COMMANDS = {"doctor": _cmd_doctor, "approve": _cmd_approve, "approvals": _cmd_approvals, "verify-trail": _cmd_verify,
+             "show": _cmd_show}
 
 
 def main(argv: list[str] | None = None) -> int:

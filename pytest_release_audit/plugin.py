@@ -114,6 +114,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     ctx = AuditContext(options, Path(config.rootpath), Path(config.invocation_params.dir))
     _use_extensions(config, ctx)
+    if not is_xdist_worker(config):
+        _check_session_start(config, ctx)
     if is_xdist_worker(config):
         exchange = getattr(config, "workerinput", {}).get("release_audit_exchange")
         ctx.exchange_dir = Path(exchange) if exchange else None
@@ -126,6 +128,25 @@ def pytest_configure(config: pytest.Config) -> None:
         reporter.start_checks()  # now: the built-in suite runs while this session collects and runs
         if config.pluginmanager.hasplugin("xdist"):
             config.pluginmanager.register(_XdistExchange(ctx), "release_audit_xdist")
+
+
+def _check_session_start(config: pytest.Config, ctx: AuditContext) -> None:
+    """Stop before the user's suite runs when the audit cannot start (``preflight``)."""
+    from pytest_release_audit import preflight
+    from pytest_release_audit.extensions import load_extensions
+
+    custom = any(hasattr(m, "pytest_release_audit_resolve_handle") for m in load_extensions(config))
+    preflight.check_session_start(ctx, custom_resolver=custom)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    ctx = config.stash.get(context_key, None)
+    if ctx is None or ctx.child:
+        return []
+    from pytest_release_audit.preflight import policy_notice
+
+    notice = policy_notice(ctx)
+    return [notice] if notice else []
 
 
 class _XdistExchange:

@@ -105,12 +105,38 @@ def test_blocked_when_the_sqlite_store_is_corrupt(pytester, demo_registry, tmp_p
     _no_traceback(result)
 
 
-def test_blocked_when_the_default_store_does_not_exist(pytester):
+def test_a_missing_store_stops_at_session_start_before_the_users_suite(pytester):
     pytester.makefile(".toml", pyproject="[tool.release_audit]\n")
-    result = pytester.runpytest("--audit-model=anything", "-p", "no:cacheprovider")
-    assert result.ret != 0
-    result.stdout.fnmatch_lines(["*no MLflow store at *mlflow.db*build the demo*", "Status: BLOCKED*"])
+    pytester.makepyfile(test_user="def test_slow():\n    raise SystemExit('the user suite ran')\n")
+    result = pytester.runpytest_subprocess("--audit-model=anything", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if "release-audit" in line]
+    assert len(errors) == 1, result.stderr.lines
+    assert "no MLflow store at" in errors[0] and "mlflow.db in the rootdir" in errors[0]
+    assert "--audit-tracking-uri=URI" in errors[0] and "demo" not in errors[0]  # not the demo project
+    assert "the user suite ran" not in result.stdout.str() + result.stderr.str()
+    assert "collected" not in result.stdout.str()
     assert not (pytester.path / "mlflow.db").exists(), "the audit must not create an empty store"
+    _no_traceback(result)
+
+
+def test_a_missing_store_in_the_demo_project_says_to_build_the_demo(pytester):
+    pytester.makefile(".py", build_demo="")
+    (pytester.path / "training_code").mkdir()
+    result = pytester.runpytest_subprocess("--audit-model=cl_unimodal_v2", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*no MLflow store at*: build the demo registry first: python3 build_demo.py"])
+
+
+def test_no_policy_is_a_notice_and_the_defaults_apply(pytester):
+    with socket.socket() as sock:  # a port nobody listens on: the registry fails at once, named
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = pytester.runpytest_subprocess("--audit-model=m", f"--audit-tracking-uri=http://127.0.0.1:{port}",
+                                           "-p", "no:cacheprovider")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["release-audit: no policy ([[]tool.release_audit] in *pyproject.toml or "
+                                 "--audit-policy): the built-in defaults apply*", "*Status: BLOCKED*"])
 
 
 def test_blocked_when_the_version_has_no_source_run(fresh_audit):

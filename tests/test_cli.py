@@ -71,6 +71,7 @@ def test_approve_then_list_until_complete(store, version, capsys, tmp_path, keys
     assert f"technical    approved  {PEOPLE['technical']}" in out and "signed" in out
     assert "target staging (risk " in out and "missing: security" in out
     assert f"record with: release-audit approve {NAME}/{version} --role security --by PRINCIPAL --key" in out
+    assert f"--key ~/.ssh/id_ed25519 --tracking-uri {store['uri']}" in out  # not the default store: named
     assert out.rstrip().endswith("approvals INCOMPLETE")
     code, *_ = run(capsys, "approve", f"{NAME}/{version}", "--role", "security", "--by", PEOPLE["security"],
                    "--key", str(keys["security"]), "--policy", policy, *uri)
@@ -283,3 +284,19 @@ def test_module_runs_as_a_process_without_traceback(tmp_path):
     )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("release-audit: error: no audit trail at") and "Traceback" not in done.stderr
+
+
+def test_approve_hint_names_the_store_only_when_it_is_not_the_default(monkeypatch, tmp_path):
+    from pytest_release_audit.approvals import approve_hint
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    default = f"sqlite:///{(tmp_path / 'mlflow.db').resolve()}"
+    assert approve_hint("m", 3, "technical", default).endswith("--key ~/.ssh/id_ed25519")
+    other = approve_hint("m", 3, "technical", "sqlite:////srv/my store/mlflow.db")
+    assert other.endswith("--tracking-uri 'sqlite:////srv/my store/mlflow.db'")
+    secret = approve_hint("m", 3, "technical", "https://user:s3cret@mlflow.example.org")
+    assert "s3cret" not in secret and "--tracking-uri https://mlflow.example.org" in secret
+    assert "demo" not in other + secret
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow:5000")
+    assert "--tracking-uri" not in approve_hint("m", 3, "technical", "http://mlflow:5000")

@@ -230,6 +230,23 @@ def evaluate_approvals(
     )
 
 
-def approve_hint(name: str, version: str | int, role: str) -> str:
-    """The command that records a missing approval."""
-    return f"release-audit approve {name}/{version} --role {role} --by PRINCIPAL --key ~/.ssh/id_ed25519"
+def tracking_uri_option(tracking_uri: str | None) -> str:
+    """`` --tracking-uri URI`` when ``release-audit`` run here would not find this store by default, else ""."""
+    import os
+    import shlex
+
+    from pytest_release_audit.errors import redact
+
+    if not tracking_uri:
+        return ""
+    env = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+    default = env or f"sqlite:///{(Path.cwd() / 'mlflow.db').resolve()}"
+    if tracking_uri in (default, env):
+        return ""
+    return f" --tracking-uri {shlex.quote(redact(tracking_uri))}"
+
+
+def approve_hint(name: str, version: str | int, role: str, tracking_uri: str | None = None) -> str:
+    """The command that records a missing approval (naming the store unless it is the default one)."""
+    return (f"release-audit approve {name}/{version} --role {role} --by PRINCIPAL --key ~/.ssh/id_ed25519"
+            f"{tracking_uri_option(tracking_uri)}")

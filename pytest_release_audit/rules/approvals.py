@@ -50,10 +50,10 @@ def _failure(status: ApprovalStatus, handle: ModelHandle, target: str) -> str:
         who = ", ".join(f"{a.role} by {a.by} ({a.at[:10]})" for a in status.rejected)
         return (
             f"rejected for {target}: {who}; a new signed approval by that signer is needed "
-            f"(release-audit approve {spec} --role {status.rejected[0].role} --by PRINCIPAL --key KEY)"
+            f"({approve_hint(handle.name, handle.version, status.rejected[0].role, handle.tracking_uri)})"
         )
     if status.missing:
-        hint = approve_hint(handle.name, handle.version, status.missing[0])
+        hint = approve_hint(handle.name, handle.version, status.missing[0], handle.tracking_uri)
         risk = f"risk {status.risk.score:g} {status.risk.tier}"
         return (
             f"missing approvals for {target}: {', '.join(status.missing)} ({risk}{_not_counted(status)}) "

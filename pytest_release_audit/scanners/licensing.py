@@ -77,7 +77,8 @@ class LicenseReport:
         if self.missing_headers:
             out.append(
                 f"{len(self.missing_headers)} of {self.files_total} files lack licence/copyright headers: "
-                f"{_sample(self.missing_headers, limit)}"
+                f"{_sample(self.missing_headers, limit)} (add them with: reuse annotate --copyright "
+                "'YOUR ORG' --license LICENCE-ID FILE..., and commit)"
             )
         if self.disallowed:
             out.append(
@@ -85,7 +86,8 @@ class LicenseReport:
                 f"({len(self.disallowed_files)} files: {_sample(self.disallowed_files, limit)})"
             )
         if self.missing_licenses:
-            out.append(f"licence text missing from LICENSES/: {', '.join(self.missing_licenses)}")
+            out.append(f"licence text missing from LICENSES/: {', '.join(self.missing_licenses)} "
+                       f"({_licence_text_fix(self.missing_licenses)})")
         if self.bad_licenses:
             out.append(f"unknown licence identifiers: {', '.join(self.bad_licenses)}")
         if self.unused_licenses:
@@ -130,6 +132,21 @@ class LicenseReport:
 def _sample(items: Sequence[str], limit: int) -> str:
     shown = ", ".join(items[:limit])
     return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+
+
+def _licence_text_fix(missing: Sequence[str]) -> str:
+    """How to add the missing licence texts: ``reuse download`` for SPDX ids, by hand for LicenseRef-."""
+    spdx = [m for m in missing if not m.startswith("LicenseRef-")]
+    own = [m for m in missing if m.startswith("LicenseRef-")]
+    parts = []
+    if spdx:
+        files = ", ".join(f"LICENSES/{m}.txt" for m in spdx)
+        parts.append(f"add {files}: run 'reuse download {' '.join(spdx)}' at the root of the training code's "
+                     "repository, then commit it")
+    if own:
+        files = ", ".join(f"LICENSES/{m}.txt" for m in own)
+        parts.append(f"write your licence text to {files}, then commit it")
+    return "; ".join(parts)
 
 
 def reuse_command() -> list[str]:
