@@ -52,7 +52,9 @@ def assess_artifact(
     if not problems:
         try:
             with kept_on_error(sink, ModelArtifactEvidence(models=models)):
-                worker = WorkerLoad.of(pool().get(candidate).load())
+                info = pool().get(candidate).load()
+                # classes_ come from the model (untrusted, could hold values): not evidence here
+                worker = WorkerLoad.of({k: info[k] for k in ("flavor", "methods", "isolation", "seconds") if k in info})
         except ModelLoadError as exc:
             problems.append(str(exc))
     evidence = ModelArtifactEvidence(models=models, worker=worker)
