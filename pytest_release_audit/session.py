@@ -323,6 +323,14 @@ class AuditContext:
                     f"{origin} maps dataset '{unknown[0]}', which run {handle.run_id} did not log (logged: "
                     f"{', '.join(sorted(logged))}): use the name the run logged"
                 )
+            filed = sorted({r.name for r in handle.run.inputs if r.name in mappings and not recorded_without_file(r)})
+            if filed:
+                # A mapping stands in for a file the run never recorded; it never replaces one it did.
+                origin = mappings[filed[0]][0][1]
+                raise DatasetUnavailable(
+                    f"{origin} maps dataset '{filed[0]}', which run {handle.run_id} logged with a file: "
+                    "mappings are only for datasets recorded without a file; remove the mapping"
+                )
             without = [r for r in handle.run.inputs if r.name not in mappings and recorded_without_file(r)]
             if without:
                 raise DatasetNotRecorded(not_recorded_message(without))

@@ -266,6 +266,20 @@ def test_mapping_to_an_unlogged_name_or_malformed(store: Store, tmp_path: Path) 
         context(store, "auto_pd", tmp_path, "dataset").validate()
 
 
+def test_mapping_cannot_replace_a_dataset_logged_with_a_file(store: Store, tmp_path: Path) -> None:
+    """Attack: the audited repo (policy / addopts) maps a file-backed dataset to a substitute that
+    shares MLflow's partial digest (here: the same file copied); the logged file must still be read."""
+    import shutil
+
+    logged = store.root / "split_index" / "data" / "train.csv"
+    substitute = tmp_path / "scrubbed.csv"
+    shutil.copyfile(logged, substitute)
+    with pytest.raises(DatasetUnavailable) as raised:
+        _ = context(store, "split_index", tmp_path, f"split_index_train={substitute}").datasets
+    message = str(raised.value)
+    assert "\n" not in message and "logged with a file" in message and "split_index_train" in message
+
+
 def test_autolog_without_mapping_is_not_recorded(store: Store, tmp_path: Path) -> None:
     with pytest.raises(DatasetNotRecorded) as raised:
         _ = context(store, "auto_np", tmp_path).datasets
