@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -191,16 +190,10 @@ def _loaded(ref: DatasetRef, df: pd.DataFrame, check: DigestCheck, path: Path, s
     if check.match and check.index_column and check.index_column in df.columns:
         df = df.drop(columns=[check.index_column])
     columns = [str(c) for c in df.columns]
-    task = infer_task(handle, task_policy, ref, columns, frame=df)
     candidates = tuple(c for c in check.uncovered if c in columns) if check.match else ()
     if check.kind == "numpy" and check.match:
         candidates = tuple(c for c in columns if c not in check.columns)
-    if len(candidates) == 1 and task.kind != "survival" and not (task.label_col and task.label_col in columns):
-        # A mapped file holds one column the logged dataset (autolog logs X only) does not describe.
-        task = infer_task(handle, {**_policy_dict(task_policy), "label_col": candidates[0]}, ref, columns, frame=df)
-        task = dataclasses.replace(
-            task, label_source=f"the one column of the mapped file the logged dataset does not cover ({candidates[0]})"
-        )
+    task = infer_task(handle, task_policy, ref, columns, frame=df, uncovered=candidates)
     return LoadedDataset(
         ref=ref,
         df=df,
@@ -318,9 +311,3 @@ def _mismatch(path: Path, df: pd.DataFrame, check: DigestCheck, rows: int | None
     if not check.tried:
         return f"{head}: its columns cannot form the logged arrays"
     return f"{head}, digest {check.recomputed} ({len(check.tried)} variants tried)"
-
-
-def _policy_dict(task_policy: TaskPolicy | Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(task_policy, TaskPolicy):
-        return task_policy.model_dump()
-    return dict(task_policy)

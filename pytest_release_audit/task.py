@@ -95,11 +95,14 @@ def infer_task(
     ref: DatasetRef,
     columns: list[str],
     frame: pd.DataFrame | None = None,
+    uncovered: tuple[str, ...] = (),
 ) -> TaskSpec:
     """Task kind, label / duration / event and id columns of ``ref`` read as ``columns`` (``frame``: its values).
 
     ``task_policy`` is ``policy.task`` (a plain ``policy.section("task")`` is still accepted).
     Without ``frame`` the label's values are not read (kind from the other sources only).
+    ``uncovered``: columns of a mapped file that the logged dataset does not describe (autolog logs
+    X only); exactly one of them is the label, like a dataset's ``targets``.
     """
     task = task_policy if isinstance(task_policy, TaskPolicy) else TaskPolicy.model_validate(dict(task_policy))
     if frame is not None:
@@ -117,6 +120,10 @@ def infer_task(
     duration: str | None = _explicit(task, handle, "duration_col")[0] or _pick(pool, DURATION_NAMES)
     event: str | None = _explicit(task, handle, "event_col")[0]
     targets = ref.targets if ref.targets in columns else None
+    targets_source = "dataset targets"
+    if targets is None and len(uncovered) == 1 and uncovered[0] in columns:
+        targets = uncovered[0]
+        targets_source = f"the one column of the mapped file the logged dataset does not cover ({targets})"
     if not event:
         event = (targets if targets and targets != duration else None) or _pick(pool, EVENT_NAMES)
     if not kind and duration and event:
@@ -125,7 +132,7 @@ def infer_task(
     if kind == "survival":
         return TaskSpec(kind=kind, duration_col=duration or None, event_col=event or None, source=kind_source,
                         **common)
-    label, label_source, problem = _label(handle, task, ref, columns, inputs, ids, targets)
+    label, label_source, problem = _label(handle, task, ref, columns, inputs, ids, targets, targets_source)
     values = frame[label] if frame is not None and label and label in frame.columns else None
     if kind in ("", "classification"):
         kind, kind_source = _decide_kind(handle, values, kind, kind_source, label)
@@ -143,13 +150,13 @@ def infer_task(
 
 
 def _label(handle: ModelHandle, task: TaskPolicy, ref: DatasetRef, columns: list[str], inputs: list[str],
-           ids: list[str], targets: str | None) -> tuple[str, str, str]:
+           ids: list[str], targets: str | None, targets_source: str = "dataset targets") -> tuple[str, str, str]:
     """(label column, its source, problem): explicit, then the signature, then a conventional name."""
     label, source = _explicit(task, handle, "label_col")
     if label:
         return label, source, ""
     if targets:
-        return targets, "dataset targets", ""
+        return targets, targets_source, ""
     output = signature_output(handle)
     if output is not None and output.name and output.name in columns and output.name not in inputs:
         return output.name, "model signature output name", ""
