@@ -194,6 +194,7 @@ def test_autolog_mapping_in_policy_records_label_candidate(store: Store, tmp_pat
     datasets = {d.context: d for d in ctx.datasets}
     train = datasets["train"]
     assert train.label_candidates == ("y",) and "Unnamed: 0" not in train.df.columns
+    assert train.task.label_col == "y" and "mapped file" in train.task.label_source, train.task
     assert train.mapped_by.startswith("policy") and train.n_rows == 300
     assert assess_integrity(ctx.handle, ctx.datasets, ctx.policy.section("data_integrity")).passed
 
