@@ -284,3 +284,18 @@ def test_metric_names(names: list[str], family: str | None) -> None:
 def test_label_values(values: list[Any], kind: str) -> None:
     signal = values_kind(pd.Series(values))
     assert signal is not None and signal.family == kind
+
+
+def test_an_experiment_chosen_for_another_store_does_not_follow_into_the_next(tmp_path: Path) -> None:
+    """``mlflow.set_experiment`` on store A leaves an experiment id that store B does not have."""
+    import mlflow
+
+    with using_store(f"sqlite:///{tmp_path / 'a.db'}"):
+        for name in ("first", "second"):
+            mlflow.set_experiment(name)
+        chosen = mlflow.tracking.fluent._active_experiment_id
+        assert chosen not in (None, "0")
+    with using_store(f"sqlite:///{tmp_path / 'a.db'}"):
+        assert mlflow.tracking.fluent._active_experiment_id is None
+    with using_store(f"sqlite:///{tmp_path / 'b.db'}"), mlflow.start_run() as run:
+        assert run.info.experiment_id == "0"

@@ -317,20 +317,25 @@ def using_store(uri: str) -> Iterator[None]:
 
     MLflow's fluent APIs (``get_model_info``, ``pyfunc.load_model``) read process-wide state and
     ``set_tracking_uri`` also writes ``MLFLOW_TRACKING_URI`` to the environment; an audit must
-    leave the user's process as it found it.
+    leave the user's process as it found it. An experiment chosen earlier with
+    ``mlflow.set_experiment`` belongs to the previous store, so it is cleared inside the block.
     """
     import mlflow
     import mlflow.tracking._model_registry.utils as registry_utils
     import mlflow.tracking._tracking_service.utils as tracking_utils
+    import mlflow.tracking.fluent as fluent
 
-    saved_env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
-    saved = (tracking_utils._tracking_uri, registry_utils._registry_uri)
+    saved_env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI",
+                                                 "MLFLOW_EXPERIMENT_ID")}
+    saved = (tracking_utils._tracking_uri, registry_utils._registry_uri, fluent._active_experiment_id)
     try:
+        fluent._active_experiment_id = None
+        os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
         mlflow.set_tracking_uri(uri)
         mlflow.set_registry_uri(uri)
         yield
     finally:
-        tracking_utils._tracking_uri, registry_utils._registry_uri = saved
+        tracking_utils._tracking_uri, registry_utils._registry_uri, fluent._active_experiment_id = saved
         for key, value in saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
