@@ -53,7 +53,7 @@ class Facts:
             from pytest_release_audit.task import infer_task
 
             ref = self.evaluation or next(iter(self.inputs), None)
-            self.cache["task"] = infer_task(self.handle, self.policy.section("task"), ref, schema_columns(ref)) \
+            self.cache["task"] = infer_task(self.handle, self.policy.task_for_data(), ref, schema_columns(ref)) \
                 if ref is not None else None
         task: TaskSpec | None = self.cache["task"]
         return task

@@ -335,7 +335,7 @@ class AuditContext:
             if without:
                 raise DatasetNotRecorded(not_recorded_message(without))
             bases = self.data_dirs
-            task_policy = self.policy.section("task")
+            task_policy = self.policy.task_for_data()
             integrity = self.policy.section("data_integrity")
             roots = [*bases, *(self.rootdir / r for r in integrity["allowed_roots"])]
             max_bytes = int(float(integrity["max_dataset_gb"]) * 1e9)

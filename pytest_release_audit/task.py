@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pytest_release_audit.data import DURATION_NAMES, EVENT_NAMES, ID_NAMES, LABEL_NAMES, TaskSpec
+from pytest_release_audit.data import DURATION_NAMES, EVENT_NAMES, ID_NAMES, LABEL_NAMES, TASK_TITLES, TaskSpec
 from pytest_release_audit.handle.model import DatasetRef, ModelHandle
 from pytest_release_audit.policy.sections import TaskPolicy
 from pytest_release_audit.task_signals import (
@@ -160,7 +160,7 @@ def _label(handle: ModelHandle, task: TaskPolicy, ref: DatasetRef, columns: list
     output = signature_output(handle)
     if output is not None and output.name and output.name in columns and output.name not in inputs:
         return output.name, "model signature output name", ""
-    skip = set(inputs) | set(ids) | set(task.exclude_features)
+    skip = set(inputs) | set(ids) | set(task.exclude_features) | set(task.group_columns)
     candidates = [c for c in columns if c not in skip]
     where = f"dataset '{ref.name}' ({ref.context or 'no context'})"
     who = f"{handle.name} v{handle.version}"
@@ -222,6 +222,31 @@ def _decide_kind(handle: ModelHandle, values: pd.Series | None, family: str, sou
     if by_values is not None:
         return by_values.family, by_values.source
     return "binary", "nothing recorded tells the task: binary assumed (set the tag task)"
+
+
+def recorded_kind(handle: ModelHandle) -> tuple[str, str]:
+    """(kind, source) from what the registry records without reading data ("" when it does not say).
+
+    The signature's probability / label output, autolog's ``estimator_class`` and logged metric
+    names, in that order; a plain number output alone is not enough (labels can be numbers too).
+    ``classification`` is returned when the number of classes is not recorded.
+    """
+    output = output_signal(signature_output(handle), (handle.model_meta or {}).get("flavors") or ())
+    if output is not None and output.family in ("binary", "multiclass"):
+        return output.family, output.source
+    told = estimator_signal(handle) or metric_signal(handle.run.metrics if handle.run else {})
+    if told is not None:
+        return told.family, told.source
+    if output is not None and output.family == "classification":
+        return output.family, output.source
+    return "", ""
+
+
+def recorded_task_title(handle: ModelHandle) -> str:
+    """``recorded_kind`` as the model card shows it ("" when the registry does not say)."""
+    kind, source = recorded_kind(handle)
+    title = TASK_TITLES.get(kind, "Classification" if kind == "classification" else "")
+    return f"{title} (inferred from {source})" if title else ""
 
 
 def _classes(output: Signal | None, by_values: Signal | None, source: str) -> tuple[str, str]:

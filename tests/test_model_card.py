@@ -57,6 +57,7 @@ def make_handle(
     name: str = "cl_unimodal_v2",
     dataset_name: str = "mm_fusion_v1",
     inputs: bool = True,
+    metrics: dict[str, float] | None = None,
 ) -> ModelHandle:
     datasets = (
         (
@@ -85,7 +86,7 @@ def make_handle(
         status="FINISHED",
         start_time=0,
         params={},
-        metrics={"c_index": 0.71},
+        metrics={"c_index": 0.71} if metrics is None else metrics,
         tags={"mlflow.runName": "job-fusion-xl-v2-resume"},
         artifacts=(),
         inputs=datasets,
@@ -463,8 +464,10 @@ def test_missing_sections_flags_placeholders_and_empty_sections():
     no_task = final_card(policy={**POLICY, "task": ""})
     assert missing_sections(no_task) == [], "the task the performance gate inferred fills the Overview"
     assert "| Task | Survival prediction (inferred from the data) |" in no_task
-    no_task_no_gate = final_card(checks=[c for c in full_checks() if c.id != "performance_gate"],
-                                 policy={**POLICY, "task": ""})
+    no_gate = [c for c in full_checks() if c.id != "performance_gate"]
+    from_metrics = final_card(checks=no_gate, policy={**POLICY, "task": ""})
+    assert "| Task | Survival prediction (inferred from logged metric c_index) |" in from_metrics
+    no_task_no_gate = final_card(checks=no_gate, policy={**POLICY, "task": ""}, metrics={})
     assert "Overview: Task is not recorded" in missing_sections(no_task_no_gate)
     no_data = final_card(checks=[], inputs=False)
     problems = missing_sections(no_data)
@@ -548,13 +551,14 @@ def test_limitations_are_read_from_the_version_description():
 
 def test_check_card_fails_without_task_and_warns_without_limitations_whatever_ran_before():
     bare = {**POLICY, "task": "", "limitations": []}
-    alone = check_card(make_handle(), bare, [])
-    after_others = check_card(make_handle(), bare, full_checks())
+    alone = check_card(make_handle(metrics={}), bare, [])
+    after_others = check_card(make_handle(metrics={}), bare, full_checks())
     assert alone.missing == after_others.missing
     assert alone.missing == ("Overview: Task is not recorded",)
     assert "no limitation stated" in alone.evidence["warnings"][0]
     message = alone.failure_message
     assert "\n" not in message and "model_card.task" in message
+    assert "MlflowClient().set_model_version_tag(NAME, VERSION, 'task', 'binary')" in message
 
 
 def test_completeness_is_judged_on_the_context():

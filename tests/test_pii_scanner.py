@@ -565,7 +565,9 @@ def test_data_license_fails_when_the_tag_is_missing_or_not_allowed(audit):
     audit.run("cl_unimodal_v2", "--audit-checks=data_license", "--audit-policy=missing.toml")
     check = {c["id"]: c for c in audit.report()["checks"]}["data_license"]
     assert check["outcome"] == "failed"
-    assert check["summary"].startswith("Data licence: mm_curated_q225: no licence tag (usage_terms)")
+    assert check["summary"].startswith("Data licence: mm_curated_q225 (raw), ")
+    assert "(evaluation): no licence tag (usage_terms); log each with its licence: " in check["summary"]
+    assert check["summary"].endswith("mlflow.log_input(dataset, context=..., tags={'usage_terms': '<SPDX id>'})")
 
     refused = policy.replace('production = ["Internal-Only"]', 'production = ["CC0-1.0"]')
     (audit.pytester.path / "refused.toml").write_text(refused, encoding="utf-8")

@@ -70,6 +70,13 @@ class Policy(PolicySettings):
             raise KeyError(name)
         return section
 
+    def task_for_data(self) -> dict[str, Any]:
+        """``[task]`` as the data readers use it: the ``[bias]`` columns are never the label."""
+        task = self.section("task")
+        bias = self.section("bias")
+        task["group_columns"] = [*task.get("group_columns", ()), *bias.get("columns", ())]
+        return task
+
     def get(self, key: str) -> Any:
         """A plain copy of one top-level key; kept for compatibility: prefer ``policy.target``."""
         return plain(getattr(self, SETTINGS_KEYS[key]))

@@ -68,6 +68,8 @@ class TaskPolicy(Section):
     label_col: str = ""
     id_columns: StrList = ()
     exclude_features: StrList = ()
+    # Columns that are never the label: the [bias] columns (``Policy.task_for_data`` adds them).
+    group_columns: StrList = ()
 
     @field_validator("kind")
     @classmethod

@@ -168,11 +168,19 @@ def _licence_row(ref: Any, keys: list[str], target: str, allowed: list[str]) -> 
     return LicenseRow(name=ref.name, context=ref.context, tag_key=key, license=value, status=status, reason=reason)
 
 
-def _licence_problem(row: LicenseRow) -> str:
-    """One line naming the dataset, its licence tag (if any) and why it is not usable."""
-    if row.license:
-        return f"{row.name} ({row.context}): {row.license!r} {row.reason}"
-    return f"{row.name}: {row.reason}"
+def _licence_problems(rows: list[LicenseRow], keys: list[str]) -> list[str]:
+    """One line per refused licence, one for all the datasets without a tag (with the call that adds it)."""
+    problems = [f"{r.name} ({r.context}): {r.license!r} {r.reason}"
+                for r in rows if r.license and r.status in BLOCKING_LICENCE_STATUSES]
+    untagged = [r for r in rows if not r.license and r.status in BLOCKING_LICENCE_STATUSES]
+    if untagged:
+        names = ", ".join(f"{r.name} ({r.context or 'no context'})" for r in untagged)
+        key = keys[0] if keys else "license"
+        problems.append(
+            f"{names}: {untagged[0].reason}; log {'it' if len(untagged) == 1 else 'each'} with its licence: "
+            f"mlflow.log_input(dataset, context=..., tags={{{key!r}: '<SPDX id>'}})"
+        )
+    return problems
 
 
 def assess_data_license(handle: ModelHandle, section: dict[str, Any], target: str) -> RuleResult:
@@ -182,7 +190,7 @@ def assess_data_license(handle: ModelHandle, section: dict[str, Any], target: st
     refs = list(handle.run.inputs) if handle.run is not None else []
     rows = [_licence_row(ref, keys, target, allowed) for ref in refs]
     problems = [] if refs else ["the model's run logged no datasets (mlflow.log_input): no licence to verify"]
-    problems += [_licence_problem(r) for r in rows if r.status in BLOCKING_LICENCE_STATUSES]
+    problems += _licence_problems(rows, keys)
     licences = sorted({r.license for r in rows if r.license})
     basis = "allowed by the policy" if allowed else "permissive for internal use by the built-in list"
     summary = f"{len(rows)} datasets tagged {', '.join(licences) or '-'} ({basis}, target {target})"

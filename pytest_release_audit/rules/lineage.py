@@ -12,7 +12,7 @@ from pytest_release_audit.digests import (
     FRAME_DIGEST_TAG,
     frame_sha256,
 )
-from pytest_release_audit.handle.model import ModelHandle
+from pytest_release_audit.handle.model import DatasetRef, ModelHandle
 from pytest_release_audit.report.contracts import (
     ChainNode,
     DataIntegrityEvidence,
@@ -27,10 +27,9 @@ from pytest_release_audit.rules.result import RuleResult
 
 #: Why a file that was not edited may still not reproduce the logged MLflow digest, and the fix.
 DIGEST_CAUSE = (
-    "MLflow's digest covers the frame's index: a frame from train_test_split keeps a shuffled index that a CSV "
-    "written with index=False does not store, so the digest cannot be reproduced from the file; fix: tag the "
-    "file's sha256 with mlflow.log_input(..., tags={'data_sha256': ...}), or log "
-    "from_pandas(df.reset_index(drop=True), source=PATH)"
+    "if the file was not edited, the index is why (a train_test_split frame's shuffled index is in MLflow's "
+    "digest, not in a CSV written with index=False): log from_pandas(df.reset_index(drop=True), source=PATH) "
+    "or tag the file's sha256 (mlflow.log_input(..., tags={'data_sha256': ...}))"
 )
 DATE_HINTS = ("date", "_dt", "time_of", "admission", "diagnos")
 UPSTREAM_TAGS = ("derived_from", "upstream", "source_dataset")
@@ -80,10 +79,29 @@ def dataset_facts(data: LoadedDataset) -> dict[str, Any]:
     }
 
 
+def recorded_facts(ref: DatasetRef) -> dict[str, Any]:
+    """``dataset_facts`` of a dataset that has no file to read: what the registry records only."""
+    tags = ref.tags
+    return {
+        "name": ref.name,
+        "context": ref.context,
+        "source": ref.source,
+        "data_product": tags.get("data_product"),
+        "license": tags.get("license") or tags.get("data_license") or tags.get("usage"),
+        "pii_status": tags.get("pii_status") or tags.get("pii_scrubbed"),
+        "derived_from": next((tags[t] for t in UPSTREAM_TAGS if tags.get(t)), None),
+        "digest": ref.digest,
+    }
+
+
 def lineage_chain(
-    handle: ModelHandle, datasets: list[LoadedDataset], extra_edges: list[dict[str, Any]]
+    handle: ModelHandle, datasets: list[DatasetRef], extra_edges: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """The verified chain raw -> split -> run -> model and the problems that break it."""
+    """The recorded chain raw -> split -> run -> model and the problems that break it.
+
+    ``datasets`` are the run's logged inputs: the chain is what the registry records (whether
+    each file still matches is ``data_integrity``'s question).
+    """
     problems: list[str] = []
     run = handle.run
     chain: list[dict[str, Any]] = []
@@ -92,7 +110,7 @@ def lineage_chain(
     upstream: list[str] = []
     for data in datasets:
         for tag in UPSTREAM_TAGS:
-            value = data.ref.tags.get(tag)
+            value = data.tags.get(tag)
             if value and value not in upstream:
                 upstream.append(value)
     for edge in extra_edges:
@@ -106,12 +124,12 @@ def lineage_chain(
     for name in upstream:
         logged = next((d for d in raw_inputs if d.name == name), None)
         chain.append({"kind": "dataset", "name": name, "role": "Raw",
-                      "digest": logged.ref.digest if logged else None, "verified": logged is not None})
-    training = [d for d in datasets if d.ref.is_training]
-    evaluation = [d for d in datasets if d.ref.is_evaluation]
+                      "digest": logged.digest if logged else None, "verified": logged is not None})
+    training = [d for d in datasets if d.is_training]
+    evaluation = [d for d in datasets if d.is_evaluation]
     for data in training + evaluation:
         chain.append({"kind": "dataset", "name": data.name, "role": "Pinned Split", "context": data.context,
-                      "digest": data.ref.digest, "verified": True})
+                      "digest": data.digest, "verified": True})
     chain.append({"kind": "run", "name": run.run_name or run.run_id, "id": run.run_id, "role": "Training Run",
                   "status": run.status, "git_commit": run.git_commit, "verified": True})
     chain.append({"kind": "model", "name": f"{handle.name} v{handle.version}", "role": "Final Artifact",
@@ -121,7 +139,7 @@ def lineage_chain(
     if not evaluation:
         problems.append("the run logged no evaluation dataset (mlflow.log_input(..., context='evaluation'))")
     for data in datasets:
-        if not data.ref.source:
+        if not data.source:
             problems.append(f"dataset '{data.name}' has no recorded source")
         if not data.context:
             problems.append(f"dataset '{data.name}' was logged without a context (training / evaluation)")
@@ -192,9 +210,8 @@ def integrity_findings(
                                 f"{data.ref.digest}")
             else:
                 problems.append(
-                    f"{label} changed since training, or its MLflow digest cannot be reproduced: recomputed "
-                    f"{check.recomputed} ({len(check.tried)} variants) != logged {data.ref.digest}; "
-                    f"{DIGEST_CAUSE}"
+                    f"{label} changed since training, or its MLflow digest cannot be reproduced "
+                    f"(recomputed {check.recomputed} != logged {data.ref.digest}): {DIGEST_CAUSE}"
                 )
                 notes.append(DIGEST_CAUSE)
         if not logged_file and not logged_frame:
@@ -267,18 +284,27 @@ def signature_findings(
 
 
 def assess_lineage(
-    handle: ModelHandle, datasets: list[LoadedDataset], extra: list[list[dict[str, Any]] | None]
+    handle: ModelHandle, datasets: list[LoadedDataset] | None, extra: list[list[dict[str, Any]] | None]
 ) -> RuleResult:
-    """The chain data -> run -> model, with the edges plugins add (``pytest_release_audit_lineage``)."""
+    """The chain data -> run -> model, with the edges plugins add (``pytest_release_audit_lineage``).
+
+    ``datasets`` is None when the logged datasets have no file to read (autolog): the
+    chain is judged on what the registry records and the facts read from data are left out.
+    """
     edges = [edge for group in extra if group for edge in group]
-    chain, problems = lineage_chain(handle, datasets, edges)
+    refs = [d.ref for d in datasets] if datasets is not None else list(handle.run.inputs if handle.run else ())
+    chain, problems = lineage_chain(handle, refs, edges)
     stages = [names for role in STAGES if (names := [s["name"] for s in chain if s["role"] == role])]
+    facts = [dataset_facts(d) for d in datasets] if datasets is not None else [recorded_facts(r) for r in refs]
+    summary = " -> ".join(" + ".join(names) for names in stages)
+    if datasets is None:
+        summary += " (the datasets have no file: rows, patients and dates not read; see data_integrity)"
     return RuleResult(
         evidence=LineageEvidence(
             chain=tuple(ChainNode.of(node) for node in chain),
-            datasets=tuple(DatasetFacts.of(dataset_facts(d)) for d in datasets),
+            datasets=tuple(DatasetFacts.of(f) for f in facts),
         ),
-        summary=" -> ".join(" + ".join(names) for names in stages),
+        summary=summary,
         passed=not problems,
         message="; ".join(problems),
     )

@@ -26,13 +26,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.handle.model import ModelHandle
 
 
-def _inferred_task(evaluation: Callable[[], LoadedDataset]) -> str:
-    """The task the evaluation data's kind implies ("" when the data cannot be read)."""
+def _inferred_task(handle: ModelHandle, evaluation: Callable[[], LoadedDataset]) -> str:
+    """The task the evaluation data implies, else what the registry records ("" when nothing says)."""
+    from pytest_release_audit.task import recorded_task_title
+
     try:
-        kind = evaluation().task.kind
+        return INFERRED_TASKS.get(evaluation().task.kind, "")
     except AuditError:
-        kind = ""  # the data checks report why the data cannot be read
-    return INFERRED_TASKS.get(kind, "")
+        pass  # the data checks report why the data cannot be read
+    return recorded_task_title(handle)
 
 
 def assess_model_card(
@@ -44,7 +46,7 @@ def assess_model_card(
 ) -> RuleResult:
     """Render and write the provisional card; ``evaluation`` is read only when no task is recorded."""
     if not section.get("task") and not handle.tag("task"):
-        section = {**section, "task": _inferred_task(evaluation)}
+        section = {**section, "task": _inferred_task(handle, evaluation)}
     card = check_card(handle, section, (), base_dir=base_dir)
     path = write_card(card.markdown, Path(out_dir) / CARD_FILENAME)
     return RuleResult(

@@ -201,7 +201,8 @@ CHECK_REQUIRED_SECTIONS: tuple[str, ...] = ("Overview", "Training Data", "Lineag
 _FIXES = {
     "Overview: Model Name": "the model could not be resolved",
     "Overview: Version": "the model version could not be resolved",
-    "Overview: Task": "set model_card.task in the policy or a 'task' tag on the model version",
+    "Overview: Task": "set model_card.task in the policy ([tool.release_audit.model_card] task) or the "
+    "model version's task tag (MlflowClient().set_model_version_tag(NAME, VERSION, 'task', 'binary'))",
     "Training Data": "log the training dataset on the run (mlflow.log_input(..., context='training'))",
     "Limitations & Bias": "add model_card.limitations to the policy or a Limitations section to the "
     "version description",

@@ -64,6 +64,10 @@ def overview(handle: ModelHandle | None, result: AuditResult | None, policy: Map
             task = INFERRED_TASKS[gate.task]
             if gate.task_source:  # the MLflow record the audit read it from (task.infer_task)
                 task = task.replace("(inferred from the data)", f"(inferred from {gate.task_source})")
+    if task == NOT_RECORDED and handle is not None:
+        from pytest_release_audit.task import recorded_task_title
+
+        task = recorded_task_title(handle) or NOT_RECORDED  # autolog's estimator_class, metric names
     return [
         {"field": "Model Name", "value": name or NOT_RECORDED},
         {"field": "Version", "value": version or NOT_RECORDED},
