@@ -129,8 +129,10 @@ def test_usage(row: Case, usage: Usage, pytester: pytest.Pytester, monkeypatch: 
     usage.project(pytester.path)
     files = {k: str(v) for k, v in usage.facts.get(row.model, {}).items()}
     extra = [arg.format(**files) for arg in row.extra_args]
-    result = pytester.runpytest(f"--audit-model={row.model}", f"--audit-tracking-uri={usage.uri}",
-                                "--audit-out=out", "-p", "no:cacheprovider", *extra)
+    # A subprocess, as in CI: in-process runs share this worker's imports with the registry builder
+    # and every earlier case (pytester restores sys.modules, not what those imports changed).
+    result = pytester.runpytest_subprocess(f"--audit-model={row.model}", f"--audit-tracking-uri={usage.uri}",
+                                           "--audit-out=out", "-p", "no:cacheprovider", *extra, timeout=600)
     terminal = result.stdout.lines + result.stderr.lines
     report = _report(pytester.path / "out")
     assert report is not None, "no audit_report.json; terminal:\n" + "\n".join(terminal[-40:])
