@@ -299,10 +299,12 @@ ROWS: tuple[Row, ...] = (
     Row("leakage", "an id column: `patient_id`, policy `[leakage] id_columns` or version tag `id_columns`",
         'MlflowClient().set_model_version_tag("{name}", "{version}", "id_columns", "patient_id")',
         "a note: patient overlap is not checked, only duplicate records", _ids),
-    Row("performance_gate, bias, model_card", "task and label: version tags `task` and `label_col` (or "
-        "`duration_col` / `event_col`), else the signature's inputs and the column names",
+    Row("performance_gate, bias, model_card", "task and label: policy `[task]` or version tags `task` and "
+        "`label_col` (or `duration_col` / `event_col`), else the signature, logged metric names, autolog's "
+        "`estimator_class` and the label's values",
         'MlflowClient().set_model_version_tag("{name}", "{version}", "label_col", "target")',
-        "label guessed from column names (`target`, `label`, `y`, ...); none found: BLOCKED", _task),
+        "inferred (the source is named in the evidence); when nothing tells: BLOCKED, naming the tag to set",
+        _task),
     Row("ip_headers, security, reproducibility", "run tag `mlflow.source.git.commit`: the training code is "
         "audited at that commit (SPDX headers, `LICENSES/<id>.txt`, bandit)",
         "run the training script inside its git repository (MLflow sets the tag); add licence texts there "

@@ -4,6 +4,7 @@
 
     python3 scripts/readme_excerpt.py           # run the demo audit in examples/, rewrite the excerpt
     python3 scripts/readme_excerpt.py --check   # exit 1 when the README's excerpt is out of date
+    python3 scripts/readme_excerpt.py --table   # rewrite only "What your training run must record"
 
 The demo registry must be built first (``python3 examples/build_demo.py``). The excerpt is the
 audit report block (banner to the ``generated`` lines) at 100 columns. ``normalise`` masks what
@@ -26,6 +27,10 @@ END = "<!-- end of excerpt -->"
 COLUMNS = "100"
 #: The demo audit, as the README's Quickstart runs it (from examples/).
 COMMAND = ("-m", "pytest", "--audit-model=cl_unimodal_v2")
+
+TABLE_START = ("<!-- doctor table: generated from pytest_release_audit/doctor.py (ROWS); tests/test_readme.py "
+               "keeps it current -->")
+TABLE_END = "<!-- end of doctor table -->"
 
 _BANNER = re.compile(r"^=+ AUDIT REPORT: ")
 _LAST = re.compile(r"^-+ generated trail: ")
@@ -76,7 +81,27 @@ def rewrite(excerpt: str) -> None:
     README.write_text(f"{head}{START}\n```\n{excerpt}```\n{END}{tail}", encoding="utf-8")
 
 
+def between(text: str, start: str, end: str) -> str:
+    """What ``text`` holds between the marker lines ``start`` and ``end``."""
+    if start not in text or end not in text:
+        raise SystemExit(f"README.md has no markers {start} ... {end}")
+    return text.split(start, 1)[1].split(end, 1)[0].lstrip("\n")
+
+
+def rewrite_table() -> None:
+    from pytest_release_audit.doctor import readme_table
+
+    text = README.read_text(encoding="utf-8")
+    old = between(text, TABLE_START, TABLE_END)
+    README.write_text(text.replace(f"{TABLE_START}\n{old}{TABLE_END}", f"{TABLE_START}\n{readme_table()}{TABLE_END}"),
+                      encoding="utf-8")
+
+
 def main(argv: list[str]) -> int:
+    if "--table" in argv:
+        rewrite_table()
+        print("README.md doctor table rewritten")
+        return 0
     excerpt = extract(run_demo(ROOT / "examples"))
     if "--check" in argv:
         if normalise(excerpt) != normalise(readme_excerpt()):

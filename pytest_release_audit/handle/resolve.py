@@ -78,8 +78,8 @@ def _check_sqlite_exists(uri: str) -> None:
             else ""
         )
         raise RegistryUnavailable(
-            f"no MLflow store at {path}: build the demo (python examples/build_demo.py) or pass "
-            f"--audit-tracking-uri / set MLFLOW_TRACKING_URI{hint}"
+            f"no MLflow store at {path}: point the audit at your registry with --audit-tracking-uri=URI "
+            f"(or set MLFLOW_TRACKING_URI){hint}"
         )
     with path.open("rb") as fh:
         header = fh.read(16)
