@@ -136,6 +136,8 @@ def infer_task(
     values = frame[label] if frame is not None and label and label in frame.columns else None
     if kind in ("", "classification"):
         kind, kind_source = _decide_kind(handle, values, kind, kind_source, label)
+        if not kind:  # what the registry records contradicts the label's values
+            problem, kind_source = problem or kind_source, ""
     if kind == "survival":  # only logged metrics say so: the columns are unknown
         problem = _survival_columns_problem(handle, ref)
         return TaskSpec(kind=kind, source=kind_source, problem=problem, **common)
@@ -206,6 +208,9 @@ def _decide_kind(handle: ModelHandle, values: pd.Series | None, family: str, sou
         run_metrics = handle.run.metrics if handle.run else {}
         told = estimator_signal(handle) or metric_signal(run_metrics)
         if told is not None:
+            conflict = _contradiction(handle, told, by_values, label)
+            if conflict:
+                return "", conflict
             family, source = told.family, told.source
     if not family and output is not None:
         if output.family == "numbers":
@@ -247,6 +252,26 @@ def recorded_task_title(handle: ModelHandle) -> str:
     kind, source = recorded_kind(handle)
     title = TASK_TITLES.get(kind, "Classification" if kind == "classification" else "")
     return f"{title} (inferred from {source})" if title else ""
+
+
+def _contradiction(handle: ModelHandle, told: Signal, by_values: Signal | None, label: str) -> str:
+    """The line saying the run's metric names / estimator contradict the label's values ("" if they agree).
+
+    Both are registry records the audited side writes; they name the task only where the data
+    does not say otherwise. A regression claim over a two-valued label, or a classification claim
+    over a label of many distinct numbers, would have the gate compare on metrics the task does not
+    have: the audit stops and asks for the tag instead.
+    """
+    if by_values is None:
+        return ""
+    two_valued = by_values.family == "binary" and by_values.source.startswith("label values: 2 ")
+    if (told.family == "regression" and two_valued) or (told.family == "classification"
+                                                       and by_values.family == "regression"):
+        verb = "say" if told.source.startswith("logged metrics") else "says"
+        return (f"{told.source} {verb} {told.family} but the label {label} has {by_values.source.split(': ', 1)[1]}: "
+                f"set the tag {set_tag_call(handle, 'task', 'binary' if two_valued else 'regression')} "
+                "(with the right task)")
+    return ""
 
 
 def _classes(output: Signal | None, by_values: Signal | None, source: str) -> tuple[str, str]:

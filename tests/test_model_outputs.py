@@ -98,3 +98,30 @@ def test_classes_from_an_untrusted_worker_are_bounded():
     assert plain_classes([{"x": 1}]) is None
     assert plain_classes([1, 1.0]) is None  # repeated labels
     assert plain_classes("012") is None
+
+
+# -- attacks: the model's own account of its classes (model code, untrusted) -------------------------
+def test_a_model_listing_its_classes_backwards_cannot_choose_the_positive_column():
+    """An anti-correlated model names its columns truthfully but lists classes_ as [1, 0].
+
+    Were the positive class the model's last-listed one, the audit would read column '0' (which,
+    for this model, rises with class 1) and score it as a good model; the positive class is the
+    evaluation data's larger label, so column '1' is read, as a consumer reading by name would.
+    """
+    anti = P2[:, ::-1]  # column "0" holds what a good model puts in column "1"
+    scores = read(out(anti, columns=("0", "1"), classes=("1", "0")))
+    assert np.allclose(scores.values, anti[:, 1]) and scores.rule == "DataFrame column '1' = P(class 1)"
+    text = read(out(anti, columns=("no", "yes"), classes=("yes", "no")), labels=("no", "yes"))
+    assert np.allclose(text.values, anti[:, 1]) and "P(class yes)" in text.rule
+
+
+def test_a_probability_matrix_with_unsorted_classes_is_refused():
+    with pytest.raises(ModelLoadError, match=r"lists its classes as \[1, 0\], not sorted"):
+        read(out(P2, method="predict_proba", classes=("1", "0"), flavor="sklearn"))
+    numeric = read(out(P2, method="predict_proba", classes=("2", "10"), flavor="sklearn"), labels=("2", "10"))
+    assert np.allclose(numeric.values, P2[:, 1]), "numbers sort as numbers, as np.unique sorts the labels"
+
+
+def test_dataframe_columns_that_miss_the_positive_class_are_refused():
+    with pytest.raises(ModelLoadError, match="positive class 1"):
+        read(out(P2, columns=("a", "b"), classes=("a", "b")))

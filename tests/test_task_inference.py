@@ -143,6 +143,13 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     survival = pd.DataFrame({"age": np.arange(200) % 60 + 30.0, "size": (np.arange(200) % 17) * 1.5,
                              "os_days": np.arange(200) * 3 + 10, "event": np.arange(200) % 2})
     reg.log("survival", survival[["age", "size", "os_days", "event"]], LinearRegression(), ["age", "size"])
+    # attacks: metric names the run logged (registry records) contradicting the label's values
+    binary = sklearn_frame(load_breast_cancer, "target")
+    binary = binary[[*binary.columns[:6], "target"]]
+    reg.log("binary_says_rmse", binary, LogisticRegression(max_iter=2000), list(binary.columns[:6]),
+            signature="none", metrics={"rmse": 0.3})
+    reg.log("continuous_says_auc", diabetes, Ridge(), [c for c in diabetes.columns if c != "target"],
+            signature="none", metrics={"roc_auc": 0.9, "accuracy": 0.9})
     yield reg
 
 
@@ -299,3 +306,23 @@ def test_an_experiment_chosen_for_another_store_does_not_follow_into_the_next(tm
         assert mlflow.tracking.fluent._active_experiment_id is None
     with using_store(f"sqlite:///{tmp_path / 'b.db'}"), mlflow.start_run() as run:
         assert run.info.experiment_id == "0"
+
+
+@pytest.mark.parametrize(("name", "claim", "fix"), [
+    ("binary_says_rmse", "logged metric rmse says regression but the label target has 2 classes", "binary"),
+    ("continuous_says_auc", "logged metrics accuracy, roc_auc say classification but the label target has",
+     "regression"),
+])
+def test_logged_metric_names_never_overrule_the_label_values(registry: Registry, name: str, claim: str,
+                                                             fix: str) -> None:
+    """Metric names are the audited side's record: contradicted by the data, they stop the audit.
+
+    Without this, a binary classifier that logged ``rmse`` would be gated on regression metrics
+    (and a continuous target scored as hundreds of classes): a task the data does not have.
+    """
+    data = registry.read(name)
+    assert data.task.problem.startswith(claim), data.task.problem
+    assert f'set_model_version_tag("{name}", "1", "task", "{fix}")' in data.task.problem
+    with pytest.raises(TaskUndetermined, match="says"):
+        _ = data.X
+    assert evaluation_outcomes(data) == ({}, data.task.problem)

@@ -108,8 +108,24 @@ def _class_list(output: ModelOutput, labels: tuple[str, ...] | None, k: int | No
 
 
 def _positive(output: ModelOutput, labels: tuple[str, ...] | None) -> str:
+    """The class the audit's truth encodes as 1: the larger of the two evaluation labels.
+
+    ``metrics.classification.binary_labels`` makes the larger sorted label positive, so the score
+    read must be that class's probability; the order a model lists its ``classes_`` in (model
+    code, untrusted) never changes which class that is.
+    """
+    if labels and len(labels) == 2:
+        return labels[-1]
     classes, _ = _class_list(output, labels, 2)
-    return classes[-1] if classes else "1"
+    return _sorted_classes(classes)[-1] if classes else "1"
+
+
+def _sorted_classes(classes: tuple[str, ...]) -> list[str]:
+    """``classes`` in the order ``np.unique`` gives their values (numbers numerically, else as text)."""
+    try:
+        return sorted(classes, key=float)
+    except ValueError:
+        return sorted(classes)
 
 
 def _pick_column(label: str, output: ModelOutput, raw: Any, kind: str | None,
@@ -127,7 +143,12 @@ def _pick_column(label: str, output: ModelOutput, raw: Any, kind: str | None,
         if kind == "multiclass" or (kind is None and len(classes) > 2):
             return raw[:, order], f"DataFrame columns = classes [{', '.join(classes)}] ({source})", classes
         if len(classes) == 2:
-            positive = classes[-1]
+            positive = _positive(output, labels)
+            if positive not in keys:
+                raise ModelLoadError(
+                    f"{label} returned DataFrame columns {_shown(columns)} for the classes [{', '.join(classes)}], "
+                    f"none of them the evaluation data's positive class {positive}: name the columns by class"
+                )
             return raw[:, keys.index(positive)], f"DataFrame column '{columns[keys.index(positive)]}' = P(class " \
                 f"{positive})", classes
     lower = [c.lower() for c in columns]
@@ -192,7 +213,7 @@ def _classifier_vector(label: str, output: ModelOutput, values: Any, rule: str, 
     if not is_labels:
         return ModelScores(_as_float(label, values).reshape(-1), rule, classes)
     if text or not set(seen) <= {"0", "1"}:
-        positive = classes[-1] if classes else (sorted(seen)[-1] if len(seen) == 2 else "")
+        positive = _positive(output, labels) if classes else (sorted(seen)[-1] if len(seen) == 2 else "")
         if not positive or not set(seen) <= set(classes or seen):
             raise ModelLoadError(f"{label} returned text predictions ({_shown(seen)}) that are not the task's two "
                                  "classes: return the positive-class probability")
@@ -225,6 +246,14 @@ def _matrix(label: str, output: ModelOutput, raw: Any, kind: str | None, labels:
     k = raw.shape[1]
     what = output.method if output.method == "predict_proba" else f"{output.method} matrix"
     if kind in ("binary", None) and k == 2:
+        if output.classes and len(output.classes) == 2 and list(output.classes) != _sorted_classes(output.classes):
+            # sklearn sorts classes_ and predict_proba's column 1 is classes_[1]; a model listing them
+            # the other way round would have its columns read by one convention or the other.
+            raise ModelLoadError(
+                f"{label}'s {what} lists its classes as [{', '.join(output.classes)}], not sorted: which column "
+                "is the positive class's probability cannot be told; return predict_proba with classes_ sorted, "
+                "or a DataFrame with one column per class"
+            )
         values = _as_float(label, raw)[:, 1]
         return ModelScores(values, f"{what} column 1 = P(class {_positive(output, labels)})",
                            _class_list(output, labels, 2)[0])
