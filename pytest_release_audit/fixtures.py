@@ -82,6 +82,21 @@ def audit_datasets(audit_context: AuditContext) -> list[LoadedDataset]:
 
 
 @pytest.fixture(scope="session")
+def audit_recorded_datasets(audit_context: AuditContext) -> list[LoadedDataset] | None:
+    """``audit_datasets``, or None when the run recorded its datasets without a file (autolog).
+
+    For checks that judge what the registry records (``lineage``): any other reason the data
+    cannot be read is a setup error, named once.
+    """
+    from pytest_release_audit.errors import DatasetNotRecorded
+
+    try:
+        return audit_context.datasets
+    except DatasetNotRecorded:
+        return None
+
+
+@pytest.fixture(scope="session")
 def audit_training_data(audit_context: AuditContext) -> LoadedDataset:
     """The dataset logged with context ``training``."""
     return audit_context.dataset_for(TRAINING_CONTEXTS, "training")

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @compliance(
     "pii",
-    title="PII scrubbed: training and evaluation data contain no PHI/PII (full presidio scan)",
+    title="PII scrubbed: no PHI/PII found in the data or its metadata (presidio; the engine is named)",
     controls=CONTROLS["pii"],
 )
 def test_pii(

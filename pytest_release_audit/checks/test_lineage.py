@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_release_audit import compliance
-from pytest_release_audit.errors import DatasetNotRecorded
 from pytest_release_audit.rules.controls import CONTROLS
 from pytest_release_audit.rules.lineage import assess_artifacts, assess_integrity, assess_lineage, assess_signature
 
@@ -24,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 def test_lineage(
     request: pytest.FixtureRequest,
     audit_model: ModelHandle,
+    audit_recorded_datasets: list[LoadedDataset] | None,
     audit_evidence: Evidence,
 ) -> None:
     """Raw data -> pinned splits -> training run -> model, every link recorded in the registry.
@@ -32,12 +32,7 @@ def test_lineage(
     it cannot be read; this check judges the chain.
     """
     extra = request.config.hook.pytest_release_audit_lineage(handle=audit_model)
-    datasets: list[LoadedDataset] | None
-    try:
-        datasets = request.getfixturevalue("audit_datasets")
-    except DatasetNotRecorded:
-        datasets = None
-    result = assess_lineage(audit_model, datasets, extra)
+    result = assess_lineage(audit_model, audit_recorded_datasets, extra)
     result.record(audit_evidence)
     assert result.passed, result.message
 

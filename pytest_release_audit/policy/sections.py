@@ -122,9 +122,15 @@ class SignaturePolicy(Section):
 
 
 class PiiPolicy(Section):
-    """``[pii]``: the PII scan ("" ner_model = the offline pattern engine)."""
+    """``[pii]``: the PII scan.
 
-    ner_model: str = ""  # installed spaCy model name or path
+    ``ner_model``: "auto" = the first installed official English spaCy pipeline (en_core_web_lg,
+    _md, _sm, _trf), else patterns + name list; "" = patterns + name list; else an installed
+    pipeline's package name or a saved pipeline's path. ``require_ner``: fail without one.
+    """
+
+    ner_model: str = "auto"
+    require_ner: bool = False
     threshold: float = 0.5
     entities: StrList = ()  # entity types that block; () = every detectable type
     ignore_entities: StrList = ("DATE_TIME", "URL")

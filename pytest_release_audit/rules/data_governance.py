@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.report.contracts import DataLicenseEvidence, LicenseRow, PiiDatasetScan, PiiEvidence
 from pytest_release_audit.report.contracts import PiiFinding as FindingRecord
+from pytest_release_audit.report.format import plural
 from pytest_release_audit.rules.result import RuleResult, kept_on_error
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,13 +48,19 @@ def _metadata(handle: ModelHandle, datasets: list[LoadedDataset]) -> list[tuple[
     if handle.run is not None:
         items.append(("run description", handle.run.tags.get("mlflow.note.content", "")))
         items.append(("run name", handle.run.run_name or ""))
+        items += [(f"run tag {key}", str(value)) for key, value in (handle.run.tags or {}).items()
+                  if not key.startswith(("mlflow.", "release_audit."))]
+        items += [(f"run param {key}", str(value)) for key, value in (handle.run.params or {}).items()]
     return items
 
 
-def _engine_facts(engine: PiiEngine) -> PiiEvidence:
+def _engine_facts(engine: PiiEngine, require_ner: bool = False) -> PiiEvidence:
     """What the analyzer can and cannot detect, and its score threshold (the evidence before any scan)."""
     return PiiEvidence(
         engine=engine.description,
+        ner_model=f"{engine.ner_model} {engine.ner_version}".strip() if engine.ner_model else None,
+        ner_choice=engine.ner_choice,
+        require_ner=require_ner,
         detectable=tuple(engine.detectable),
         undetectable=tuple(engine.undetectable),
         ignored=tuple(engine.ignored),
@@ -76,6 +83,7 @@ def _dataset_row(dataset: LoadedDataset, result: PiiScanResult) -> PiiDatasetSca
         allowed=tuple(f"{f.column}: {f.entity_type} ({rows_text(f.rows_affected)})" for f in result.allowed),
         values_scanned=result.values_scanned,
         values_analyzed=result.values_analyzed,
+        ner_columns=tuple(result.ner_columns),
         seconds=round(result.seconds, 3),
     )
 
@@ -112,11 +120,13 @@ def _pii_summary(
     skipped = sum(len(d.columns_skipped) for d in rows)
     by_policy = sum(1 for d in rows for reason in d.columns_skipped.values() if "policy" in reason.lower())
     values = sum(r.values_scanned for r in results)
-    person = f"PERSON by NER ({engine.ner_model})" if engine.ner_model else "PERSON by gazetteer only (no NER model)"
+    ner_columns = sum(len(d.ner_columns) for d in rows)
+    sees = (f"{engine.short}, NER read {plural(ner_columns, 'free-text column')}" if engine.ner_model else
+            f"{engine.short}: names outside the list and places are not detectable")
     return (
         f"0 findings in {len(rows)} datasets ({scanned} columns, {values:,} distinct values scanned in full, "
         f"{skipped} skipped: {skipped - by_policy} numeric that cannot hold identifiers, {by_policy} by policy; "
-        f"{person})"
+        f"{sees})"
     )
 
 
@@ -131,7 +141,8 @@ def assess_pii(
     from pytest_release_audit.scanners.pii import build_engine, scan_dataframe, scan_metadata
 
     engine = build_engine(section)
-    with kept_on_error(sink, _engine_facts(engine)):
+    require_ner = bool(section.get("require_ner"))
+    with kept_on_error(sink, _engine_facts(engine, require_ner)):
         results = [
             scan_dataframe(dataset.df, label, engine=engine, policy_section=section)
             for dataset, label in zip(datasets, _labels(datasets), strict=True)
@@ -145,8 +156,9 @@ def assess_pii(
     blocking = [f for r in results for f in r.blocking] + meta_findings
     claims = _claims(datasets)
     summary = _pii_summary(engine, rows, results, meta_findings, claims)
+    no_ner = require_ner and engine.ner_model is None
     evidence = replace(
-        _engine_facts(engine),
+        _engine_facts(engine, require_ner),
         metadata_findings=tuple(FindingRecord.of(f.to_dict()) for f in meta_findings),
         datasets=tuple(rows),
         findings=tuple(FindingRecord.of(f.to_dict()) for f in findings[: max(int(section["max_findings"]), 0)]),
@@ -154,7 +166,12 @@ def assess_pii(
         claims=claims,
         status="pii_found" if blocking else "clean",
     )
-    return RuleResult(evidence=evidence, summary=summary, passed=not blocking, message=summary)
+    if no_ner:
+        from pytest_release_audit.scanners.pii.engine import ner_install_line
+
+        summary = (f"the policy requires NER (pii.require_ner) but no spaCy pipeline is loadable "
+                   f"({engine.ner_choice}): {ner_install_line()}; {summary}")
+    return RuleResult(evidence=evidence, summary=summary, passed=not (blocking or no_ner), message=summary)
 
 
 def _licence_row(ref: Any, keys: list[str], target: str, allowed: list[str]) -> LicenseRow:

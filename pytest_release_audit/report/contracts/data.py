@@ -100,6 +100,7 @@ class PiiDatasetScan(Record):
     values_scanned: int | None = None
     values_analyzed: int | None = None
     seconds: float | None = None
+    ner_columns: tuple[str, ...] = ()  # free-text columns the NER pipeline read
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,9 @@ class PiiEvidence(CheckEvidence):
     """``pii``: the engine, each dataset's scan, the findings (masked) and the datasets' claims."""
 
     engine: str = ""
+    ner_model: str | None = None  # the spaCy pipeline and its version, None: patterns + name list
+    ner_choice: str = ""  # how it was chosen: policy pii.ner_model, auto-detected, none installed
+    require_ner: bool = False
     detectable: tuple[str, ...] = ()
     undetectable: tuple[str, ...] = ()
     ignored: tuple[str, ...] = ()

@@ -82,13 +82,14 @@ def _without_context(
     return out
 
 
-def signatures(engine: PiiEngine, values: Sequence[str], context: Sequence[str]) -> np.ndarray:
-    """Per value, one bit per gate of ``engine`` it passed."""
+def signatures(engine: PiiEngine, values: Sequence[str], context: Sequence[str],
+               gates: Sequence[Gate] | None = None) -> np.ndarray:
+    """Per value, one bit per gate (``engine.gates`` unless given) it passed."""
     import numpy as np
 
     signature = np.zeros(len(values), dtype=np.int64)
     contains = _Contains(values)
-    for bit, gate in enumerate(engine.gates):
+    for bit, gate in enumerate(engine.gates if gates is None else gates):
         if gate.patterns is None:
             signature |= np.int64(1 << bit)
             continue
@@ -118,7 +119,7 @@ def detector(result: Any, engine: PiiEngine) -> str:
     name = (result.recognition_metadata or {}).get("recognizer_name", "")
     if name == "GazetteerPersonRecognizer":
         return "gazetteer (not NER)"
-    if name == "SpacyRecognizer":
+    if name in ("SpacyRecognizer", "NerRecognizer"):
         return f"NER ({engine.ner_model})"
     return f"presidio:{name}" if name else "presidio"
 
@@ -131,22 +132,27 @@ def _hits(found: list[Any], engine: PiiEngine) -> list[Hit]:
 
 
 def analyze_values(
-    engine: PiiEngine, values: Sequence[str], context: Sequence[str]
+    engine: PiiEngine, values: Sequence[str], context: Sequence[str], *, ner: bool = False
 ) -> tuple[dict[int, list[Hit]], int]:
-    """Analyse distinct ``values``; returns {index: hits} for flagged ones and how many were analysed."""
+    """Analyse distinct ``values``; returns {index: hits} for flagged ones and how many were analysed.
+
+    ``ner``: the values are free text and the engine has an NER pipeline: its analyzer reads them.
+    """
     import numpy as np
     from presidio_analyzer import BatchAnalyzerEngine
 
     if len(values) == 0:
         return {}, 0
-    signature = signatures(engine, values, context)
-    batch = BatchAnalyzerEngine(analyzer_engine=engine.analyzer)
+    use_ner = ner and engine.ner_analyzer is not None
+    gates = engine.ner_gates if use_ner else engine.gates
+    signature = signatures(engine, values, context, gates)
+    batch = BatchAnalyzerEngine(analyzer_engine=engine.ner_analyzer if use_ner else engine.analyzer)
     hits: dict[int, list[Hit]] = {}
     analysed = 0
     for sig in np.unique(signature):
         if sig == 0:
             continue  # no recognizer's regex matches: presidio cannot report anything here
-        entities = sorted({e for bit, g in enumerate(engine.gates) if sig & (1 << bit) for e in g.entities})
+        entities = sorted({e for bit, g in enumerate(gates) if sig & (1 << bit) for e in g.entities})
         idx = [int(i) for i in np.flatnonzero(signature == sig)]
         analysed += len(idx)
         results = batch.analyze_iterator(

@@ -70,3 +70,34 @@ def _texts(series: Any) -> Any:
     text = text.where(~text.str.fullmatch(DECIMAL_TEXT), "")
     out[np.flatnonzero(notna)] = text.where(text != "", None).to_numpy(dtype=object)
     return out
+
+
+#: A column is free text when at least this share of its (sampled) distinct values is prose.
+FREE_TEXT_SHARE = 0.3
+#: ... and it is not categorical: at most this many distinct values, each repeated (``REPEATS``).
+MAX_CATEGORIES = 12
+REPEATS = 5
+_SAMPLE = 2000
+
+
+def _prose(value: str) -> bool:
+    """Two or more words made of letters, letters the bulk of the value: a name or a sentence, not a code."""
+    words = [w for w in value.split() if any(ch.isalpha() for ch in w)]
+    if len(words) < 2:
+        return False
+    letters = sum(ch.isalpha() for ch in value)
+    return letters >= 0.6 * sum(not ch.isspace() for ch in value)
+
+
+def is_free_text(uniques: Any, present: int | None = None) -> bool:
+    """Whether a column's distinct values (strings) are free text NER can find names and places in.
+
+    Judged by content, not by the column's name: enough values are prose (``_prose``) and the
+    column is not categorical (a few distinct values, each repeated over ``present`` non-empty
+    cells). Identifier columns (``H00042``), codes (``C50.9``) and categories (``north`` /
+    ``south``, ``Stage II``) are not.
+    """
+    values = [v for v in list(uniques[:_SAMPLE]) if isinstance(v, str)]
+    if not values or (len(uniques) <= MAX_CATEGORIES and (present or 0) >= REPEATS * len(uniques)):
+        return False
+    return sum(_prose(v) for v in values) >= FREE_TEXT_SHARE * len(values)

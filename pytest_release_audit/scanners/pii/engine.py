@@ -8,8 +8,13 @@ presidio's pattern recognizers (email, phone, US SSN, credit card, IBAN, IP, and
 unless the policy ignores them), a medical-record-number recognizer, the policy's own regexes
 (``pii.patterns``), and, without an NER model, a small bundled gazetteer of given names that
 finds ``Firstname Lastname`` pairs and ``Dr. Surname`` titles: reported as "PERSON (gazetteer,
-not NER)", never as NER coverage. With ``pii.ner_model`` naming an installed spaCy pipeline,
-that pipeline's NER finds PERSON and LOCATION instead.
+not NER)", never as NER coverage.
+
+With a spaCy pipeline (``pii.ner_model`` naming one, or by default the first official English
+pipeline installed), a second analyzer runs that pipeline's NER for PERSON, LOCATION, NRP and
+DATE_TIME on top of the same recognizers (the gazetteer stays as an extra recognizer). The scan
+sends it only free-text columns (``columns.is_free_text``): identifier, code and categorical
+columns keep the first analyzer, so a synthetic id such as ``H00042`` is never read by NER.
 """
 
 from __future__ import annotations
@@ -23,10 +28,12 @@ from pytest_release_audit.errors import PolicyError
 from pytest_release_audit.report.text import one_line
 from pytest_release_audit.scanners.pii.entities import (
     GAZETTEER_LABEL,
+    INSTALL_NER,
     LANGUAGE,
     MRN_ENTITY,
     NER_ENTITIES,
     NER_ONLY,
+    OFFICIAL_PIPELINES,
     PATTERN_ENTITIES,
 )
 from pytest_release_audit.scanners.pii.gates import Gate, gate_for
@@ -35,7 +42,11 @@ from pytest_release_audit.scanners.pii.names import COLUMN_NAME_ENTITIES, given_
 
 @dataclass(frozen=True)
 class PiiEngine:
-    """An offline presidio analyzer plus what it can and cannot detect."""
+    """An offline presidio analyzer plus what it can and cannot detect.
+
+    ``analyzer`` (tokenizer only) reads every column; ``ner_analyzer`` (the spaCy pipeline
+    ``ner_model``, None without one) reads free-text columns instead, with ``ner_gates``.
+    """
 
     analyzer: Any  # presidio_analyzer.AnalyzerEngine
     description: str
@@ -45,11 +56,16 @@ class PiiEngine:
     threshold: float
     ner_model: str | None = None
     gates: tuple[Gate, ...] = field(default=(), repr=False)
+    ner_analyzer: Any = field(default=None, repr=False)
+    ner_gates: tuple[Gate, ...] = field(default=(), repr=False)
+    ner_version: str = ""  # the pipeline's own version (meta.json)
+    ner_choice: str = ""  # how the pipeline was chosen ("policy pii.ner_model", "auto-detected")
+    short: str = "patterns + name list"  # the engine in a few words, for titles and summaries
 
     @property
     def entity_types(self) -> tuple[str, ...]:
         """Entity type names the analyzer itself can return (content, not column names)."""
-        return tuple(sorted({e for g in self.gates for e in g.entities}))
+        return tuple(sorted({e for g in (*self.gates, *self.ner_gates) for e in g.entities}))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types only."""
@@ -60,6 +76,27 @@ class PiiEngine:
             "ignored": list(self.ignored),
             "threshold": float(self.threshold),
         }
+
+
+def choose_ner_model(setting: str) -> tuple[str | None, str]:
+    """(pipeline to load or None, how it was chosen) for the policy's ``pii.ner_model``."""
+    import spacy
+
+    value = setting.strip()
+    if value.lower() == "auto":
+        found = next((name for name in OFFICIAL_PIPELINES if spacy.util.is_package(name)), None)
+        if found is None:
+            return None, f"no official English spaCy pipeline installed ({', '.join(OFFICIAL_PIPELINES)})"
+        return found, "auto-detected (installed official English pipeline)"
+    if not value or value.lower() == "none":
+        return None, "policy pii.ner_model = \"\" (patterns + name list)"
+    return value, "policy pii.ner_model"
+
+
+def ner_install_line() -> str:
+    """What the check says when the policy requires NER and no pipeline can be loaded."""
+    return (f"install Explosion's official English pipeline ({INSTALL_NER}) or name an installed one in "
+            "pii.ner_model")
 
 
 def section_with_defaults(policy_section: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -98,22 +135,27 @@ def policy_patterns(patterns: Mapping[str, str]) -> list[tuple[str, str]]:
     return out
 
 
-def _nlp_and_recognizers(ner_model: str | None, custom: list[tuple[str, str]]) -> tuple[Any, list[Any]]:
-    """The NLP engine (loaded) and every candidate recognizer, before ``ignore_entities``."""
+def _recognizers(custom: list[tuple[str, str]]) -> list[Any]:
+    """Every candidate recognizer of the tokenizer analyzer, before ``ignore_entities``."""
     from pytest_release_audit.scanners.pii import recognizers
 
-    if ner_model and not recognizers.ner_model_installed(ner_model):
-        raise PolicyError(
-            f"policy key 'pii.ner_model' names spaCy model {ner_model!r}, which is not installed: "
-            f"install it (python -m spacy download {ner_model}, or pip install its wheel), give the path "
-            'of a saved pipeline, or set pii.ner_model = "" for the offline pattern engine'
-        )
     candidates = recognizers.pattern_recognizers()
     candidates += [recognizers.policy_recognizer(entity, pattern) for entity, pattern in custom]
-    if ner_model:
-        nlp_engine, person = recognizers.ner_engine(ner_model)
-    else:
-        nlp_engine, person = recognizers.gazetteer_engine(given_names())
+    _, person = recognizers.gazetteer_engine(given_names())
+    return [*candidates, person]
+
+
+def _load_ner(ner_model: str, ignored: tuple[str, ...]) -> tuple[Any, Any, str]:
+    """The loaded NLP engine of pipeline ``ner_model``, its NER recognizer and the pipeline's version."""
+    from pytest_release_audit.scanners.pii import recognizers
+
+    if not recognizers.ner_model_installed(ner_model):
+        raise PolicyError(
+            f"policy key 'pii.ner_model' names spaCy model {ner_model!r}, which is not installed: "
+            f"install it ({INSTALL_NER} for en_core_web_sm), give the path of a saved pipeline, or set "
+            'pii.ner_model = "" for the offline pattern engine'
+        )
+    nlp_engine, ner = recognizers.ner_engine(ner_model, tuple(e for e in NER_ENTITIES if e not in ignored))
     try:
         nlp_engine.load()
     except (OSError, ValueError) as exc:
@@ -121,7 +163,9 @@ def _nlp_and_recognizers(ner_model: str | None, custom: list[tuple[str, str]]) -
             f"policy key 'pii.ner_model': spaCy pipeline {ner_model!r} cannot be loaded "
             f"({exc.__class__.__name__}): point it at an installed model or a saved pipeline directory"
         ) from None
-    return nlp_engine, [*candidates, person]
+    nlp = nlp_engine.nlp.get("en") if isinstance(getattr(nlp_engine, "nlp", None), dict) else None
+    version = str((getattr(nlp, "meta", None) or {}).get("version", "")) if nlp is not None else ""
+    return nlp_engine, ner, version
 
 
 def _capabilities(content: list[str], ner_model: str | None) -> tuple[list[str], list[str]]:
@@ -130,13 +174,15 @@ def _capabilities(content: list[str], ner_model: str | None) -> tuple[list[str],
     if ner_model:
         detectable = [f"{e} (NER: {ner_model})" if e in NER_ENTITIES else e for e in detectable]
     detectable += [f"{e} (column name)" for e in COLUMN_NAME_ENTITIES]
-    undetectable = [f"{e} (needs an NER model)" for e in NER_ONLY if not (ner_model and e in NER_ENTITIES)]
+    undetectable = [f"{e} (needs an NER model)" if not ner_model else f"{e} (not reported)"
+                    for e in NER_ONLY if not (ner_model and e in NER_ENTITIES)]
     if not ner_model:
         undetectable = ["PERSON (NER: names outside the gazetteer)", "LOCATION (needs an NER model)"] + [
             u for u in undetectable if not u.startswith("LOCATION")
         ]
         undetectable.append("DATE_TIME (free-text dates, needs an NER model)")
-    undetectable.append("ADDRESS / ZIP_CODE in free text (only identifier-named columns)")
+    undetectable.append("ADDRESS / ZIP_CODE in free text (only identifier-named columns"
+                        + ("; NER finds the place names in an address)" if ner_model else ")"))
     return detectable, undetectable
 
 
@@ -160,43 +206,66 @@ def _check_blocking(blocking: set[str], ignored: tuple[str, ...], content: list[
             )
 
 
-def _description(ner_model: str | None) -> str:
-    from importlib.metadata import version
+def _description(ner_model: str | None, version: str) -> str:
+    from importlib.metadata import version as installed
 
-    presidio = f"presidio-analyzer {version('presidio-analyzer')}"
+    presidio = f"presidio-analyzer {installed('presidio-analyzer')}"
     if ner_model:
-        return f"{presidio}, spaCy NER pipeline {ner_model!r} + pattern recognizers"
+        shown = f"{ner_model} {version}".strip()
+        return (f"{presidio}, NER: spaCy pipeline {shown} on free-text columns + pattern recognizers + MRN + "
+                "name gazetteer")
     return f"{presidio}, offline: blank spaCy 'en' tokenizer (no NER model), pattern recognizers + MRN + name gazetteer"
+
+
+def _analyzer(recognizers: list[Any], nlp_engine: Any) -> Any:
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+
+    registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[LANGUAGE])
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE])
 
 
 def build_engine(policy_section: Mapping[str, Any] | None = None) -> PiiEngine:
     """The analyzer for ``policy_section`` (``Policy.section("pii")``; None = defaults).
 
-    Offline unless ``pii.ner_model`` names an installed spaCy pipeline (name or path), which is
-    then loaded from disk. Raises ``PolicyError`` for an uninstalled model, a bad regex in
-    ``pii.patterns`` or a blocking entity type this engine cannot detect.
+    Offline: a pipeline named by ``pii.ner_model`` (or auto-detected) is loaded from disk. Raises
+    ``PolicyError`` for an uninstalled model, a bad regex in ``pii.patterns`` or a blocking entity
+    type this engine cannot detect.
     """
-    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from pytest_release_audit.scanners.pii import recognizers as rec
 
     section = section_with_defaults(policy_section)
     ignored = tuple(sorted(set(section["ignore_entities"])))
     custom = policy_patterns(section["patterns"])
-    ner_model = section["ner_model"].strip() or None
-    nlp_engine, candidates = _nlp_and_recognizers(ner_model, custom)
-    recognizers = [r for r in candidates if not set(r.supported_entities) <= set(ignored)]
-    registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[LANGUAGE])
-    analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE])
-    gates = tuple(gate_for(r) for r in recognizers)
-    content = sorted({e for g in gates for e in g.entities})
+    ner_model, choice = choose_ner_model(section["ner_model"])
+    base = [r for r in _recognizers(custom) if not set(r.supported_entities) <= set(ignored)]
+    tokenizer = rec.TokenizerNlpEngine()
+    tokenizer.load()
+    analyzer = _analyzer(base, tokenizer)
+    gates = tuple(gate_for(r) for r in base)
+    ner_analyzer: Any = None
+    ner_gates: tuple[Gate, ...] = ()
+    version = ""
+    if ner_model:
+        nlp_engine, ner, version = _load_ner(ner_model, ignored)
+        with_ner = [*base, ner] if ner.supported_entities else base
+        ner_analyzer = _analyzer(with_ner, nlp_engine)
+        ner_gates = tuple(gate_for(r) for r in with_ner)
+    content = sorted({e for g in (*gates, *ner_gates) for e in g.entities})
     detectable, undetectable = _capabilities(content, ner_model)
     _check_blocking(set(section["entities"]), ignored, content, [e for e, _ in custom])
+    short = f"NER: {ner_model} {version}".strip() + " + patterns + name list" if ner_model else "patterns + name list"
     return PiiEngine(
         analyzer=analyzer,
-        description=_description(ner_model),
+        description=_description(ner_model, version),
         detectable=tuple(detectable),
         undetectable=tuple(undetectable),
         ignored=ignored,
         threshold=float(section["threshold"]),
         ner_model=ner_model,
         gates=gates,
+        ner_analyzer=ner_analyzer,
+        ner_gates=ner_gates,
+        ner_version=version,
+        ner_choice=choice,
+        short=short,
     )

@@ -11,8 +11,16 @@ GAZETTEER_LABEL = "PERSON (gazetteer, not NER)"
 
 #: Entity types only an NER model can find (none without ``pii.ner_model``).
 NER_ONLY = ("LOCATION", "ORGANIZATION", "NRP")
-#: Entity types an NER model is asked for.
-NER_ENTITIES = ("PERSON", "LOCATION")
+#: Entity types an NER model is asked for (presidio maps spaCy's GPE / LOC to LOCATION, NORP to NRP).
+NER_ENTITIES = ("PERSON", "LOCATION", "NRP", "DATE_TIME")
+#: Explosion's official English pipelines, in the order ``pii.ner_model = "auto"`` prefers them.
+OFFICIAL_PIPELINES = ("en_core_web_lg", "en_core_web_md", "en_core_web_sm", "en_core_web_trf")
+#: How a user installs the small official pipeline in CI: pinned URL and its sha256.
+OFFICIAL_WHEEL = (
+    "https://github.com/explosion/spacy-models/releases/download/en_core_web_sm-3.8.0/"
+    "en_core_web_sm-3.8.0-py3-none-any.whl#sha256=1932429db727d4bff3deed6b34cfc05df17794f4a52eeb26cf8928f7c1a0fb85"
+)
+INSTALL_NER = f"pip install {OFFICIAL_WHEEL}"
 MRN_ENTITY = "MEDICAL_RECORD_NUMBER"
 #: Entity types of presidio's own pattern recognizers.
 PATTERN_ENTITIES = (

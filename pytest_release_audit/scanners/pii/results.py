@@ -57,6 +57,7 @@ class PiiScanResult:
     seconds: float = 0.0
     #: raw flagged string -> its mask, for ``masking`` (never written anywhere; not in to_dict)
     flagged: dict[str, str] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    ner_columns: tuple[str, ...] = ()  # free-text columns the NER pipeline read
 
     @property
     def blocking(self) -> tuple[PiiFinding, ...]:
@@ -76,6 +77,7 @@ class PiiScanResult:
             "findings": [f.to_dict() for f in self.findings],
             "columns_scanned": list(self.columns_scanned),
             "columns_skipped": dict(self.columns_skipped),
+            "ner_columns": list(self.ner_columns),
             "allowed": [f.to_dict() for f in self.allowed],
             "values_scanned": int(self.values_scanned),
             "values_analyzed": int(self.values_analyzed),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.masking import mask_value
 from pytest_release_audit.scanners.pii.analyze import Hit, analyze_values
-from pytest_release_audit.scanners.pii.columns import column_strings
+from pytest_release_audit.scanners.pii.columns import column_strings, is_free_text
 from pytest_release_audit.scanners.pii.engine import PiiEngine, section_with_defaults
 from pytest_release_audit.scanners.pii.names import IDENTIFIER_COLUMNS, name_tokens, normalise_name
 from pytest_release_audit.scanners.pii.results import MAX_FLAGGED_PER_COLUMN, PiiFinding, PiiScanResult
@@ -46,6 +46,7 @@ class _Column:
     skipped: str | None = None
     values_scanned: int = 0
     values_analyzed: int = 0
+    ner: bool = False  # read by the NER pipeline (a free-text column)
 
 
 def _by_name(series: Any, name: str, ignored: set[str]) -> dict[str, _Flag]:
@@ -97,7 +98,8 @@ def _by_content(strings: Any, name: str, engine: PiiEngine, column: _Column) -> 
 
     present = np.array([v is not None for v in strings], dtype=bool)
     uniques = pd.unique(strings[present]) if present.any() else np.array([], dtype=object)
-    hits, column.values_analyzed = analyze_values(engine, list(uniques), [name, *name_tokens(name)])
+    column.ner = engine.ner_analyzer is not None and is_free_text(uniques, int(present.sum()))
+    hits, column.values_analyzed = analyze_values(engine, list(uniques), [name, *name_tokens(name)], ner=column.ner)
     column.values_scanned = len(uniques)
     by_entity: dict[str, dict[Any, Hit]] = {}
     scores: dict[str, float] = {}
@@ -170,6 +172,7 @@ class _Totals:
     flagged: dict[str, str] = field(default_factory=dict)
     values_scanned: int = 0
     values_analyzed: int = 0
+    ner_columns: list[str] = field(default_factory=list)
 
     def add(self, name: str, column: _Column, dataset: str, section: Mapping[str, Any]) -> None:
         """Record one column's flags as findings, or as allowed where the policy allows them."""
@@ -177,6 +180,8 @@ class _Totals:
             self.skipped[name] = column.skipped
         else:
             self.scanned.append(name)
+        if column.ner:
+            self.ner_columns.append(name)
         self.values_scanned += column.values_scanned
         self.values_analyzed += column.values_analyzed
         allowed_here = set(section["allow"].get(name, ()))
@@ -224,4 +229,5 @@ def scan_dataframe(
         values_analyzed=int(totals.values_analyzed),
         seconds=time.perf_counter() - started,
         flagged=totals.flagged,
+        ner_columns=tuple(totals.ner_columns),
     )
