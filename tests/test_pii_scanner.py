@@ -293,13 +293,15 @@ def test_phone_gate_covers_every_character_phonenumbers_accepts_between_digits()
     from phonenumbers.phonenumberutil import _VALID_PUNCTUATION
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
+    from pytest_release_audit.scanners.pii.recognizers import PHONE_REGIONS
+
     theirs = regex.compile("[" + _VALID_PUNCTUATION + "]")
     ours = regex.compile(r"[\W_xXー]")
     missing = [hex(c) for c in range(0x10000) if theirs.fullmatch(chr(c)) and not ours.fullmatch(chr(c))]
     assert missing == []
     shortest = min(
         min(PhoneMetadata.metadata_for_region(r).general_desc.possible_length)
-        for r in PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS
+        for r in (*PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS, *PHONE_REGIONS)
     )
     assert shortest >= pii.PHONE_MIN_DIGITS
     assert phonenumbers.Leniency.VALID == 1  # presidio's default leniency checks full validity

@@ -169,8 +169,9 @@ def assess_pii(
     if no_ner:
         from pytest_release_audit.scanners.pii.engine import ner_install_line
 
-        summary = (f"the policy requires NER (pii.require_ner) but no spaCy pipeline is loadable "
-                   f"({engine.ner_choice}): {ner_install_line()}; {summary}")
+        found = f"{len(blocking)} findings" if blocking else "no findings"
+        summary = (f"NER required (pii.require_ner) but no spaCy pipeline is loadable ({found} by {engine.short}: "
+                   f"names outside the list and places are not detectable): {ner_install_line()}")
     return RuleResult(evidence=evidence, summary=summary, passed=not (blocking or no_ner), message=summary)
 
 
