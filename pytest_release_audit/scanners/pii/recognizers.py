@@ -241,7 +241,7 @@ def ner_engine(model: str, entities: tuple[str, ...] = NER_ENTITIES) -> tuple[An
         ner_model_configuration=NerModelConfiguration(
             labels_to_ignore=NER_LABELS_IGNORED,
             # FAC: streets and buildings ("Baker Street"), the part of an address GPE misses
-            model_to_presidio_entity_mapping={**NerModelConfiguration().model_to_presidio_entity_mapping,
+            model_to_presidio_entity_mapping={**(NerModelConfiguration().model_to_presidio_entity_mapping or {}),
                                               "FAC": "LOCATION"},
         ),
     )
