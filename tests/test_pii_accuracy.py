@@ -4,7 +4,7 @@
 
 The targets (issue 18): recall >= 0.99 for e-mail, phone, US SSN and MRN; precision >= 0.90 on
 every entity; PERSON recall >= 0.95 with NER. The last one is not reached by the small English
-pipeline (0.72 on the full corpus): it is a strict xfail, so the day it is reached this test says
+pipeline (0.71 on the full corpus): it is a strict xfail, so the day it is reached this test says
 so, and until then the README states the measured value.
 """
 
@@ -52,6 +52,6 @@ def test_ner_finds_the_names_the_list_cannot(tables: dict) -> None:
     assert tables["ner"]["LOCATION"]["recall"] > 0.3 and tables["patterns"]["LOCATION"]["recall"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="PERSON recall with en_core_web_sm is ~0.72 (README, 'PII detection')")
+@pytest.mark.xfail(strict=True, reason="PERSON recall with en_core_web_sm is ~0.71 (README, 'PII detection')")
 def test_person_recall_with_ner_reaches_the_target(tables: dict) -> None:
     assert tables["ner"]["PERSON"]["recall"] >= _bench().NER_PERSON_RECALL

@@ -83,3 +83,20 @@ def test_without_ner_the_same_notes_pass_the_scan_and_the_gap_is_named(world: An
                                      "by patterns + name list: names outside the list and places are not detectable)")
     wheel = "en_core_web_sm-3.8.0-py3-none-any.whl#sha256=1932429db727d4bff3deed6b34cfc05df17794f4a52eeb26cf8928f7c1a0f"
     assert wheel in pii["summary"] and pii["summary"].endswith(" (or set pii.ner_model)")
+
+
+def test_the_demo_notes_are_clean_with_ner_and_the_dirty_ones_are_not(demo_registry: Path) -> None:
+    """Precision on real scrubbed notes: the demo's clean notes ("Tumour grade 2; ...") pass with NER."""
+    import pandas as pd
+
+    from pytest_release_audit.scanners.pii import build_engine, scan_dataframe
+
+    engine = build_engine({"ner_model": PIPELINE})
+    for clean in ("mm_curated_q225.csv", "mm_fusion_v1_train.csv", "mm_fusion_v1_eval.csv"):
+        notes = pd.read_csv(demo_registry / "data" / clean)[["clinical_note"]]
+        result = scan_dataframe(notes, clean, engine=engine)
+        assert result.ner_columns == ("clinical_note",)
+        assert result.findings == (), [(f.entity_type, f.masked_sample, f.rows_affected) for f in result.findings]
+    dirty = pd.read_csv(demo_registry / "data" / "dirty" / "mm_fusion_v1_train.csv")[["clinical_note"]]
+    found = {f.entity_type for f in scan_dataframe(dirty, "dirty", engine=engine).findings}
+    assert {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER"} <= found, found
