@@ -468,6 +468,15 @@ def test_reproducibility_passes_with_seed_digest_and_commit():
     assert report.to_dict()["seed"] == "42" and report.data_digests == ("training: dataset digest",)
 
 
+def test_reproducibility_reads_a_pipeline_step_seed_as_autolog_logs_it():
+    # mlflow.sklearn.autolog on make_pipeline(StandardScaler(), LogisticRegression(random_state=7))
+    params = {"logisticregression__random_state": "7", "steps": "[...]", "standardscaler__copy": "True"}
+    report = check_reproducibility(run_with(params, COMMIT, [TRAIN]), SEEDS)
+    assert report.problems == [] and report.seed == ("logisticregression__random_state", "7")
+    unseeded = check_reproducibility(run_with({"logisticregression__random_state": "None"}, COMMIT, [TRAIN]), SEEDS)
+    assert "logisticregression__random_state=None is not a fixed integer" in "; ".join(unseeded.problems)
+
+
 def test_reproducibility_accepts_a_data_sha256_tag_instead_of_inputs():
     report = check_reproducibility(run_with({"seed": "1"}, {**COMMIT, "data_sha256": "f" * 64}), SEEDS)
     assert report.problems == []

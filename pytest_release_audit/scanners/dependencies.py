@@ -394,8 +394,9 @@ def check_reproducibility(
 ) -> ReproducibilityReport:
     """Judge a ``RunRecord``: a fixed integer seed, a data digest, the git commit, required params.
 
-    A seed param matches by name, case-insensitively, also as the last part of a dotted or
-    prefixed name (``model.random_state``); its value must be an integer (sklearn autolog records
+    A seed param matches by name, case-insensitively, also as the last part of a dotted, prefixed
+    or scikit-learn nested name (``model.random_state``, ``logisticregression__random_state``, as
+    autolog logs a ``make_pipeline`` model's steps); its value must be an integer (sklearn autolog records
     ``random_state=None`` for an unseeded model).
     """
     from pytest_release_audit.handle.model import GIT_DIRTY_TAG
@@ -406,7 +407,7 @@ def check_reproducibility(
     candidates = []
     for name in sorted(params):
         lower = name.lower()
-        if not any(lower == w or lower.endswith(("." + w, "/" + w)) for w in wanted):
+        if not any(lower == w or lower.endswith(("." + w, "/" + w, "__" + w)) for w in wanted):
             continue
         if re.fullmatch(r"\s*-?\d+\s*", params[name]):
             seed = (name, params[name].strip())
