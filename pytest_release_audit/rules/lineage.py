@@ -58,29 +58,8 @@ def _date_range(data: LoadedDataset) -> list[str] | None:
     return None
 
 
-def dataset_facts(data: LoadedDataset) -> dict[str, Any]:
-    """Plain facts about one dataset for lineage evidence and the model card (no data values)."""
-    ids = data.ids
-    tags = data.ref.tags
-    return {
-        "name": data.name,
-        "context": data.context,
-        "source": data.ref.source,
-        "rows": data.n_rows,
-        "columns": len(data.df.columns),
-        "patients": int(ids.nunique()) if ids is not None else None,
-        "date_range": _date_range(data),
-        "data_product": tags.get("data_product"),
-        "license": tags.get("license") or tags.get("data_license") or tags.get("usage"),
-        "pii_status": tags.get("pii_status") or tags.get("pii_scrubbed"),
-        "derived_from": next((tags[t] for t in UPSTREAM_TAGS if tags.get(t)), None),
-        "digest": data.ref.digest,
-        "file_sha256": data.file_sha256,
-    }
-
-
 def recorded_facts(ref: DatasetRef) -> dict[str, Any]:
-    """``dataset_facts`` of a dataset that has no file to read: what the registry records only."""
+    """What the registry records of one logged dataset (no data read): name, source, tags, digest."""
     tags = ref.tags
     return {
         "name": ref.name,
@@ -91,6 +70,19 @@ def recorded_facts(ref: DatasetRef) -> dict[str, Any]:
         "pii_status": tags.get("pii_status") or tags.get("pii_scrubbed"),
         "derived_from": next((tags[t] for t in UPSTREAM_TAGS if tags.get(t)), None),
         "digest": ref.digest,
+    }
+
+
+def dataset_facts(data: LoadedDataset) -> dict[str, Any]:
+    """Plain facts about one dataset for lineage evidence and the model card (no data values)."""
+    ids = data.ids
+    return {
+        **recorded_facts(data.ref),
+        "rows": data.n_rows,
+        "columns": len(data.df.columns),
+        "patients": int(ids.nunique()) if ids is not None else None,
+        "date_range": _date_range(data),
+        "file_sha256": data.file_sha256,
     }
 
 
