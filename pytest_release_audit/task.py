@@ -30,6 +30,7 @@ from pytest_release_audit.policy.sections import TaskPolicy
 from pytest_release_audit.task_signals import (
     Signal,
     estimator_signal,
+    label_summary,
     metric_signal,
     output_signal,
     set_tag_call,
@@ -208,7 +209,7 @@ def _decide_kind(handle: ModelHandle, values: pd.Series | None, family: str, sou
         run_metrics = handle.run.metrics if handle.run else {}
         told = estimator_signal(handle) or metric_signal(run_metrics)
         if told is not None:
-            conflict = _contradiction(handle, told, by_values, label)
+            conflict = _contradiction(handle, told, values, by_values, label)
             if conflict:
                 return "", conflict
             family, source = told.family, told.source
@@ -254,7 +255,8 @@ def recorded_task_title(handle: ModelHandle) -> str:
     return f"{title} (inferred from {source})" if title else ""
 
 
-def _contradiction(handle: ModelHandle, told: Signal, by_values: Signal | None, label: str) -> str:
+def _contradiction(handle: ModelHandle, told: Signal, values: pd.Series | None, by_values: Signal | None,
+                   label: str) -> str:
     """The line saying the run's metric names / estimator contradict the label's values ("" if they agree).
 
     Both are registry records the audited side writes; they name the task only where the data
@@ -262,15 +264,13 @@ def _contradiction(handle: ModelHandle, told: Signal, by_values: Signal | None, 
     over a label of many distinct numbers, would have the gate compare on metrics the task does not
     have: the audit stops and asks for the tag instead.
     """
-    if by_values is None:
+    if values is None or by_values is None:
         return ""
-    two_valued = by_values.family == "binary" and by_values.source.startswith("label values: 2 ")
+    two_valued = label_summary(values)[0] == 2
     if (told.family == "regression" and two_valued) or (told.family == "classification"
                                                        and by_values.family == "regression"):
-        verb = "say" if told.source.startswith("logged metrics") else "says"
-        return (f"{told.source} {verb} {told.family} but the label {label} has {by_values.source.split(': ', 1)[1]}: "
-                f"set the tag {set_tag_call(handle, 'task', 'binary' if two_valued else 'regression')} "
-                "(with the right task)")
+        return (f"{told.source}: {told.family}, but the label {label} has {by_values.source}: set the tag "
+                f"{set_tag_call(handle, 'task', 'binary' if two_valued else 'regression')} (with the right task)")
     return ""
 
 

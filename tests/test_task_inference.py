@@ -309,9 +309,10 @@ def test_an_experiment_chosen_for_another_store_does_not_follow_into_the_next(tm
 
 
 @pytest.mark.parametrize(("name", "claim", "fix"), [
-    ("binary_says_rmse", "logged metric rmse says regression but the label target has 2 classes", "binary"),
-    ("continuous_says_auc", "logged metrics accuracy, roc_auc say classification but the label target has",
-     "regression"),
+    ("binary_says_rmse", "logged metric rmse: regression, but the label target has label values: 2 classes",
+     "binary"),
+    ("continuous_says_auc", "logged metrics accuracy, roc_auc: classification, but the label target has label "
+     "values: 214 distinct numbers", "regression"),
 ])
 def test_logged_metric_names_never_overrule_the_label_values(registry: Registry, name: str, claim: str,
                                                              fix: str) -> None:
@@ -323,6 +324,6 @@ def test_logged_metric_names_never_overrule_the_label_values(registry: Registry,
     data = registry.read(name)
     assert data.task.problem.startswith(claim), data.task.problem
     assert f'set_model_version_tag("{name}", "1", "task", "{fix}")' in data.task.problem
-    with pytest.raises(TaskUndetermined, match="says"):
+    with pytest.raises(TaskUndetermined, match="but the label target has"):
         _ = data.X
     assert evaluation_outcomes(data) == ({}, data.task.problem)
