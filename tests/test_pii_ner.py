@@ -62,7 +62,8 @@ def test_a_name_outside_the_list_and_an_address_are_blocked_with_ner(world: Any,
     assert found[("note", "PERSON")]["rows_affected"] == 1 and found[("note", "PERSON")]["masked_sample"] == "Z*** B***"
     assert found[("note", "PERSON")]["detector"] == f"NER ({PIPELINE})"
     evidence = pii["evidence"]
-    assert evidence["ner_model"] == f"{PIPELINE} 3.8.0" and evidence["ner_choice"] == "policy pii.ner_model"
+    assert evidence["ner_model"] == f"{PIPELINE} 3.8.0"
+    assert evidence["ner_choice"] == "policy pii.ner_model (installed package)"
     scans = {d["name"]: d for d in evidence["datasets"]}
     assert all(d.get("ner_columns", []) in ([], ["note"]) for d in scans.values())
     assert any(d.get("ner_columns") == ["note"] for d in scans.values()), "NER read the notes"

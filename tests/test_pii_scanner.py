@@ -251,6 +251,7 @@ def test_ner_model_from_a_saved_spacy_pipeline_finds_person_and_location(tmp_pat
     nlp.to_disk(path)
     engine = build_engine({"ner_model": str(path), "entities": ["PERSON", "LOCATION"]})
     assert f"PERSON (NER: {path})" in engine.detectable
+    assert engine.ner_choice.startswith("policy pii.ner_model: a pipeline directory, not an installed package")
     assert pii.GAZETTEER_LABEL not in engine.detectable
     df = pd.DataFrame({"notes": ["patient Zorblax Quint lives in Springfield", "stable"]})
     result = scan_dataframe(df, "d", engine=engine, policy_section={"entities": ["PERSON", "LOCATION"]})
@@ -258,6 +259,23 @@ def test_ner_model_from_a_saved_spacy_pipeline_finds_person_and_location(tmp_pat
     assert found[("notes", "PERSON")].detector == f"NER ({path})"
     assert found[("notes", "PERSON")].masked_sample == "Z*** Q***"
     assert ("notes", "LOCATION") in found
+
+
+def test_a_pipeline_directory_claiming_to_be_official_is_named_as_a_directory(tmp_path):
+    """Attack: the policy (the audited project) points pii.ner_model at its own pipeline directory,
+    whose meta.json claims to be en_core_web_sm 3.8.0 and whose NER finds nothing. The evidence
+    must not present it as the official package: the path and "not an installed package" are named."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler")  # an NER step that never reports anything
+    nlp.meta.update({"name": "core_web_sm", "version": "3.8.0"})
+    path = tmp_path / "en_core_web_sm"
+    nlp.to_disk(path)
+    engine = build_engine({"ner_model": str(path)})
+    assert engine.ner_model == str(path) and "not an installed package" in engine.ner_choice
+    assert str(path) in engine.short and str(path) in engine.description
+    df = pd.DataFrame({"notes": [f"Patient Zbigniew Brzeczyszczykiewicz seen, visit {i}" for i in range(20)]})
+    assert scan_dataframe(df, "d", engine=engine).findings == ()  # the weakening is real ...
+    assert scan_dataframe(df, "d", engine=engine).ner_columns == ("notes",)  # ... and on the record
 
 
 def test_no_network_during_engine_build_and_email_scan(monkeypatch, tmp_path):

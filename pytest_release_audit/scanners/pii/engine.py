@@ -90,7 +90,12 @@ def choose_ner_model(setting: str) -> tuple[str | None, str]:
         return found, "auto-detected (installed official English pipeline)"
     if not value or value.lower() == "none":
         return None, "policy pii.ner_model = \"\" (patterns + name list)"
-    return value, "policy pii.ner_model"
+    if spacy.util.is_package(value):
+        return value, "policy pii.ner_model (installed package)"
+    # A directory the policy (the audited project) names: what it detects, and the name and
+    # version its meta.json claims, are the project's own.
+    return value, ("policy pii.ner_model: a pipeline directory, not an installed package (its name and "
+                   "version are its own)")
 
 
 def ner_install_line() -> str:
@@ -134,13 +139,12 @@ def policy_patterns(patterns: Mapping[str, str]) -> list[tuple[str, str]]:
     return out
 
 
-def _recognizers(custom: list[tuple[str, str]]) -> list[Any]:
-    """Every candidate recognizer of the tokenizer analyzer, before ``ignore_entities``."""
+def _recognizers(custom: list[tuple[str, str]], person: Any) -> list[Any]:
+    """Every candidate recognizer of the tokenizer analyzer (``person``: the gazetteer), before ``ignore_entities``."""
     from pytest_release_audit.scanners.pii import recognizers
 
     candidates = recognizers.pattern_recognizers()
     candidates += [recognizers.policy_recognizer(entity, pattern) for entity, pattern in custom]
-    _, person = recognizers.gazetteer_engine(given_names())
     return [*candidates, person]
 
 
@@ -241,9 +245,9 @@ def build_engine(policy_section: Mapping[str, Any] | None = None) -> PiiEngine:
     ignored = tuple(sorted(set(section["ignore_entities"])))
     custom = policy_patterns(section["patterns"])
     ner_model, choice = choose_ner_model(section["ner_model"])
-    base = [r for r in _recognizers(custom) if not set(r.supported_entities) <= set(ignored)]
-    tokenizer = rec.TokenizerNlpEngine()
+    tokenizer, person = rec.gazetteer_engine(given_names())
     tokenizer.load()
+    base = [r for r in _recognizers(custom, person) if not set(r.supported_entities) <= set(ignored)]
     analyzer = _analyzer(base, tokenizer)
     gates = tuple(gate_for(r) for r in base)
     ner_analyzer: Any = None
