@@ -10,7 +10,9 @@ only when an engine is built or a scan runs.
 
 Modules: ``entities`` (entity-type vocabulary), ``names`` (identifier column names, the given-name
 gazetteer), ``recognizers`` (the presidio recognizers and offline NLP engine; imported lazily),
-``gates`` (which values a recognizer could report on), ``analyze`` (presidio on distinct values),
+``gates`` (which values a recognizer could report on), ``prefilter`` (their RE2 forms, proven
+supersets), ``analyze`` (gating in RE2, then presidio on distinct values), ``pool`` (presidio across
+the cores),
 ``columns`` (a column's values as strings), ``engine``, ``scan``, ``metadata``, ``results``.
 """
 

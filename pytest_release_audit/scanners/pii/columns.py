@@ -61,15 +61,30 @@ def _texts(series: Any) -> Any:
     """Object, string, category: everything as stripped text, except decimal numbers written as text.
 
     A numeric column with one bad cell is read as text: "-0.4563456345634563" is not a card number.
+    Each distinct value is normalised once (a notes column repeats its templates).
     """
     import numpy as np
+    import pandas as pd
 
     notna = series.notna().to_numpy()
     out = np.full(len(series), None, dtype=object)
-    text = series[notna].astype(str).str.strip()
+    present = series.to_numpy(dtype=object)[notna]
+    if pd.api.types.infer_dtype(present, skipna=False) == "string":
+        codes, distinct = pd.factorize(present)  # only strings: equal values, equal text
+    else:  # mixed cells (1 == 1.0 == True, yet "1", "1.0", "True"), lists: each one
+        codes, distinct = np.arange(len(present)), present
+    text = pd.Series(distinct, dtype=object).astype(str).str.strip()
     text = text.where(~text.str.fullmatch(DECIMAL_TEXT), "")
-    out[np.flatnonzero(notna)] = text.where(text != "", None).to_numpy(dtype=object)
+    normalised = text.where(text != "", None).to_numpy(dtype=object)
+    out[np.flatnonzero(notna)] = normalised[codes]
     return out
+
+
+def distinct(strings: Any) -> Any:
+    """The distinct values of an object array, in order of first appearance (``pd.unique``'s answer, faster)."""
+    import pandas as pd
+
+    return pd.Series(strings, dtype=object, copy=False).drop_duplicates().to_numpy(dtype=object)
 
 
 #: A column is free text when at least this share of its (sampled) distinct values is prose.

@@ -61,6 +61,7 @@ class PiiEngine:
     ner_version: str = ""  # the pipeline's own version (meta.json)
     ner_choice: str = ""  # how the pipeline was chosen ("policy pii.ner_model", "auto-detected")
     short: str = "patterns + name list"  # the engine in a few words, for titles and summaries
+    section: Mapping[str, Any] | None = field(default=None, repr=False)  # what it was built from (for workers)
 
     @property
     def entity_types(self) -> tuple[str, ...]:
@@ -276,4 +277,5 @@ def build_engine(policy_section: Mapping[str, Any] | None = None) -> PiiEngine:
         ner_version=version,
         ner_choice=choice,
         short=short,
+        section=dict(section),
     )

@@ -8,12 +8,12 @@ phone recognizer a run of at least ``PHONE_MIN_DIGITS`` digits; for the gazettee
 ``GATES``. Anything else (NER) has no gate: every value is analysed. A gate only saves time; it
 never skips a value that could match.
 
-``REQUIRED_CHARS`` is the one shortcut on top: for a built-in pattern, characters every match of
-it contains, tested with ``in`` before the slower regex search. Each entry names the pattern and
-the digest of the regex text it was checked against (``tests/test_pii_scanner.py`` checks every
-entry against positive examples); a pattern whose text differs, and every policy pattern, gets
-no shortcut. Letters are never listed: under IGNORECASE, Unicode case folding makes ``in`` an
-unsafe test for them.
+``REQUIRED_CHARS`` is a shortcut on top: for a built-in pattern, characters every match of it
+contains, looked for first (an RE2 literal search, memchr-fast) when few values hold them. Each
+entry names the pattern and the digest of the regex text it was checked against
+(``tests/test_pii_scanner.py`` checks every entry against positive examples); a pattern whose
+text differs, and every policy pattern, gets no shortcut. Letters are never listed: under
+IGNORECASE, Unicode case folding makes a literal search an unsafe test for them.
 """
 
 from __future__ import annotations

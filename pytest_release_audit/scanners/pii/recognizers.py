@@ -8,13 +8,22 @@ engine is built (``engine.build_engine``), never by ``import pytest_release_audi
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 import regex
 import spacy
 import tldextract
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer import (
+    AnalysisExplanation,
+    EntityRecognizer,
+    LocalRecognizer,
+    Pattern,
+    PatternRecognizer,
+    RecognizerResult,
+)
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
@@ -42,12 +51,67 @@ NER_LABELS_IGNORED = (
 _LOWER_LEMMA = "release_audit_lower_lemma"
 #: Regions whose national phone formats are recognised: presidio's defaults plus the European ones
 #: our users' notes come from (measured by bench/pii_accuracy.py).
+#: Candidates remembered per phone recognizer before the memo starts again.
+PHONE_MEMO_SIZE = 200_000
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "ES", "PL", "IE", "IT", "NL")
 #: Clinical abbreviations a small NER pipeline reads as names ("ER+", "Chart MRN").
 CLINICAL_TOKENS = frozenset(
     "MRN ECOG ER PR HER2 CT MRI MDT GP ED BP HR NEWS PRN QDS BD OD IV PO SPO2 DOB HB ICU ENT ITU"
     " FOLFOX FEC TAC AC EC".split()
 )
+
+
+class _RememberingMatcher(phonenumbers.PhoneNumberMatcher):
+    """phonenumbers' matcher, remembering what parsing and verifying one candidate gave.
+
+    ``_parse_and_verify(candidate, offset)`` reads nothing of the text but the candidate, whether
+    it starts the text, the character before it (unless it opens with phone punctuation), the
+    character after it, the region and the leniency (phonenumbermatcher.py, version pinned by
+    presidio); notes repeat the same candidates ("12.3", "250", a date) across thousands of values.
+    Control flow, tries and offsets stay phonenumbers' own.
+    """
+
+    def __init__(self, text: str, region: str, leniency: Any, memo: dict[Any, Any]) -> None:
+        super().__init__(text, region, leniency=leniency)
+        self._memo = memo
+
+    def _parse_and_verify(self, candidate: str, offset: int) -> Any:
+        before = self.text[offset - 1] if offset > 0 else None
+        end = offset + len(candidate)
+        after = self.text[end] if end < len(self.text) else None
+        key = (candidate, before, after, self.preferred_region, self.leniency)
+        if key in self._memo:
+            numobj = self._memo[key]
+            return None if numobj is None else phonenumbers.PhoneNumberMatch(offset, candidate, copy.copy(numobj))
+        match = super()._parse_and_verify(candidate, offset)
+        if len(self._memo) >= PHONE_MEMO_SIZE:
+            self._memo.clear()
+        self._memo[key] = None if match is None else copy.copy(match.number)
+        return match
+
+
+class RememberingPhoneRecognizer(PhoneRecognizer):
+    """presidio's ``PhoneRecognizer``, its ``analyze`` line for line, on ``_RememberingMatcher``.
+
+    Same results (``tests/test_pii_scanner.py`` compares both on the accuracy corpus and on notes),
+    same name in findings.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(name="PhoneRecognizer", **kwargs)
+        self._memo: dict[Any, Any] = {}
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        results = []
+        for region in self.supported_regions:
+            for match in _RememberingMatcher(text, region, self.leniency, self._memo):
+                try:
+                    parsed_number = phonenumbers.parse(text[match.start : match.end])
+                    region = phonenumbers.region_code_for_number(parsed_number)
+                    results += [self._get_recognizer_result(match, text, region, nlp_artifacts)]
+                except phonenumbers.NumberParseException:
+                    results += [self._get_recognizer_result(match, text, region, nlp_artifacts)]
+        return list(EntityRecognizer.remove_duplicates(results))
 
 
 class OfflineEmailRecognizer(EmailRecognizer):
@@ -185,8 +249,8 @@ def pattern_recognizers() -> list[Any]:
     return [
         OfflineEmailRecognizer(),
         # presidio's phone context plus words clinical contact fields use
-        PhoneRecognizer(context=[*PhoneRecognizer.CONTEXT, "contact", "reach", "tel", "fax"],
-                        supported_regions=PHONE_REGIONS),
+        RememberingPhoneRecognizer(context=[*PhoneRecognizer.CONTEXT, "contact", "reach", "tel", "fax"],
+                                   supported_regions=PHONE_REGIONS),
         PlaceholderSsnRecognizer(),
         CreditCardRecognizer(),
         IbanRecognizer(),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.masking import mask_value
 from pytest_release_audit.scanners.pii.analyze import Hit, analyze_values
-from pytest_release_audit.scanners.pii.columns import column_strings, is_free_text
+from pytest_release_audit.scanners.pii.columns import column_strings, distinct, is_free_text
 from pytest_release_audit.scanners.pii.engine import PiiEngine, section_with_defaults
 from pytest_release_audit.scanners.pii.names import IDENTIFIER_COLUMNS, name_tokens, normalise_name
 from pytest_release_audit.scanners.pii.results import MAX_FLAGGED_PER_COLUMN, PiiFinding, PiiScanResult
@@ -94,12 +94,11 @@ def _content_flag(strings: Any, entity: str, hits: dict[Any, Hit], score: float,
 def _by_content(strings: Any, name: str, engine: PiiEngine, column: _Column) -> dict[str, _Flag]:
     """Flags from presidio's results on the column's distinct values."""
     import numpy as np
-    import pandas as pd
 
     present = np.array([v is not None for v in strings], dtype=bool)
-    uniques = pd.unique(strings[present]) if present.any() else np.array([], dtype=object)
+    uniques = distinct(strings[present])
     column.ner = engine.ner_analyzer is not None and is_free_text(uniques, int(present.sum()))
-    hits, column.values_analyzed = analyze_values(engine, list(uniques), [name, *name_tokens(name)], ner=column.ner)
+    hits, column.values_analyzed = analyze_values(engine, uniques, [name, *name_tokens(name)], ner=column.ner)
     column.values_scanned = len(uniques)
     by_entity: dict[str, dict[Any, Hit]] = {}
     scores: dict[str, float] = {}
