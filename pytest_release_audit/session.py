@@ -33,6 +33,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.handle.spec import ModelSpec
 
 
+#: Inputs after whose loading the garbage collector stops tracking what is loaded (``gc.freeze``).
+FROZEN_INPUTS = frozenset({"datasets", "scores"})
+
+
 @dataclass(frozen=True)
 class AuditOptions:
     """The audit's command-line / ini settings, as given."""
@@ -196,6 +200,12 @@ class AuditContext:
                     self._cache[key] = compute()
                 except AuditError as exc:
                     self._cache[key] = _Failed(exc)
+                if key in FROZEN_INPUTS:
+                    # The loaded frames live for the whole session: moved out of the collector's
+                    # generations, later full collections stop traversing their millions of cells.
+                    import gc
+
+                    gc.freeze()
             value = self._cache[key]
         if isinstance(value, _Failed):
             raise value.error.__class__(str(value.error))

@@ -12,8 +12,10 @@ import pytest
 from lifelines.utils import concordance_index as lifelines_cindex
 from sklearn import metrics as skm
 
+from pytest_release_audit.metrics import bootstrap
 from pytest_release_audit.metrics.bootstrap import (
     draw_indices,
+    index_chunks,
     paired_bootstrap,
     percentile_interval,
     weights_from_indices,
@@ -78,6 +80,31 @@ def test_chunking_does_not_change_the_result():
     one = paired_bootstrap(SurvivalScorer(t, e), cand, base, n_bootstrap=50, seed=1, chunk_rows=1)
     many = paired_bootstrap(SurvivalScorer(t, e), cand, base, n_bootstrap=50, seed=1, chunk_rows=64)
     assert one.to_dict() == many.to_dict()
+
+
+@pytest.mark.parametrize("n", [1, 7, 686, 20_000, 1_500_000_000])
+@pytest.mark.parametrize("step", [1, 7, 32])
+def test_resamples_drawn_block_by_block_are_the_rows_of_one_draw(n, step):
+    """What bounded memory rests on: numpy draws bounded int32s one after another from the stream."""
+    cols = min(n, 50)
+    whole = np.random.default_rng(5).integers(0, n, size=(100, cols), dtype=np.int32)
+    rng = np.random.default_rng(5)
+    blocks = [rng.integers(0, n, size=(min(step, 100 - s), cols), dtype=np.int32) for s in range(0, 100, step)]
+    assert np.array_equal(np.vstack(blocks), whole)
+    if n < 100_000:
+        assert np.array_equal(np.vstack(list(index_chunks(n, 100, 5, step))), draw_indices(n, 100, 5))
+
+
+def test_threads_and_memory_capped_chunks_give_the_serial_answer(monkeypatch):
+    t, e, cand, base = survival_data(400, 6)
+    serial = paired_bootstrap(SurvivalScorer(t, e), cand, base, n_bootstrap=120, seed=2, chunk_rows=200)
+    monkeypatch.setattr(bootstrap, "CHUNK_CELLS", 1000)  # a few resamples per pass, on every core
+    monkeypatch.setattr(bootstrap, "_workers", lambda: 2)
+    assert bootstrap.chunk_rows_for(400, 2000) == 1
+    threaded = paired_bootstrap(SurvivalScorer(t, e), cand, base, n_bootstrap=120, seed=2)
+    assert threaded.to_dict() == serial.to_dict()
+    for name, (c, b) in serial.samples.items():
+        assert np.array_equal(c, threaded.samples[name][0]) and np.array_equal(b, threaded.samples[name][1])
 
 
 def test_pairing_makes_the_difference_ci_narrower_than_either_model_ci():

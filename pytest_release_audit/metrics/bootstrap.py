@@ -11,13 +11,17 @@ those rows, so the CI of their difference reflects the paired design (a hard res
 both). Each resample is turned into integer weights (how often each row was drawn) and a *scorer*
 evaluates whole chunks of resamples at once (see ``metrics.survival`` / ``classification`` /
 ``regression``): ``scorer.prepare(scores)`` once per model, ``scorer.evaluate(plans, weights)``
-per chunk. Intervals are percentile intervals (``numpy.percentile``, linear interpolation) over the
+per chunk. The matrix is never held whole: its rows are drawn block by block from the same
+stream (``index_chunks``: identical rows), sized so one block's arrays stay within
+``CHUNK_CELLS``, and blocks are scored on every core (threads; each block fills its own rows).
+Intervals are percentile intervals (``numpy.percentile``, linear interpolation) over the
 resamples where the metric is defined (e.g. a resample without an event has no C-index).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -72,6 +76,21 @@ def draw_indices(n: int, n_bootstrap: int, seed: int) -> np.ndarray:
     import numpy as np
 
     return np.random.default_rng(seed).integers(0, n, size=(n_bootstrap, n), dtype=np.int32)
+
+
+def index_chunks(n: int, n_bootstrap: int, seed: int, step: int) -> Iterator[np.ndarray]:
+    """``draw_indices(n, n_bootstrap, seed)`` row block by row block, never the whole matrix.
+
+    numpy draws bounded 32-bit integers one after the other from the generator's stream (its
+    32-bit buffer lives in the generator, not in the call), so consecutive draws of ``step`` rows
+    are exactly the rows of one big draw: ``tests/test_bootstrap.py`` checks it on this numpy.
+    Memory: ``step x n`` indices at a time instead of ``n_bootstrap x n`` (4 GB at a million rows).
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_bootstrap, step):
+        yield rng.integers(0, n, size=(min(step, n_bootstrap - start), n), dtype=np.int32)
 
 
 def weights_from_indices(indices: Any, n: int) -> np.ndarray:
@@ -171,9 +190,22 @@ class BootstrapResult:
         }
 
 
-def chunk_rows_for(n: int) -> int:
-    """Resamples per vectorised pass (16-32: measured fastest for n = 1,000 and 20,000 here)."""
-    return max(16, min(32, (1 << 19) // max(n, 1)))
+#: Cells (resamples x the scorer's work per resample) one pass may hold, shared by the workers:
+#: ~32 MB per int64 array (a survival pass holds about five).
+CHUNK_CELLS = 1 << 22
+
+
+def chunk_rows_for(n: int, work: int | None = None) -> int:
+    """Resamples per vectorised pass: 16-32 (measured fastest for n = 1,000 and 20,000 here), fewer
+    when one resample's arrays (``work`` cells, default ``n``) would not fit ``CHUNK_CELLS``."""
+    rows = max(16, min(32, (1 << 19) // max(n, 1)))
+    return max(1, min(rows, CHUNK_CELLS // _workers() // max(work or n, 1)))
+
+
+def _workers() -> int:
+    import os
+
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
 def paired_bootstrap(
@@ -211,15 +243,46 @@ def paired_bootstrap(
         models.append(base)
     plans = [scorer.prepare(m) for m in models]
     point = scorer.evaluate(plans, np.ones((1, n), dtype=np.int32))
-    idx = draw_indices(n, n_bootstrap, seed) if indices is None else np.atleast_2d(np.asarray(indices))
-    rows = idx.shape[0]
+    work = scorer.work_per_resample(plans) if hasattr(scorer, "work_per_resample") else n
+    step = chunk_rows or chunk_rows_for(n, work)
+    if indices is None:
+        rows, blocks = n_bootstrap, index_chunks(n, n_bootstrap, seed, step)
+    else:
+        idx = np.atleast_2d(np.asarray(indices))
+        rows, blocks = idx.shape[0], (idx[s : s + step] for s in range(0, idx.shape[0], step))
     samples = {name: [np.empty(rows) for _ in models] for name in scorer.metrics}
-    step = chunk_rows or chunk_rows_for(n)
-    for start in range(0, rows, step):
-        weights = weights_from_indices(idx[start : start + step], n)
-        for m, values in enumerate(scorer.evaluate(plans, weights)):
+
+    def score(block: Any) -> list[dict[str, Any]]:
+        return scorer.evaluate(plans, weights_from_indices(block, n))
+
+    def keep(start: int, size: int, values: list[dict[str, Any]]) -> None:
+        for m, per_model in enumerate(values):
             for name in scorer.metrics:
-                samples[name][m][start : start + weights.shape[0]] = values[name]
+                samples[name][m][start : start + size] = per_model[name]
+
+    # Blocks are drawn in order (one RNG stream) and scored on threads (numpy's take / cumsum /
+    # bincount release the GIL); each block's values land in its own rows: the order of finishing
+    # does not matter. At most one block per worker is held beyond the one being drawn.
+    workers = _workers() if rows > step else 1
+    start = 0
+    if workers == 1:
+        for block in blocks:
+            keep(start, block.shape[0], score(block))
+            start += block.shape[0]
+    else:
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            pending: deque[Any] = deque()
+            for block in blocks:
+                pending.append((start, block.shape[0], pool.submit(score, block)))
+                start += block.shape[0]
+                while len(pending) > workers:
+                    first, size, future = pending.popleft()
+                    keep(first, size, future.result())
+            for first, size, future in pending:
+                keep(first, size, future.result())
     estimates = []
     for name in scorer.metrics:
         c_samples = samples[name][0]

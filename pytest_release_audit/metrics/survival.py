@@ -273,6 +273,13 @@ class SurvivalScorer:
         """Per-model precomputation (independent of the resample weights)."""
         return concordance_plan(self.durations, self.events, scores)
 
+    def work_per_resample(self, plans: list[ConcordancePlan]) -> int:
+        """The widest array one resample needs (the merge levels' spans: ~n log n), for chunk sizing."""
+        sizes = [self._pairs.order.size, self._pairs.take.size]
+        for plan in plans:
+            sizes += [plan.left.size, plan.hi.size, plan.tie_order.size, plan.tie_take.size]
+        return max(sizes)
+
     def evaluate(self, plans: list[ConcordancePlan], weights: Any) -> list[dict[str, Any]]:
         """C-index per row of ``weights`` for each prepared model."""
         pairs = comparable_pairs(self._pairs, weights)
@@ -340,7 +347,7 @@ def hazard_ratio(durations: Any, events: Any, risk: Any, confidence: float = 0.9
     frame = pd.DataFrame({"T": t, "E": e.astype(int), "high_risk": high.astype(int)})
     cph = CoxPHFitter(alpha=1.0 - confidence)
     try:
-        cph.fit(frame, duration_col="T", event_col="E")
+        cph.fit(frame, duration_col="T", event_col="E", batch_mode=True)
     except ConvergenceError:
         return None
     coef = float(cph.params_["high_risk"])
@@ -393,7 +400,7 @@ def survival_calibration(durations: Any, events: Any, risk: Any, bins: int = 10)
     frame = pd.DataFrame({"T": t, "E": e.astype(int), "risk": z})
     cph = CoxPHFitter()
     try:
-        cph.fit(frame, duration_col="T", event_col="E")
+        cph.fit(frame, duration_col="T", event_col="E", batch_mode=True)
     except ConvergenceError:
         return []
     base = cph.baseline_cumulative_hazard_
