@@ -60,6 +60,8 @@ _OPTIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
      "help": "run only compliance-marked tests (deselect the user's ordinary tests)."}),
     ("--audit-checks", "audit_checks", {"metavar": "ID,ID",
      "help": "run only these built-in checks (to iterate on one); a partial run, never READY."}),
+    ("--audit-endpoint", "audit_endpoint", {"metavar": "URL",
+     "help": "live serving endpoint to verify (serving_contract) and time (latency); protocol from policy [serving]."}),
     ("--audit-data", "audit_data", {"metavar": "NAME=PATH", "action": "append", "default": None,
      "help": "the file holding logged dataset NAME (one logged without a file, e.g. by autolog); used only if "
              "it reproduces the logged digest. Repeatable; relative to the invocation directory."}),

@@ -53,6 +53,7 @@ class AuditOptions:
     only: bool
     checks: str | None = None  # --audit-checks: a comma-separated subset of the built-in checks
     data: tuple[str, ...] = ()  # --audit-data NAME=PATH (repeatable): files for datasets logged without one
+    endpoint: str | None = None  # --audit-endpoint URL: the live serving endpoint
 
     @property
     def selected_checks(self) -> frozenset[str] | None:
@@ -452,6 +453,7 @@ def get_options(config: pytest.Config) -> AuditOptions | None:
         only=bool(_opt(config, "audit_only")),
         checks=_opt(config, "audit_checks"),
         data=tuple(_opt(config, "audit_data") or ()),
+        endpoint=_opt(config, "audit_endpoint"),
     )
 
 

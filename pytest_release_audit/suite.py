@@ -91,7 +91,7 @@ class ChecksChild:
                 "model": options.model, "baseline": options.baseline, "target": options.target,
                 "tracking_uri": self.ctx.tracking_uri, "policy": options.policy, "source": options.source,
                 "out": str(self.out_dir), "promote": False, "notify": None, "only": True,
-                "checks": options.checks, "data": list(options.data),
+                "checks": options.checks, "data": list(options.data), "endpoint": options.endpoint,
             },
             "rootdir": str(self.ctx.rootdir),
             "invocation_dir": str(self.ctx.invocation_dir),

@@ -168,3 +168,29 @@ def calibration(path: str | Path, bins: Sequence[CalibrationBin], what: str = "e
     ax.set_ylabel(f"observed {what}")
     ax.set_title(f"Calibration: {len(bins)} bins of predicted risk (labels: bin, 1 = lowest)", fontsize=9)
     return _save(fig, path)
+
+
+def latency_histogram(single_ms: Sequence[float], batch_ms: Sequence[float], batch_size: int, slo_ms: float,
+                      path: str | Path) -> Path | None:
+    """Histogram of single-row (and batch) prediction latencies, p95 and the SLO marked; None without data."""
+    import numpy as np
+
+    series = [("single row", list(single_ms))]
+    if batch_ms:
+        series.append((f"batch of {batch_size} rows", list(batch_ms)))
+    if not single_ms:
+        return None
+    fig = _figure(5.2 * len(series), 3.8)
+    axes = fig.subplots(1, len(series), squeeze=False)[0]
+    for ax, (title, values) in zip(axes, series, strict=True):
+        arr = np.asarray(values, dtype=float)
+        ax.hist(arr, bins=min(30, max(5, len(arr) // 2)), color="#1f77b4", alpha=0.85)
+        p95 = float(np.percentile(arr, 95))
+        ax.axvline(p95, color="#ff7f0e", linestyle="--", label=f"p95 {p95:,.1f} ms")
+        if title == "single row" and slo_ms <= max(float(arr.max()) * 1.5, p95 * 2):
+            ax.axvline(slo_ms, color="#d62728", label=f"SLO {slo_ms:g} ms")
+        ax.set_title(f"{title} (n={len(arr)})", fontsize=10)
+        ax.set_xlabel("latency (ms)")
+        ax.set_ylabel("requests")
+        ax.legend(fontsize=8)
+    return _save(fig, path)

@@ -221,6 +221,102 @@ class BiasPolicy(Section):
     max_calibration_error: float | None = None
 
 
+SERVING_PROTOCOLS: tuple[str, ...] = ("contract", "mlflow")
+
+
+class ServingPolicy(Section):
+    """``[serving]``: the live endpoint the ``serving_contract`` check probes.
+
+    ``protocol``: "contract" (seed 001's ``/health``, ``/model-info``, ``/predict``) or "mlflow"
+    (``mlflow models serve``: ``/ping``, ``/version``, ``/invocations``). ``required``: the targets
+    for which the model is served, so an endpoint must be given and verified. The bearer token, if
+    the endpoint needs one, comes from the CI's environment (``RELEASE_AUDIT_ENDPOINT_TOKEN``) and is
+    sent only to the endpoint the CI names in ``RELEASE_AUDIT_ENDPOINT``; it is never printed.
+    """
+
+    url: str = ""
+    protocol: str = "contract"
+    required: StrList = ()  # targets the model is served for: the endpoint must be verified
+    probability_tolerance: float = 1e-6
+    rows: int = 5  # evaluation rows sent and compared with the audited model's own scores
+    timeout_s: float = 10.0
+
+    @field_validator("protocol")
+    @classmethod
+    def _known_protocol(cls, value: str) -> str:
+        if value not in SERVING_PROTOCOLS:
+            raise rule_error(f"must be contract or mlflow, got {shown(value)}")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise rule_error(f"must be an http:// or https:// URL, got {shown(value)}")
+        return value
+
+    @field_validator("rows")
+    @classmethod
+    def _some_rows(cls, value: int) -> int:
+        if not 1 <= value <= 100:
+            raise rule_error(f"must be between 1 and 100, got {shown(value)}")
+        return value
+
+
+class LatencyPolicy(Section):
+    """``[latency]``: prediction latency against the SLO (seed 002: p95 <= 2000 ms for production).
+
+    Measured on the endpoint when one is given, else as the round trip from the auditor to the
+    model's worker process, on evaluation rows; ``warmup`` requests are not counted and the whole
+    measurement stops after ``max_seconds``.
+    """
+
+    p95_ms: float = 2000.0
+    p99_ms: float | None = None
+    min_throughput_rps: float | None = None  # single-row requests per second, when set
+    requests: int = 50  # single-row requests measured
+    batch_requests: int = 10
+    batch_size: int = 256
+    warmup: int = 3
+    max_seconds: float = 60.0
+
+    @field_validator("requests", "batch_requests", "batch_size", "warmup")
+    @classmethod
+    def _counts(cls, value: int) -> int:
+        if not 0 <= value <= 100_000:
+            raise rule_error(f"must be between 0 and 100000, got {shown(value)}")
+        return value
+
+
+class DriftPolicy(Section):
+    """``[drift]``: each model input's distribution, training baseline vs evaluation (and production).
+
+    A feature drifts when its population stability index reaches ``psi_alarm`` and the shift is
+    significant at ``significance`` (PSI scaled by the sample sizes is chi-square under no drift,
+    so a small sample's noise is not an alarm). The Kolmogorov-Smirnov test (numeric inputs) is
+    reported; it blocks only with ``fail_on_ks``. ``production_data``: a recent production sample
+    (CSV or Parquet path, rootdir-relative), besides a dataset the run logged with context
+    ``production``.
+    """
+
+    psi_alarm: float = 0.2
+    psi_warn: float = 0.1
+    bins: int = 10
+    significance: float = 0.01
+    ks_alpha: float = 0.01
+    fail_on_ks: bool = False
+    max_categories: int = 20
+    columns: StrList = ()  # () = the model's inputs
+    production_data: str = ""
+
+    @field_validator("bins", "max_categories")
+    @classmethod
+    def _bins(cls, value: int) -> int:
+        if not 2 <= value <= 100:
+            raise rule_error(f"must be between 2 and 100, got {shown(value)}")
+        return value
+
+
 class ModelCardPolicy(Section):
     """``[model_card]``: the generated model card."""
 

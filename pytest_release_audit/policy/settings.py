@@ -18,8 +18,10 @@ from pytest_release_audit.policy.sections import (
     DataLicensePolicy,
     DatasetMapping,
     DependenciesPolicy,
+    DriftPolicy,
     EvaluationArtifactsPolicy,
     IpHeadersPolicy,
+    LatencyPolicy,
     LeakagePolicy,
     ModelArtifactPolicy,
     ModelCardPolicy,
@@ -30,6 +32,7 @@ from pytest_release_audit.policy.sections import (
     ReproducibilityPolicy,
     Section,
     SecurityPolicy,
+    ServingPolicy,
     SignaturePolicy,
     StrList,
     TaskPolicy,
@@ -51,6 +54,9 @@ BUILTIN_CHECKS: tuple[str, ...] = (
     "bias",
     "evaluation_artifacts",
     "signature",
+    "serving_contract",
+    "latency",
+    "drift",
     "model_card",
     "approvals",
     "model_artifact",
@@ -89,6 +95,9 @@ class PolicySettings(Section):
     reproducibility: ReproducibilityPolicy = ReproducibilityPolicy()
     performance: PerformancePolicy = PerformancePolicy()
     bias: BiasPolicy = BiasPolicy()
+    serving: ServingPolicy = ServingPolicy()
+    latency: LatencyPolicy = LatencyPolicy()
+    drift: DriftPolicy = DriftPolicy()
     model_card: ModelCardPolicy = ModelCardPolicy()
     approvals: ApprovalsPolicy = ApprovalsPolicy()
     promotion: PromotionPolicy = PromotionPolicy()

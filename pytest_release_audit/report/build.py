@@ -17,6 +17,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Data lineage & governance", ("lineage", "data_integrity", "pii", "leakage", "data_license")),
     ("Code compliance", ("ip_headers", "security", "dependencies", "reproducibility", "model_artifact")),
     ("Performance gate", ("performance_gate", "bias", "evaluation_artifacts", "signature")),
+    ("Serving readiness", ("serving_contract", "latency", "drift")),
     ("Release handover", ("model_card", "approvals")),
 )
 ORDER = {cid: i for i, cid in enumerate(c for _, ids in SECTIONS for c in ids)}

@@ -71,6 +71,16 @@ from pytest_release_audit.report.contracts.model import (
     SubgroupRow,
     WorkerLoad,
 )
+from pytest_release_audit.report.contracts.serving import (
+    DriftComparison,
+    DriftEvidence,
+    DriftRow,
+    EndpointProbe,
+    LatencyEvidence,
+    LatencyStats,
+    ServedIdentity,
+    ServingContractEvidence,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.report.model import CheckResult
@@ -92,6 +102,9 @@ EVIDENCE: dict[str, type[CheckEvidence]] = {
     "bias": BiasEvidence,
     "evaluation_artifacts": EvaluationArtifactsEvidence,
     "signature": SignatureEvidence,
+    "serving_contract": ServingContractEvidence,
+    "latency": LatencyEvidence,
+    "drift": DriftEvidence,
     "model_card": ModelCardEvidence,
     "approvals": ApprovalsEvidence,
     "model_artifact": ModelArtifactEvidence,
@@ -107,12 +120,15 @@ __all__ = [
     "EVIDENCE", "ApprovalRecord", "ApprovalsEvidence", "ArtifactFinding", "ArtifactScan", "BanditReport",
     "BaselineRef", "BiasEvidence", "BiasRule", "CalibrationBin", "ChainNode", "CheckEvidence", "ClassMetrics",
     "DataIntegrityEvidence", "DataLicenseEvidence", "DatasetFacts", "DatasetRef", "DependenciesEvidence",
-    "DigestComparison", "DuplicateRows", "EvaluationArtifactsEvidence", "Gap", "GateDecision", "GateRule",
-    "HazardRatio", "IdOverlap", "IntegrityDataset", "IpHeadersEvidence", "LeakageEvidence", "LeakagePair",
+    "DigestComparison", "DriftComparison", "DriftEvidence", "DriftRow", "DuplicateRows",
+    "EndpointProbe", "EvaluationArtifactsEvidence", "Gap", "GateDecision", "GateRule",
+    "HazardRatio", "IdOverlap", "IntegrityDataset", "IpHeadersEvidence", "LatencyEvidence", "LatencyStats",
+    "LeakageEvidence", "LeakagePair",
     "LicenseRow", "LineageEvidence", "MetricRow", "ModelArtifactEvidence", "ModelCardEvidence", "NosecComment",
     "NotCounted", "OutputRead", "PerformanceEvidence", "PiiDatasetScan", "PiiEvidence", "PiiFinding",
     "ReproducibilityEvidence",
-    "Record", "Requirement", "ReuseReport", "RiskFactor", "SecurityEvidence", "SecurityFinding",
+    "Record", "Requirement", "ReuseReport", "RiskFactor", "SecurityEvidence", "SecurityFinding", "ServedIdentity",
+    "ServingContractEvidence",
     "SignatureEvidence", "SignatureInput", "SignatureOutput", "SourceTreeEvidence", "SubgroupRow", "WorkerLoad",
     "evidence_of", "keyed", "optional",
 ]  # fmt: skip
