@@ -28,15 +28,23 @@ if TYPE_CHECKING:  # pragma: no cover
 PRODUCTION_CONTEXTS = ("production", "prod", "serving", "inference")
 
 
-def _status(drift: FeatureDrift, section: dict[str, Any], alpha: float) -> str:
-    if drift.psi >= section["psi_alarm"] and drift.psi_p_value < alpha:
+def _status(drift: FeatureDrift, section: dict[str, Any], n_features: int) -> str:
+    """``drift`` (blocks), ``shift`` (PSI at the warning level and significant), ``KS differs`` or ``stable``.
+
+    Both tests are Bonferroni-corrected over the ``n_features`` compared: with 30 features, an
+    uncorrected 1% test would flag one in four stable models.
+    """
+    n = max(1, n_features)
+    significant = drift.psi_p_value < section["significance"] / n
+    ks = drift.ks_p_value is not None and drift.ks_p_value < section["ks_alpha"] / n
+    if drift.psi >= section["psi_alarm"] and significant:
         return "drift"
-    if section["fail_on_ks"] and drift.ks_p_value is not None and drift.ks_p_value < section["ks_alpha"]:
+    if section["fail_on_ks"] and ks:
         return "drift (KS)"
-    if drift.ks_p_value is not None and drift.ks_p_value < section["ks_alpha"]:
+    if drift.psi >= section["psi_warn"] and significant:
+        return "shift"
+    if ks:
         return "KS differs"
-    if drift.psi >= section["psi_warn"]:
-        return "warning"
     return "stable"
 
 
@@ -76,11 +84,11 @@ def read_production_sample(path_text: str, rootdir: Path, allowed_roots: list[Pa
 
 
 def _compare(sample: str, name: str, reference: pd.DataFrame, other: pd.DataFrame, features: list[str],
-             section: dict[str, Any], alpha: float) -> DriftComparison:
+             section: dict[str, Any]) -> DriftComparison:
     from pytest_release_audit.metrics.drift import as_row, frame_drift
 
     drifts = frame_drift(reference, other, features, section["bins"], section["max_categories"])
-    rows = tuple(DriftRow.from_dict({**as_row(d), "status": _status(d, section, alpha)}) for d in drifts)
+    rows = tuple(DriftRow.from_dict({**as_row(d), "status": _status(d, section, len(features))}) for d in drifts)
     ranked = sorted(zip(drifts, rows, strict=True), key=lambda pair: -pair[0].psi)
     drifted = tuple(r.feature for _d, r in ranked if r.status.startswith("drift"))
     return DriftComparison(sample=sample, dataset=name, rows=len(other), reference_rows=len(reference),
@@ -98,8 +106,12 @@ def _describe(comparison: DriftComparison, section: dict[str, Any]) -> str:
         more = len(comparison.drifted) - len(worst)
         return (f"{comparison.sample} vs training: {len(comparison.drifted)} of {len(rows)} features drifted "
                 f"({shown}{f', +{more} more' if more > 0 else ''}; alarm PSI {section['psi_alarm']:g})")
-    return (f"{comparison.sample} vs training: {len(rows)} features stable, largest PSI {top.psi:.2f} "
-            f"({top.feature})")
+    noise = ""
+    if top.psi is not None and top.psi >= section["psi_alarm"]:
+        p = f", p = {top.psi_p_value:.2g}" if top.psi_p_value is not None else ""
+        noise = f": above the alarm but within sampling noise at {comparison.rows:,} rows{p}"
+    return (f"{comparison.sample} vs training: {len(rows)} features stable, largest PSI {top.psi or 0:.2f} "
+            f"({top.feature}{noise})")
 
 
 def assess_drift(training: LoadedDataset, evaluation: LoadedDataset, production: list[LoadedDataset],
@@ -127,8 +139,7 @@ def assess_drift(training: LoadedDataset, evaluation: LoadedDataset, production:
         message = ("drift cannot be measured: no feature is both a model input and a training column: log the "
                    "frame the model reads, or name the columns in [tool.release_audit.drift] columns")
         return RuleResult.failure(message, evidence)
-    alpha = section["significance"] / len(features)
-    comparisons = tuple(_compare(s, n, reference, f, features, section, alpha) for s, n, f in samples)
+    comparisons = tuple(_compare(s, n, reference, f, features, section) for s, n, f in samples)
     evidence = DriftEvidence(baseline=baseline, thresholds=thresholds, comparisons=comparisons, production=where)
     parts = [_describe(c, section) for c in comparisons]
     drifted = [c for c in comparisons if c.drifted]
@@ -137,7 +148,7 @@ def assess_drift(training: LoadedDataset, evaluation: LoadedDataset, production:
     summary = "; ".join(parts)
     if drifted:
         message = ("Drift: " + "; ".join(_describe(c, section) for c in drifted) +
-                   ": the data the model is judged on is not the population it was trained on: check the split "
-                   "or the data pipeline, or retrain on current data")
+                   ": not the population the model was trained on: check the split and the data pipeline, or "
+                   "retrain on current data")
         return RuleResult(evidence=evidence, summary=message, passed=False, message=message)
     return RuleResult(evidence=evidence, summary=summary, passed=True)

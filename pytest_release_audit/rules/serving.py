@@ -115,7 +115,7 @@ def assess_serving_contract(handle: ModelHandle, evaluation: LoadedDataset | Non
             applicable=not choice.required, endpoint=None, protocol=protocol, required_for=required_for,
             reason="no endpoint given")
         if choice.required:
-            message = (f"serving_contract: {choice.required_by}, but no endpoint is given: pass --audit-endpoint=URL "
+            message = (f"{choice.required_by}, but no endpoint is given: pass --audit-endpoint=URL "
                        f"or set {ENDPOINT_ENV} in the CI (or [tool.release_audit.serving] url)")
             return RuleResult.failure(message, evidence)
         return RuleResult(evidence=evidence, passed=True,
@@ -125,10 +125,10 @@ def assess_serving_contract(handle: ModelHandle, evaluation: LoadedDataset | Non
     base = ServingContractEvidence(endpoint=endpoint.shown, protocol=protocol, required_for=required_for,
                                    tolerance=float(section["probability_tolerance"]))
     if evaluation is None or scores is None:
-        return RuleResult.failure(f"serving_contract cannot compare the endpoint's answers: {evaluation_error}", base)
+        return RuleResult.failure(f"the endpoint's answers cannot be compared: {evaluation_error}", base)
     rows, positions = sample_rows(evaluation, int(section["rows"]))
     if rows.empty:
-        return RuleResult.failure("serving_contract: no evaluation row has every model input (JSON cannot carry "
+        return RuleResult.failure("no evaluation row has every model input (JSON cannot carry "
                                   "NaN): log complete evaluation rows", base)
     kind = evaluation.task.kind
     expected = Expected(name=handle.name, version=str(handle.version), run_id=handle.run_id,
@@ -137,7 +137,7 @@ def assess_serving_contract(handle: ModelHandle, evaluation: LoadedDataset | Non
     if protocol == "contract":
         if kind != "binary":
             return RuleResult.failure(
-                f"serving_contract: the contract protocol (probability_positive_class) describes a binary "
+                f"the contract protocol (probability_positive_class) describes a binary "
                 f"classifier, and this is a {kind} model: set [tool.release_audit.serving] protocol = \"mlflow\"",
                 base)
         expected.scores = [float(scores.candidate[i]) for i in positions]
@@ -156,7 +156,7 @@ def assess_serving_contract(handle: ModelHandle, evaluation: LoadedDataset | Non
         served=probed.served, audited=audited, rows_compared=probed.compared,
         max_probability_error=probed.max_error, tolerance=expected.tolerance)
     if probed.problems:
-        message = "serving_contract: " + probed.problems[0] + (
+        message = probed.problems[0] + (
             f" (+{len(probed.problems) - 1} more problem{'s' if len(probed.problems) > 2 else ''})"
             if len(probed.problems) > 1 else "")
         return RuleResult(evidence=evidence, summary=message, passed=False, message=message)
@@ -257,7 +257,7 @@ def assess_latency(handle: ModelHandle, evaluation: LoadedDataset, section: dict
         batch_rows = sample_rows(evaluation, batch_size)[0] if protocol == "mlflow" else rows
         single, batch = _endpoint_calls(endpoint, protocol, rows, batch_rows)
         where = f"endpoint {endpoint.shown}"
-        includes = "the HTTP round trip from the auditor (connection, serialisation, server, model)"
+        includes = "the HTTP round trip from the auditor: connection, serialisation, server and model"
     else:
         from pytest_release_audit.handle.worker import pool
 
@@ -272,8 +272,8 @@ def assess_latency(handle: ModelHandle, evaluation: LoadedDataset, section: dict
             worker.predict(batch_frame)
 
         where = "model worker"
-        includes = ("the round trip from the auditor to the model's worker process (hand-over of the rows, "
-                    "predict, hand-back): an upper bound of the model's own time")
+        includes = ("the round trip from the auditor to the model's worker process: hand-over of the rows, "
+                    "predict and hand-back, an upper bound of the model's own time")
     singles, batches, stopped, seconds = measure(single, batch, section)
     stats = [_stats("single row", singles, 1)]
     if batches:

@@ -169,11 +169,12 @@ def _model_info(endpoint: Endpoint, result: ProbeResult, expected: Expected) -> 
     if served.expected_feature_count is not None and served.expected_feature_count != len(expected.features):
         wrong.append(f"{served.expected_feature_count} expected features instead of {len(expected.features)}")
     if wrong:
+        who = f"{served.model_name} v{served.model_version}"
+        runs = (f" (same run {str(expected.run_id)[:12]})" if served.source_run_id == expected.run_id else
+                f" (run {str(served.source_run_id)[:12]}, audited run {str(expected.run_id)[:12]})")
         result.add("model-info", "GET /model-info", reply, False, "serves " + ", ".join(wrong),
-                   f"the endpoint {endpoint.shown} serves {served.model_name} v{served.model_version} (run "
-                   f"{served.source_run_id}), not the audited {expected.name} v{expected.version} (run "
-                   f"{expected.run_id}): {', '.join(wrong)}: deploy the audited version (serve the registry alias) "
-                   "or audit the version that is served")
+                   f"the endpoint {endpoint.shown} serves {who}, not the audited {expected.name} v{expected.version}"
+                   f"{runs}: deploy the audited version (serve its registry alias) or audit the served one")
     else:
         result.add("model-info", "GET /model-info", reply, True,
                    f"serves {served.model_name} v{served.model_version}, run {served.source_run_id}")
@@ -210,8 +211,8 @@ def _predictions(endpoint: Endpoint, result: ProbeResult, expected: Expected, se
         if abs((1.0 - value) - want) <= expected.tolerance < abs(value - want):
             complement += 1
         threshold = served.threshold if served and served.threshold is not None else None
-        label = body.get("prediction")
-        if threshold is not None and _number(label) is not None and int(label) != int(value >= threshold):
+        label = _number(body.get("prediction"))
+        if threshold is not None and label is not None and int(label) != int(value >= threshold):
             result.add("predict", request, reply, False,
                        f"prediction {label} disagrees with probability {value:.4f} at threshold {threshold:g}",
                        f"POST /predict returns a prediction that is not probability >= threshold {threshold:g}: "
@@ -237,7 +238,7 @@ def _predictions(endpoint: Endpoint, result: ProbeResult, expected: Expected, se
 def _schema(endpoint: Endpoint, result: ProbeResult, expected: Expected) -> None:
     row = row_payload(expected.rows, 0)
     dropped = expected.features[0]
-    cases = (
+    cases: tuple[tuple[str, dict[str, Any], list[str], list[str]], ...] = (
         ("missing feature", {k: v for k, v in row.items() if k != dropped}, [dropped], []),
         ("extra feature", {**row, EXTRA_FEATURE: 0.0}, [], [EXTRA_FEATURE]),
     )

@@ -163,6 +163,9 @@ CHECK_MODULES = {
     "bias": "test_performance.py",
     "model_card": "test_model_card.py",
     "approvals": "test_approvals.py",
+    "serving_contract": "test_serving.py",
+    "latency": "test_serving.py",
+    "drift": "test_serving.py",
 }
 #: The checks that run in seconds on a small model (the matrix's default selection).
 FAST_CHECKS = ("lineage", "data_integrity", "evaluation_artifacts", "signature", "performance_gate", "bias")
@@ -541,6 +544,12 @@ def build_shared_world(root: Path, template: Path) -> World:
     evaluation = one_class.iloc[300:].reset_index(drop=True)
     evaluation["label"] = 0
     t.binary("f_single_class", one_class.iloc[:300].reset_index(drop=True), evaluation, seed=SEED + 2)
+
+    # the evaluation data drawn from another population than the training data (f1 shifted)
+    drift = binary_frame(500, SEED + 3)
+    shifted = drift.iloc[300:].reset_index(drop=True)
+    shifted["f1"] = (shifted["f1"] + 1.5).round(6)
+    t.binary("f_drift", drift.iloc[:300].reset_index(drop=True), shifted, seed=SEED + 3)
 
     # models that cannot score
     t.broken("f_predict_raises", "RaisingModel")

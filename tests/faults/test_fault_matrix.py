@@ -180,6 +180,9 @@ FAULTS = [
           {"performance_gate": "failed"}),
     Fault("all samples censored", "f_all_censored", "*C-index*undefined*", {"performance_gate": "failed"}),
     Fault("single-class labels", "f_single_class", "*ROC AUC*undefined*", {"performance_gate": "failed"}),
+    Fault("evaluation data drifted from training", "f_drift",
+          "*Drift: evaluation vs training: 1 of 4 features drifted (f1 PSI *; alarm PSI 0.2)*retrain on current data*",
+          {"drift": "failed"}, checks=("drift",)),
     # -- the models -----------------------------------------------------------------------------------
     Fault("model predict raises", "f_predict_raises",
           "*model f_predict_raises v1 failed to predict (RuntimeError: scoring backend unavailable)*",

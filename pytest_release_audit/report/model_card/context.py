@@ -13,6 +13,7 @@ from pytest_release_audit.report.model_card.front_matter import metadata
 from pytest_release_audit.report.model_card.sections.data import lineage, overview, training_data
 from pytest_release_audit.report.model_card.sections.governance import approvals, checklist, generated, status
 from pytest_release_audit.report.model_card.sections.results import limitations, performance
+from pytest_release_audit.report.model_card.sections.serving import serving
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.handle.model import ModelHandle
@@ -74,6 +75,7 @@ def build_context(
         "training_data": training,
         "performance": measured,
         "limitations": limitations(handle, by_id, policy),
+        "serving": serving(by_id),
         "lineage": lineage(handle, by_id),
         "approvals": approvals(by_id),
         "checklist": checklist(all_checks, result.blocking if result is not None else ()),
