@@ -186,6 +186,24 @@ def test_bundle_refuses_without_a_key_or_a_full_audit(audit, capsys, tmp_path, m
     assert code == 2 and "no audit trail at" in err
 
 
+@pytest.mark.slow
+def test_bundle_refuses_model_files_changed_in_the_registry_since_the_audit(fresh_audit, capsys, tmp_path):
+    """The registry is untrusted: files swapped after the audit (and after the approvals) are not bundled."""
+    from mlflow import MlflowClient
+
+    assert fresh_audit.run("cl_unimodal_v2").ret == 0
+    client = MlflowClient(fresh_audit.uri, fresh_audit.uri)
+    location = client.get_model_version_download_uri("cl_unimodal_v2", "1")
+    stored = Path(location.removeprefix("file://"))
+    assert stored.is_dir(), location
+    example = stored / "input_example.json"
+    example.write_text(example.read_text(encoding="utf-8").replace("}", ', "x": 1}', 1), encoding="utf-8")
+    private, _public = make_key(tmp_path)
+    code, _, err = run(capsys, "bundle", "cl_unimodal_v2/1", "--out", str(tmp_path / "b.tar.gz"), "--key",
+                       str(private), "--tracking-uri", fresh_audit.uri)
+    assert code == 2 and "are not the ones the audit digested" in err and not (tmp_path / "b.tar.gz").exists()
+
+
 # -- hostile archives ------------------------------------------------------------------------------
 def _tar_with(path: Path, *members: tarfile.TarInfo) -> Path:
     with tarfile.open(path, "w:gz") as tar:
@@ -322,3 +340,20 @@ def test_prune_trail_refuses_a_broken_trail(tmp_path, capsys):
     log.write_bytes(lines[1])
     code, out, _ = run(capsys, "prune-trail", str(log), "--before", "2100-01-01")
     assert code == 1 and "is broken at record 1" in out and log.exists()
+
+
+def test_run_log_in_the_bundle_carries_no_credentials():
+    from pytest_release_audit.bundle.build import _datasets, _run_json
+    from pytest_release_audit.handle.model import DatasetRef, ModelHandle, RunRecord
+
+    secret = "s3cr3t-t0ken"
+    ref = DatasetRef(name="train", digest="abc", source_type="s3", source=f"s3://bucket/x.csv?X-Amz-Signature={secret}",
+                     context="training")
+    run_record = RunRecord(run_id="r1", experiment_id="0", status="FINISHED", start_time=0, params={"seed": "1"},
+                           metrics={"c_index": 0.7}, artifacts=(), inputs=(ref,),
+                           tags={"mlflow.source.git.repoURL": f"https://ci:{secret}@git.example.org/org/repo.git"})
+    handle = ModelHandle(name="m", version="1", tracking_uri=f"http://admin:{secret}@mlflow.example.org",
+                         registry_uri="", run=run_record, source="models:/m-1")
+    text = json.dumps([_run_json(handle), _datasets(handle)])
+    assert secret not in text and "mlflow.example.org" not in text
+    assert "git.example.org/org/repo.git" in text and '"seed": "1"' in text

@@ -156,9 +156,16 @@ def _model_files(handle: Any, dest: Path, work: Path, audited_digest: str) -> st
 
 
 def _audited_artifact_digest(report: dict[str, Any]) -> str:
-    for check in report.get("checks") or []:
-        if check.get("id") == "approvals" and (check.get("evidence") or {}).get("artifact_digest"):
-            return str(check["evidence"]["artifact_digest"])
+    """The content digest of the model files the audit saw: the approvals' (what signers signed), else
+    the model_artifact check's; "" when the audit recorded neither (its checks failed before)."""
+    model = report.get("model") or {}
+    label = f"{model.get('name')} v{model.get('version')}"
+    checks = {c.get("id"): c.get("evidence") or {} for c in report.get("checks") or []}
+    if checks.get("approvals", {}).get("artifact_digest"):
+        return str(checks["approvals"]["artifact_digest"])
+    for entry in checks.get("model_artifact", {}).get("models") or []:
+        if isinstance(entry, dict) and entry.get("model") == label and entry.get("digest"):
+            return str(entry["digest"])
     return ""
 
 
@@ -166,7 +173,10 @@ def _code(handle: Any, source_dirs: tuple[Path, ...], dest: Path, work: Path) ->
     from pytest_release_audit.scanners.source import close_source_tree, open_source_tree, repo_fallbacks
 
     dirs = [*source_dirs, Path.cwd()]
-    tree = open_source_tree(handle, dirs[0], work / "source", fallback_repos=[*dirs[1:], *repo_fallbacks(handle)])
+    try:
+        tree = open_source_tree(handle, dirs[0], work / "source", fallback_repos=[*dirs[1:], *repo_fallbacks(handle)])
+    except AuditError as exc:  # the scanner names the pytest option; this command's is --source
+        raise BundleError(str(exc).replace("--audit-source", "--source")) from None
     try:
         for rel in tree.files:
             _copy(tree.path / rel, dest / rel)
@@ -300,7 +310,8 @@ def build_bundle(req: BundleRequest) -> BundleSummary:
     with tempfile.TemporaryDirectory(prefix="release-audit-bundle-") as tmp:
         work, root = Path(tmp) / "work", Path(tmp) / "bundle"
         root.mkdir(parents=True)
-        digest = _model_files(handle, root / MODEL_DIR, work, _audited_artifact_digest(report))
+        audited = _audited_artifact_digest(report)
+        digest = _model_files(handle, root / MODEL_DIR, work, audited)
         code = _code(handle, req.source_dirs, root / "code", work)
         _write_json(root / "run" / "run.json", _run_json(handle))
         _write_json(root / "datasets" / "datasets.json", _datasets(handle))
@@ -316,7 +327,8 @@ def build_bundle(req: BundleRequest) -> BundleSummary:
         entries = file_entries(root)
         manifest = {
             "schema_version": SCHEMA_VERSION,
-            "model": {"name": req.name, "version": req.version, "run_id": handle.run_id, "artifact_digest": digest},
+            "model": {"name": req.name, "version": req.version, "run_id": handle.run_id, "artifact_digest": digest,
+                      "audited_digest": audited or None},
             "audit": {"audit_id": record.get("audit_id"), "status": report.get("status"),
                       "target": report.get("target"), "finished_at": report.get("finished_at"),
                       "trail_record": {"seq": record.get("seq"), "hash": record.get("hash")}},

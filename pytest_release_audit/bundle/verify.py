@@ -134,8 +134,44 @@ def _verify_tree(root: Path, files: list[str], pubkey: Any) -> BundleVerificatio
     model = manifest.get("model") or {}
     claims.append(f"model files: {len(subjects)} artifact(s) of {model.get('name')}/{model.get('version')} "
                   f"as stored in the registry (the statement's subjects)")
+    failed = _trail_claims(root, predicate, listed, claims)
+    if failed is not None:
+        return failed
     claims.extend(_content_claims(manifest, predicate, listed))
     return BundleVerification(ok=True, claims=tuple(claims), pinned=pubkey is not None, manifest=manifest)
+
+
+TRAIL_RECORDS = "trail/records.jsonl"
+
+
+def _trail_claims(root: Path, predicate: dict[str, Any], listed: dict[str, Any],
+                  claims: list[str]) -> BundleVerification | None:
+    """The bundled trail records hold their own hashes, include the audit's record, and that record
+    lists the bundled reports' sha256. None when they do (a claim is added), else the failure."""
+    from pytest_release_audit.trail import parse_line, record_hash
+
+    wanted = (predicate.get("audit") or {}).get("trail_record") or {}
+    if TRAIL_RECORDS not in listed:
+        return _fail(TRAIL_RECORDS, "missing: the bundle carries no trail record of the audit", claims)
+    audited = None
+    lines = (root / TRAIL_RECORDS).read_bytes().splitlines()
+    for number, raw in enumerate(lines, start=1):
+        record, why = parse_line(raw)
+        if record is None or record.get("hash") != record_hash(record):
+            return _fail(TRAIL_RECORDS, f"line {number} is not an intact trail record ({why or 'hash mismatch'})",
+                         claims)
+        if record.get("seq") == wanted.get("seq") and record.get("hash") == wanted.get("hash"):
+            audited = record
+    if audited is None:
+        return _fail(TRAIL_RECORDS, f"does not hold the audit's trail record {wanted.get('seq')}", claims)
+    for name, digest in sorted((audited.get("reports") or {}).items()):
+        entry = listed.get(f"reports/{name}")
+        if entry is None or entry.get("sha256") != digest:
+            return _fail(f"reports/{name}", f"is not the file trail record {wanted.get('seq')} lists", claims)
+    claims.append(f"trail: {len(lines)} record(s) of this version with intact hashes; record {wanted.get('seq')} "
+                  f"(hash {str(wanted.get('hash'))[:16]}...) lists exactly the bundled reports' sha256 "
+                  "(check the chain around it with verify-trail on the full trail)")
+    return None
 
 
 def _content_claims(manifest: dict[str, Any], predicate: dict[str, Any], listed: dict[str, Any]) -> list[str]:
@@ -161,8 +197,6 @@ def _content_claims(manifest: dict[str, Any], predicate: dict[str, Any], listed:
         "reports/audit_report.json and the card)",
         f"approvals: {approvals.get('decisions', 0)} decision(s) with their SSH signatures, allowed signers of "
         f"{', '.join(approvals.get('signers') or []) or 'no role'}",
-        f"trail: {count('trail/')} file(s) with the version's records (check them against the full trail with "
-        "verify-trail)",
     ]
     until = retention.get("until") or {}
     if until:
