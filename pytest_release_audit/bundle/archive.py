@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import tarfile
 import tempfile
 from collections.abc import Iterable
@@ -107,6 +108,11 @@ def extract_checked(archive: Path, dest: Path) -> list[str]:
                 seen.add(name)
                 if member.isfile():
                     files.append(name)
+            unpacked = sum(m.size for m in members if m.isfile())
+            free = shutil.disk_usage(dest).free
+            if unpacked > free:
+                raise BundleError(f"{archive}: refused: it would unpack to {unpacked / 1e9:.1f} GB, more than the "
+                                  f"{free / 1e9:.1f} GB free in {dest}")
             tar.extractall(dest, members=members, filter="data")
     except BundleError:
         raise

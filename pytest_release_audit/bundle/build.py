@@ -209,12 +209,23 @@ def _data_files(handle: Any, req: BundleRequest, dest: Path, work: Path) -> list
     """Copy each logged dataset's file(s) into ``dest``; refuses a file whose sha256 is not the logged one."""
     import re
 
-    from pytest_release_audit.datasets import resolve_source
+    from pytest_release_audit.approvals import policy_dir
+    from pytest_release_audit.datasets import check_regular, resolve_source
     from pytest_release_audit.files import sha256_file
+    from pytest_release_audit.session import store_directory
 
+    # The registry is untrusted: a dataset source may name any path. As in the audit, only files
+    # below the source directories, the working directory, the local store's directory and the
+    # policy's data_integrity.allowed_roots are read, up to the policy's size limit.
+    store = store_directory(req.tracking_uri)
+    bases = list(dict.fromkeys([*req.source_dirs, Path.cwd(), *([store] if store is not None else [])]))
+    integrity = req.policy.section("data_integrity")
+    roots = [*bases, *(policy_dir(req.policy) / r for r in integrity["allowed_roots"])]
+    max_bytes = int(float(integrity["max_dataset_gb"]) * 1e9)
     copied: list[dict[str, Any]] = []
     for index, ref in enumerate(handle.run.inputs, start=1):
-        path = resolve_source(ref, handle, [*req.source_dirs, Path.cwd()], work / "data")
+        path = resolve_source(ref, handle, bases, work / "data", allowed_roots=roots)
+        check_regular(path, ref, None, max_bytes)
         logged = (ref.tags or {}).get("data_sha256", "")
         actual = sha256_file(path)
         if logged and actual != logged:
