@@ -27,9 +27,10 @@ tracking URI is not written, and every run tag, param and dataset source passes 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ from pytest_release_audit.bundle.manifest import (
     statement_payload,
 )
 from pytest_release_audit.errors import AuditError, redact
+from pytest_release_audit.files import sha256_file
 
 APPROVAL_TAG_PREFIXES = ("release_audit.signed_approval.", "release_audit.approval.")
 
@@ -76,7 +78,6 @@ class BundleSummary:
     fingerprint: str
     retain_until: str
     sha256: str
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 def _last_full_record(trail: Path, name: str, version: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -211,7 +212,6 @@ def _data_files(handle: Any, req: BundleRequest, dest: Path, work: Path) -> list
 
     from pytest_release_audit.approvals import policy_dir
     from pytest_release_audit.datasets import check_regular, resolve_source
-    from pytest_release_audit.files import sha256_file
     from pytest_release_audit.session import store_directory
 
     # The registry is untrusted: a dataset source may name any path. As in the audit, only files
@@ -295,8 +295,6 @@ def _predicate(report: dict[str, Any], record: dict[str, Any], manifest_sha: str
 
 def build_bundle(req: BundleRequest) -> BundleSummary:
     """Build the bundle described by ``req`` at ``req.out``; BundleError (one line) when it cannot."""
-    import json
-
     from pytest_release_audit.bundle.sign import fingerprint, key_id, public_pem, sign_envelope
     from pytest_release_audit.handle.resolve import open_client, resolve_handle
     from pytest_release_audit.handle.spec import ModelSpec
@@ -352,8 +350,6 @@ def build_bundle(req: BundleRequest) -> BundleSummary:
         }
         manifest_bytes = canonical_bytes(manifest)
         (root / MANIFEST).write_bytes(manifest_bytes)
-        from pytest_release_audit.files import sha256_file
-
         subjects = [{"name": e["path"], "sha256": e["sha256"]} for e in entries if e["path"].startswith(MODEL_DIR)]
         if not subjects:
             raise BundleError(f"{req.name}/{req.version} has no model files in the registry: nothing to attest")
