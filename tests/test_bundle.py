@@ -87,7 +87,7 @@ def test_bundle_of_the_demo_candidate_verifies_reproduces_and_names_a_tampered_f
                      "datasets/datasets.json", "reports/audit_report.json", "reports/audit_report.md",
                      "reports/audit_report.html", "reports/junit-audit.xml", "reports/model_card.md",
                      "reports/security.sarif", "reports/bias_forest.png", "approvals/approvals.json",
-                     "trail/records.jsonl", "signing-key.pub.pem"):
+                     "trail/records.jsonl", "signing-key.pub.pem", "fairness/bias.json"):
         assert expected in names
     assert {e["path"] for e in manifest["files"]} == set(names) - {"MANIFEST.json", "attestation.dsse.json"}
     assert manifest["retention"]["periods_years"] == {"model_artifacts": 7, "audit_logs": 7, "approval_records": 10}
@@ -103,6 +103,7 @@ def test_bundle_of_the_demo_candidate_verifies_reproduces_and_names_a_tampered_f
     assert code == 0 and out.startswith(f"OK: {bundle}")
     assert "signed by the pinned key SHA256:" in out and "READY for production" in out
     assert "training code:" in out and "at commit" in out
+    assert "fairness: fairness/bias.json, the bias check (passed)" in out
     code, out, _ = run(capsys, "verify-bundle", str(bundle))
     assert code == 0 and "self-consistent only" in out
 

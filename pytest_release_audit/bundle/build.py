@@ -14,6 +14,7 @@ Layout of the archive::
     datasets/datasets.json   the logged datasets: MLflow digest, data_sha256, source, schema
     data/NN-NAME/...         the dataset files themselves (--with-data)
     reports/...              every file of the last full audit's report set
+    fairness/bias.json       the bias check of that report on its own (subgroup metrics, gaps, calibration)
     approvals/approvals.json every approval tag of the version (signed statements and signatures)
     approvals/signers/...    the allowed_signers files the signatures are checked against
     trail/records.jsonl      the version's trail records, byte for byte
@@ -259,6 +260,17 @@ def _approvals(client: Any, req: BundleRequest, dest: Path) -> dict[str, Any]:
     return {"decisions": len(approvals), "signers": sorted(signers)}
 
 
+def _fairness(report: dict[str, Any]) -> dict[str, Any] | None:
+    """The bias check of the report on its own (subgroup metrics, gaps, calibration): seed 003's fairness
+    report, as the audit computed it (``reports/audit_report.json`` holds the same)."""
+    for check in report.get("checks") or []:
+        if check.get("id") == "bias":
+            return {"source": "reports/audit_report.json", "audit_id": report.get("audit_id"),
+                    **{key: check.get(key) for key in ("id", "title", "outcome", "required", "summary", "controls",
+                                                       "evidence")}}
+    return None
+
+
 def _epoch(moment: str) -> int:
     from pytest_release_audit.retention import parse_moment
 
@@ -327,6 +339,9 @@ def build_bundle(req: BundleRequest) -> BundleSummary:
         data = _data_files(handle, req, root / "data", work) if req.with_data else []
         for rel in sorted(record["reports"]):
             _copy(reports_dir / rel, root / "reports" / rel)
+        fairness = _fairness(report)
+        if fairness is not None:
+            _write_json(root / "fairness" / "bias.json", fairness)
         approvals = _approvals(client, req, root / "approvals")
         trail_dir = root / "trail"
         trail_dir.mkdir()

@@ -174,6 +174,14 @@ def _trail_claims(root: Path, predicate: dict[str, Any], listed: dict[str, Any],
     return None
 
 
+def _fairness_claim(predicate: dict[str, Any], listed: dict[str, Any]) -> str:
+    checks = {c.get("id"): c.get("outcome") for c in (predicate.get("audit") or {}).get("checks") or []}
+    if "fairness/bias.json" not in listed:
+        return "fairness: the audit ran no bias check"
+    return f"fairness: fairness/bias.json, the bias check ({checks.get('bias', 'not in the statement')}) with its " \
+           "subgroup metrics, gaps and calibration"
+
+
 def _content_claims(manifest: dict[str, Any], predicate: dict[str, Any], listed: dict[str, Any]) -> list[str]:
     """What the verified files say, one line each (no further checks: the digests above hold them)."""
     audit = predicate.get("audit") or {}
@@ -193,8 +201,9 @@ def _content_claims(manifest: dict[str, Any], predicate: dict[str, Any], listed:
         "datasets: digests in datasets/datasets.json" + (f"; {len(data.get('files') or [])} data file(s) included, "
                                                         "sha256 as the run logged" if data.get("included") else
                                                         "; data files not included (bundle --with-data)"),
-        f"reports: {count('reports/')} file(s) of the audit's report set (fairness in the bias check of "
-        "reports/audit_report.json and the card)",
+        f"reports: {count('reports/')} file(s) of the audit's report set (JSON, Markdown, HTML, JUnit, SARIF, "
+        "model card, plots)",
+        _fairness_claim(predicate, listed),
         f"approvals: {approvals.get('decisions', 0)} decision(s) with their SSH signatures, allowed signers of "
         f"{', '.join(approvals.get('signers') or []) or 'no role'}",
     ]
