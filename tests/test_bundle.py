@@ -358,3 +358,23 @@ def test_run_log_in_the_bundle_carries_no_credentials():
     text = json.dumps([_run_json(handle), _datasets(handle)])
     assert secret not in text and "mlflow.example.org" not in text
     assert "git.example.org/org/repo.git" in text and '"seed": "1"' in text
+
+
+def test_with_data_reads_no_file_outside_the_allowed_roots(tmp_path, monkeypatch):
+    """A registry naming /etc/passwd as a dataset source does not get it into a bundle."""
+    from pytest_release_audit.bundle.build import BundleRequest, _data_files
+    from pytest_release_audit.errors import DatasetUnavailable
+    from pytest_release_audit.handle.model import DatasetRef, ModelHandle, RunRecord
+    from pytest_release_audit.policy import Policy
+
+    monkeypatch.chdir(tmp_path)
+    ref = DatasetRef(name="train", digest="abc", source_type="local", source="/etc/passwd", context="training")
+    run_record = RunRecord(run_id="r1", experiment_id="0", status="FINISHED", start_time=0, params={}, metrics={},
+                           tags={}, artifacts=(), inputs=(ref,))
+    handle = ModelHandle(name="m", version="1", tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}", registry_uri="",
+                         run=run_record)
+    request = BundleRequest(name="m", version="1", out=tmp_path / "b.tar.gz", tracking_uri=handle.tracking_uri,
+                            trail=tmp_path / "log.jsonl", private_key=None, policy=Policy(), with_data=True)
+    with pytest.raises(DatasetUnavailable, match="outside the directories the audit reads data from"):
+        _data_files(handle, request, tmp_path / "bundle" / "data", tmp_path / "work")
+    assert not (tmp_path / "bundle").exists()
