@@ -282,10 +282,11 @@ def finish_audit(
                          "(the verdict is unchanged)")
     try:
         from pytest_release_audit import trail
+        from pytest_release_audit.retention import policy_periods
 
         key = _trail_key(policy, ctx)
         record = trail.build_record(result, _set_digests(staged), ctx.actor, notify_outcome, promotion=promotion,
-                                    out_dir=_relative_to(out, log.parent))
+                                    out_dir=_relative_to(out, log.parent), retention_years=policy_periods(policy))
         record = trail.append_record(log, record, private_key=key)
     except Exception as exc:  # the trail is evidence: failing to extend it blocks
         result = _blocked(result, f"could not append to the audit trail ({describe_exception(exc)})")

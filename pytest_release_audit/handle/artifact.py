@@ -164,6 +164,11 @@ def _download(handle: ModelHandle, dest: Path) -> Path:
     return Path(local)
 
 
+def download_model(handle: ModelHandle, dest: Path) -> Path:
+    """The model's artifacts as stored in the registry, downloaded below ``dest`` (bytes only, never loaded)."""
+    return _download(handle, dest)
+
+
 def _digest_of_sums(sums: dict[str, str]) -> str:
     from pytest_release_audit.approvals import is_load_dropping
 

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
 from pydantic_core import PydanticCustomError
 
+from pytest_release_audit.retention import DEFAULT_YEARS
+
 #: A TOML array of strings, held as a tuple.
 StrList = Annotated[tuple[str, ...], Strict(False)]
 
@@ -350,6 +352,36 @@ class NotifyPolicy(Section):
 
     timeout_s: float = 5.0
     retries: int = 2
+
+
+#: Seed 002's retention minimums, in years: the policy may lengthen a period, never shorten it.
+RETENTION_MINIMUM_YEARS = DEFAULT_YEARS
+
+
+class RetentionPolicy(Section):
+    """``[retention]``: how long the evidence of a release is kept, in whole years (seed 002).
+
+    The policy is untrusted (it lives in the audited repository), so a period can be lengthened
+    but not set below seed 002's minimums: a shorter period would let evidence be pruned early.
+    """
+
+    model_artifacts_years: int = RETENTION_MINIMUM_YEARS["model_artifacts"]
+    audit_logs_years: int = RETENTION_MINIMUM_YEARS["audit_logs"]
+    approval_records_years: int = RETENTION_MINIMUM_YEARS["approval_records"]
+
+    @field_validator("model_artifacts_years", "audit_logs_years", "approval_records_years")
+    @classmethod
+    def _not_below_minimum(cls, value: int, info: Any) -> int:
+        kind = str(info.field_name).removesuffix("_years")
+        minimum = RETENTION_MINIMUM_YEARS[kind]
+        if not minimum <= value <= 100:
+            raise rule_error(f"must be between {minimum} (seed 002's minimum for {kind.replace('_', ' ')}) and "
+                             f"100 years, got {shown(value)}: the policy can lengthen retention, not shorten it")
+        return value
+
+    def periods(self) -> dict[str, int]:
+        """Kind of evidence -> years it is kept."""
+        return {kind: getattr(self, f"{kind}_years") for kind in RETENTION_MINIMUM_YEARS}
 
 
 def plain(value: Any) -> Any:

@@ -30,6 +30,7 @@ from pytest_release_audit.policy.sections import (
     PiiPolicy,
     PromotionPolicy,
     ReproducibilityPolicy,
+    RetentionPolicy,
     Section,
     SecurityPolicy,
     ServingPolicy,
@@ -102,6 +103,7 @@ class PolicySettings(Section):
     approvals: ApprovalsPolicy = ApprovalsPolicy()
     promotion: PromotionPolicy = PromotionPolicy()
     notify: NotifyPolicy = NotifyPolicy()
+    retention: RetentionPolicy = RetentionPolicy()
 
     @field_validator("target")
     @classmethod

@@ -87,6 +87,7 @@ def build_record(
     *,
     promotion: dict[str, Any] | None = None,
     out_dir: str | None = None,
+    retention_years: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """The trail record of one audit (before ``append_record`` adds seq and hashes).
 
@@ -98,15 +99,22 @@ def build_record(
     ``promotion`` are ``NotifyOutcome.to_dict()`` / ``PromotionRecord.to_dict()`` or None (a
     ``url`` in ``notify`` is reduced to scheme and host); the registry keeps no history of alias
     changes, so the trail is that history.
+
+    ``retention`` holds the periods (``retention_years``, default seed 002's minimums) and the
+    dates until which this record, the version's artifacts and its approvals must be kept; the
+    record's hash covers it, so a later policy cannot shorten it.
     """
+    from pytest_release_audit.retention import retention_block
+
     if notify:
         notify = dict(notify)
         if notify.get("url"):  # webhook URLs carry their secret in the path: keep scheme and host
             notify["url"] = redact_url(str(notify["url"]))
+    recorded_at = utc_iso()
     return {
         "trail_version": TRAIL_VERSION,
         "audit_id": result.audit_id or uuid.uuid4().hex,
-        "recorded_at": utc_iso(),
+        "recorded_at": recorded_at,
         "started_at": result.started_at,
         "finished_at": result.finished_at,
         "actor": actor or "unknown",
@@ -129,4 +137,5 @@ def build_record(
         },
         "notify": notify,
         "promotion": promotion,
+        "retention": retention_block(recorded_at, retention_years),
     }
