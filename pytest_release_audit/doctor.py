@@ -250,6 +250,29 @@ def _signature(facts: Facts) -> tuple[str, str]:
     return OK, f"{len(inputs)} input(s), input example saved"
 
 
+def _endpoint(facts: Facts) -> tuple[str, str]:
+    from pytest_release_audit.rules.serving import choose_endpoint
+
+    section = facts.policy.section("serving")
+    choice = choose_endpoint(None, section, facts.target)
+    if choice.given:
+        return OK, f"endpoint {choice.url.split('@')[-1]} ({section['protocol']} protocol), named by {choice.named_by}"
+    if choice.required:
+        return MISSING, f"{choice.required_by}, but no endpoint is configured"
+    return NA, "no endpoint: serving_contract not applicable, latency timed on the model worker"
+
+
+def _production_sample(facts: Facts) -> tuple[str, str]:
+    from pytest_release_audit.rules.drift import PRODUCTION_CONTEXTS
+
+    if facts.policy.section("drift")["production_data"]:
+        return OK, "policy [drift] production_data"
+    logged = [d.name for d in facts.inputs if (d.context or "").lower() in PRODUCTION_CONTEXTS]
+    if logged:
+        return OK, ", ".join(logged)
+    return NA, "no production sample: evaluation vs training only"
+
+
 def _card(facts: Facts) -> tuple[str, str]:
     training = any(d.is_training for d in facts.inputs)
     inferred = facts.task.kind if facts.task else ""
@@ -328,6 +351,14 @@ ROWS: tuple[Row, ...] = (
     Row("signature", "the model's signature and input example",
         'mlflow.sklearn.log_model(model, name="model", signature=infer_signature(X, model.predict(X)), '
         'input_example=X.head(3))', "BLOCKED: `logged without a signature` / `without an input example`", _signature),
+    Row("serving_contract, latency", "the live serving endpoint: `--audit-endpoint`, `RELEASE_AUDIT_ENDPOINT` "
+        "(CI) or policy `[serving] url` (`protocol = \"mlflow\"` for `mlflow models serve`)",
+        "--audit-endpoint=http://HOST:PORT", "serving_contract not applicable (unless `[serving] required` lists "
+        "the target: BLOCKED); latency timed on the model worker", _endpoint),
+    Row("drift", "a recent production sample: a dataset logged with context `production`, or policy `[drift] "
+        "production_data` (training vs evaluation is always compared)",
+        'mlflow.log_input(mlflow.data.from_pandas(recent, source="data/production_sample.csv"), context="production")',
+        "a note: drift is measured between training and evaluation data only", _production_sample),
     Row("model_card", "name, version, task, training dataset and lineage; policy `[model_card]` limitations",
         'MlflowClient().set_model_version_tag("{name}", "{version}", "task", "binary classification")',
         "BLOCKED: the empty card section named", _card),

@@ -21,8 +21,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, Audit, build_registry
 
-from tests.conftest import ROOT, Audit, build_registry
+from pytest_release_audit.rules.serving import _endpoint_calls, assess_serving_contract, choose_endpoint, measure
+from pytest_release_audit.serving.client import Endpoint
+from pytest_release_audit.serving.contract import Expected, probe_contract
 
 pytestmark = pytest.mark.slow
 
@@ -164,55 +167,99 @@ def test_a_server_still_serving_the_old_version_is_blocked(audit: Audit, service
     assert check(audit, "serving_contract")["outcome"] == "failed"
 
 
+def test_a_service_returning_p_of_the_negative_class_is_blocked(audit: Audit, registry: Path) -> None:
+    with faulty(registry, "class0") as url:
+        result = audit.run(STAGING, f"--audit-endpoint={url}", "--audit-checks=serving_contract", subprocess=True)
+    assert result.ret != 0
+    line = one_line(result, "FAIL   serving_contract")
+    assert "it returns 1 - p: P(negative class) instead of P(positive class)" in line
+    assert audit.report()["status"] == "BLOCKED"
+
+
+# -- the faults probed directly (the same probes the check runs, without a whole audit each) ----------
+@pytest.fixture(scope="module")
+def expected(registry: Path) -> Expected:
+    """What the audited v1 answers for five evaluation rows (the model loaded here, in the test)."""
+    import mlflow.sklearn
+    import pandas as pd
+    from mlflow import MlflowClient
+
+    from pytest_release_audit.handle.resolve import using_store
+
+    with using_store(_uri(registry)):
+        uri = f"models:/{MODEL}/1"
+        model = mlflow.sklearn.load_model(uri)
+        features = list(mlflow.models.get_model_info(uri).signature.inputs.input_names())
+        run_id = MlflowClient().get_model_version(MODEL, "1").run_id
+    rows = pd.read_csv(registry / "data" / "breast_cancer_test.csv")[features].head(5)
+    return Expected(name=MODEL, version="1", run_id=run_id, features=features, rows=rows,
+                    scores=[float(p) for p in model.predict_proba(rows)[:, 1]])
+
+
 @pytest.mark.parametrize(("fault", "needle"), [
     ("no-validation", "does not validate its input: a request with a missing feature got HTTP 200"),
     ("class0", "it returns 1 - p: P(negative class) instead of P(positive class)"),
 ])
-def test_a_faulty_service_is_blocked(audit: Audit, registry: Path, fault: str, needle: str) -> None:
+def test_probes_name_the_fault(registry: Path, expected: Expected, fault: str, needle: str) -> None:
     with faulty(registry, fault) as url:
-        result = audit.run(STAGING, f"--audit-endpoint={url}", "--audit-checks=serving_contract", subprocess=True)
-    assert result.ret != 0
-    assert needle in one_line(result, "FAIL   serving_contract")
-    assert audit.report()["status"] == "BLOCKED"
+        probed = probe_contract(Endpoint(url), expected)
+    assert probed.problems and needle in probed.problems[0], probed.problems
 
 
-def test_a_slow_service_misses_the_latency_slo(audit: Audit, registry: Path) -> None:
-    add_policy(audit, f"[tool.release_audit.models.{MODEL}.latency]\np95_ms = 100\nrequests = 8\nwarmup = 1\n")
+def test_probes_pass_the_example_service(service: str, expected: Expected) -> None:
+    probed = probe_contract(Endpoint(service), expected)
+    assert probed.problems == [] and probed.compared == 5 and (probed.max_error or 0) <= 1e-6
+    assert probed.served is not None and probed.served.model_version == "1"
+
+
+def test_a_slow_service_is_timed_on_the_auditors_clock(registry: Path, expected: Expected) -> None:
+    section = {"warmup": 1, "requests": 6, "batch_requests": 0, "max_seconds": 60.0}
     with faulty(registry, "slow") as url:
-        result = audit.run(STAGING, f"--audit-endpoint={url}", "--audit-checks=serving_contract,latency",
-                           subprocess=True)
-    assert result.ret != 0
-    line = one_line(result, "FAIL   latency")
-    assert "above the SLO of 100 ms" in line and "over 8 requests" in line
-    assert check(audit, "serving_contract")["outcome"] == "passed"  # slow, but correct
-    stats = check(audit, "latency")["evidence"]["stats"][0]
-    assert stats["p95_ms"] >= 250
+        single, batch = _endpoint_calls(Endpoint(url), "contract", expected.rows, expected.rows)
+        singles, batches, stopped, _seconds = measure(single, batch, section)
+    assert batch is None and batches == [] and not stopped
+    assert len(singles) == 6 and min(singles) >= 250.0
 
 
-def test_a_server_that_is_down_is_blocked(audit: Audit) -> None:
+def test_a_server_that_is_down_is_named(expected: Expected) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    result = audit.run(STAGING, f"--audit-endpoint={url}", "--audit-checks=serving_contract,latency", subprocess=True)
-    assert result.ret != 0
-    assert "cannot be reached" in one_line(result, "FAIL   serving_contract")
-    assert "cannot be reached" in one_line(result, "latency ")
+    probed = probe_contract(Endpoint(url), expected)
+    assert "cannot be reached" in probed.problems[0] and "start the server" in probed.problems[0]
 
 
-def test_required_for_the_target_without_an_endpoint_is_blocked(audit: Audit) -> None:
-    add_policy(audit, f'[tool.release_audit.models.{MODEL}.serving]\nrequired = ["staging"]\n')
-    result = audit.run(STAGING, "--audit-checks=serving_contract", subprocess=True)
-    assert result.ret != 0
-    assert "no endpoint is given: pass --audit-endpoint=URL" in one_line(result, "FAIL   serving_contract")
+def test_required_for_the_target_without_an_endpoint_fails() -> None:
+    from pytest_release_audit.policy import default_policy
+
+    section = {**default_policy().section("serving"), "required": ["production"]}
+    choice = choose_endpoint(None, section, "production")
+    result = assess_serving_contract(None, None, None, section, choice)  # type: ignore[arg-type]
+    assert not result.passed
+    assert result.message.startswith("policy [serving] required lists production, but no endpoint is given")
+    staging = assess_serving_contract(None, None, None, section, choose_endpoint(None, section, "staging"))  # type: ignore[arg-type]
+    assert staging.passed and staging.summary.startswith("not applicable")
+
+
+def test_the_token_is_refused_for_an_endpoint_the_ci_did_not_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_release_audit.errors import AuditConfigError
+    from pytest_release_audit.rules import serving as rules
+
+    monkeypatch.setattr(rules, "TRUSTED_ENV", {rules.TOKEN_ENV: TOKEN})
+    choice = rules.EndpointChoice(url="http://attacker.example:8080", named_by="--audit-endpoint", required=True,
+                                  required_by="--audit-endpoint")
+    with pytest.raises(AuditConfigError, match="the token is sent only to the endpoint RELEASE_AUDIT_ENDPOINT names"):
+        rules.open_endpoint(choice, 1.0)
+    monkeypatch.setattr(rules, "TRUSTED_ENV", {rules.TOKEN_ENV: TOKEN, rules.ENDPOINT_ENV: "http://ci.example:1"})
+    with pytest.raises(AuditConfigError):
+        rules.open_endpoint(choice, 1.0)  # another origin than the CI's
+    same = rules.EndpointChoice(url="http://ci.example:1/", named_by=rules.ENDPOINT_ENV, required=True,
+                                required_by="")
+    assert rules.open_endpoint(same, 1.0).authenticated
 
 
 def test_the_token_goes_only_to_the_endpoint_the_ci_names(audit: Audit, registry: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RELEASE_AUDIT_ENDPOINT_TOKEN", TOKEN)
     with faulty(registry, "auth", env={"SERVING_TOKEN": TOKEN}, headers={"Authorization": f"Bearer {TOKEN}"}) as url:
-        # named on the command line (which the audited repository's addopts can set): refused, token kept
-        result = audit.run(STAGING, f"--audit-endpoint={url}", "--audit-checks=serving_contract", subprocess=True)
-        assert result.ret != 0
-        assert "the token is sent only to the endpoint RELEASE_AUDIT_ENDPOINT names" in result.stdout.str()
-        # named by the CI: verified with the token
         monkeypatch.setenv("RELEASE_AUDIT_ENDPOINT", url)
         result = audit.run(STAGING, "--audit-checks=serving_contract,latency", subprocess=True)
     assert check(audit, "serving_contract")["outcome"] == "passed", result.stdout.str()[-3000:]

@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from pytest_release_audit.report.contracts import MetricRow, PerformanceEvidence
+from pytest_release_audit.report.contracts import DriftEvidence, MetricRow, PerformanceEvidence
 from pytest_release_audit.report.format import MISSING, as_number, interval, number, value
 from pytest_release_audit.report.model import CheckResult
 from pytest_release_audit.report.text import clean
@@ -30,7 +30,7 @@ _WARN = {"warn", "warning", "skip", "skipped", "insufficient", "unknown", "n/a",
 _BADGE_COLUMNS = {"status", "gate", "outcome", "result", "verdict", "passed", "ok"}
 _WORDS = {
     "ci": "CI", "id": "ID", "uri": "URI", "url": "URL", "p": "p", "sha256": "SHA-256", "pii": "PII",
-    "auc": "AUC", "roc": "ROC", "sd": "SD", "mlflow": "MLflow",
+    "auc": "AUC", "roc": "ROC", "sd": "SD", "mlflow": "MLflow", "psi": "PSI", "ks": "KS", "ms": "ms",
 }  # fmt: skip
 _TITLES = {
     "findings": "Findings (samples are masked)",
@@ -231,6 +231,12 @@ def evidence_blocks(check: CheckResult) -> list[dict[str, Any]]:
         if gate.metrics:
             headline.append(metrics_table(gate))
             evidence.pop("metrics")
+    if check.id == "drift" and isinstance(evidence.get("comparisons"), list):
+        for comparison in DriftEvidence.from_dict(evidence).comparisons:
+            title = (f"{comparison.sample} ({comparison.rows:,} rows) vs training ({comparison.reference_rows:,} "
+                     f"rows): {len(comparison.drifted)} of {len(comparison.features)} features drifted")
+            headline.append(_records_table(title, [row.to_dict() for row in comparison.features]))
+        evidence.pop("comparisons")
     scalars: dict[str, Any] = {}
     blocks: list[dict[str, Any]] = []
     for key, item in evidence.items():
