@@ -17,13 +17,16 @@ from pytest_release_audit.policy.sections import (
     DataIntegrityPolicy,
     DataLicensePolicy,
     DatasetMapping,
+    DataValidationPolicy,
     DependenciesPolicy,
     EvaluationArtifactsPolicy,
     IpHeadersPolicy,
     LeakagePolicy,
+    LineagePolicy,
     ModelArtifactPolicy,
     ModelCardPolicy,
     NotifyPolicy,
+    OperationalReadinessPolicy,
     PerformancePolicy,
     PiiPolicy,
     PromotionPolicy,
@@ -40,6 +43,7 @@ from pytest_release_audit.policy.sections import (
 BUILTIN_CHECKS: tuple[str, ...] = (
     "lineage",
     "data_integrity",
+    "data_validation",
     "pii",
     "leakage",
     "data_license",
@@ -52,6 +56,7 @@ BUILTIN_CHECKS: tuple[str, ...] = (
     "evaluation_artifacts",
     "signature",
     "model_card",
+    "operational_readiness",
     "approvals",
     "model_artifact",
 )
@@ -75,7 +80,9 @@ class PolicySettings(Section):
     audit: AuditPolicy = AuditPolicy()
     model_artifact: ModelArtifactPolicy = ModelArtifactPolicy()
     task: TaskPolicy = TaskPolicy()
+    lineage: LineagePolicy = LineagePolicy()
     data_integrity: DataIntegrityPolicy = DataIntegrityPolicy()
+    data_validation: DataValidationPolicy = DataValidationPolicy()
     # logged dataset name -> the file(s) holding it (datasets recorded without a file, e.g. autolog)
     datasets: dict[str, DatasetMapping] = Field(default_factory=dict)
     evaluation_artifacts: EvaluationArtifactsPolicy = EvaluationArtifactsPolicy()
@@ -90,6 +97,7 @@ class PolicySettings(Section):
     performance: PerformancePolicy = PerformancePolicy()
     bias: BiasPolicy = BiasPolicy()
     model_card: ModelCardPolicy = ModelCardPolicy()
+    operational_readiness: OperationalReadinessPolicy = OperationalReadinessPolicy()
     approvals: ApprovalsPolicy = ApprovalsPolicy()
     promotion: PromotionPolicy = PromotionPolicy()
     notify: NotifyPolicy = NotifyPolicy()

@@ -30,8 +30,14 @@ from pytest_release_audit.report.contracts.data import (
     DataIntegrityEvidence,
     DataLicenseEvidence,
     DatasetFacts,
+    DataValidationEvidence,
     DigestComparison,
     DuplicateRows,
+    DvcLineage,
+    DvcMatch,
+    DvcPath,
+    DvcStageRecord,
+    FailedExpectation,
     IdOverlap,
     IntegrityDataset,
     LeakageEvidence,
@@ -41,6 +47,7 @@ from pytest_release_audit.report.contracts.data import (
     PiiDatasetScan,
     PiiEvidence,
     PiiFinding,
+    ValidationResultRow,
 )
 from pytest_release_audit.report.contracts.model import (
     ApprovalRecord,
@@ -71,6 +78,7 @@ from pytest_release_audit.report.contracts.model import (
     SubgroupRow,
     WorkerLoad,
 )
+from pytest_release_audit.report.contracts.operations import OperationalReadinessEvidence, ReadinessRow
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.report.model import CheckResult
@@ -81,6 +89,7 @@ E = TypeVar("E", bound=CheckEvidence)
 EVIDENCE: dict[str, type[CheckEvidence]] = {
     "lineage": LineageEvidence,
     "data_integrity": DataIntegrityEvidence,
+    "data_validation": DataValidationEvidence,
     "pii": PiiEvidence,
     "leakage": LeakageEvidence,
     "data_license": DataLicenseEvidence,
@@ -93,6 +102,7 @@ EVIDENCE: dict[str, type[CheckEvidence]] = {
     "evaluation_artifacts": EvaluationArtifactsEvidence,
     "signature": SignatureEvidence,
     "model_card": ModelCardEvidence,
+    "operational_readiness": OperationalReadinessEvidence,
     "approvals": ApprovalsEvidence,
     "model_artifact": ModelArtifactEvidence,
 }
@@ -107,7 +117,10 @@ __all__ = [
     "EVIDENCE", "ApprovalRecord", "ApprovalsEvidence", "ArtifactFinding", "ArtifactScan", "BanditReport",
     "BaselineRef", "BiasEvidence", "BiasRule", "CalibrationBin", "ChainNode", "CheckEvidence", "ClassMetrics",
     "DataIntegrityEvidence", "DataLicenseEvidence", "DatasetFacts", "DatasetRef", "DependenciesEvidence",
-    "DigestComparison", "DuplicateRows", "EvaluationArtifactsEvidence", "Gap", "GateDecision", "GateRule",
+    "DigestComparison", "DuplicateRows",
+    "DataValidationEvidence", "DvcLineage", "DvcMatch", "DvcPath", "DvcStageRecord", "FailedExpectation",
+    "ValidationResultRow", "OperationalReadinessEvidence", "ReadinessRow",
+    "EvaluationArtifactsEvidence", "Gap", "GateDecision", "GateRule",
     "HazardRatio", "IdOverlap", "IntegrityDataset", "IpHeadersEvidence", "LeakageEvidence", "LeakagePair",
     "LicenseRow", "LineageEvidence", "MetricRow", "ModelArtifactEvidence", "ModelCardEvidence", "NosecComment",
     "NotCounted", "OutputRead", "PerformanceEvidence", "PiiDatasetScan", "PiiEvidence", "PiiFinding",
