@@ -95,8 +95,8 @@ class LineagePolicy(Section):
 class DataValidationPolicy(Section):
     """``[data_validation]``: the run's Great Expectations validation result (GX 1.x JSON artifact)."""
 
-    # run artifact paths (globs, matched against the whole artifact path) holding a validation result
-    artifact: StrList = ("**/validation*.json", "validation*.json")
+    # run artifact globs holding a validation result: without "/" a glob matches the file name in any folder
+    artifact: StrList = ("validation*.json",)
     required: StrList = ()  # targets for which a validation result must be logged
 
     @field_validator("required")
