@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from faults.factory import SPDX, Trainer, World, binary_frame, empty_store, git, new_world
 
 gx = pytest.importorskip("great_expectations", reason="great_expectations 1.x is not installed (test extra)")
