@@ -162,13 +162,13 @@ def test_logged_files_that_are_the_dvc_outputs_pass(pytester: pytest.Pytester, d
     assert dvc_facts["graph"] == "data/raw.csv -> split -> train"
     assert [(m["dataset"], m["out"], m["match"]) for m in dvc_facts["datasets"]] == [
         ("dvc_clean_train", "data/train.csv", True), ("dvc_clean_eval", "data/eval.csv", True)]
-    assert "DVC data/raw.csv -> split -> train: 2 of 2 logged files are its outputs (md5)" in lineage["summary"]
+    assert "DVC data/raw.csv -> split -> train: 2 of 2 logged files match the md5s it records" in lineage["summary"]
     card = (pytester.path / "out" / "partial" / "model_card.md").read_text(encoding="utf-8")
     assert (f"DVC pipeline at {dvc_world.commit[:12]}: data/raw.csv → split → train (split: data/raw.csv, "
             "split.py → data/eval.csv, data/train.csv; train: data/train.csv → model.txt); 2 of 2 logged files "
             "match") in card
     markdown = (pytester.path / "out" / "partial" / "audit_report.md").read_text(encoding="utf-8")
-    assert "DVC data/raw.csv -&gt; split -&gt; train: 2 of 2 logged files are its outputs" in markdown
+    assert "DVC data/raw.csv -&gt; split -&gt; train: 2 of 2 logged files match the md5s it records" in markdown
     html = (pytester.path / "out" / "partial" / "audit_report.html").read_text(encoding="utf-8")
     assert "DVC pipeline at the training commit" in html and "split: data/raw.csv, split.py -&gt; data/eval.csv" in html
 
@@ -222,3 +222,51 @@ def test_malformed_dvc_lock_and_required_dvc_fail_in_one_line(pytester: pytest.P
     assert assess_dvc(no_dvc, [], {"dvc": "auto"})[1] == []
     assert "has no dvc.lock or .dvc file" in assess_dvc(no_dvc, [], {"dvc": "required"})[1][0]
     assert evidence.status.startswith("not read")
+
+
+def loaded(path: Path, name: str, context: str) -> Any:
+    """The dataset as the audit reads it (a LoadedDataset of the file, logged under ``name``)."""
+    import pandas as pd
+
+    from pytest_release_audit.data import LoadedDataset, TaskSpec
+    from pytest_release_audit.handle.model import DatasetRef
+
+    ref = DatasetRef(name=name, digest="", source_type="local", source=str(path), context=context)
+    return LoadedDataset(ref=ref, df=pd.read_csv(path), task=TaskSpec(kind="binary", label_col="label"),
+                         local_path=path)
+
+
+@needs_dvc
+def test_git_tracked_stage_inputs_and_directory_outputs(tmp_path: Path) -> None:
+    """A file committed to git that a stage reads is checked against the dep md5 dvc.lock records; a file
+    inside a directory output cannot be verified from git and fails saying so."""
+    from pytest_release_audit.rules.dvc_lineage import assess_dvc
+    from pytest_release_audit.scanners.source import SourceCommit, git_dir
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", "-b", "main", cwd=repo)
+    dvc("init", "-q", cwd=repo)
+    (repo / "data").mkdir()
+    binary_frame(60, 3).to_csv(repo / "data" / "labels.csv", index=False)  # in git, not in DVC
+    dvc("stage", "add", "-q", "-n", "prep", "-d", "data/labels.csv", "-o", "data/features",
+        "mkdir -p data/features && cp data/labels.csv data/features/part-0.csv", cwd=repo)
+    dvc("repro", "-q", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "prep", cwd=repo)
+    gitdir, _ = git_dir(repo)
+    assert gitdir is not None
+    source = SourceCommit(str(repo), gitdir, git("rev-parse", "HEAD", cwd=repo))
+    labels = loaded(repo / "data" / "labels.csv", "labels", "raw")
+    evidence, problems, clause = assess_dvc(source, [labels], {"dvc": "auto"})
+    assert problems == [] and evidence.datasets[0].role == "dep" and evidence.datasets[0].match is True
+    assert clause == "DVC prep: 1 of 1 logged files match the md5s it records"
+    part = loaded(repo / "data" / "features" / "part-0.csv", "features", "training")
+    _, problems, _ = assess_dvc(source, [part], {"dvc": "auto"})
+    assert problems == [f"dataset 'features' (training) is inside the DVC directory output data/features at "
+                        f"{source.commit[:12]}: its per-file md5s are not in git, so the file cannot be verified; "
+                        "track the file itself (an out per file in dvc.yaml)"]
+    edited = tmp_path / "labels.csv"
+    edited.write_bytes((repo / "data" / "labels.csv").read_bytes().replace(b"north", b"south", 1))
+    _, problems, _ = assess_dvc(source, [loaded(edited, "labels", "raw")], {"dvc": "auto"})
+    assert problems and " but dvc.lock stage 'prep' dep data/labels.csv records " in problems[0]

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from faults.factory import SPDX, Trainer, World, binary_frame, empty_store, git, new_world
 
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # GX 1.x: no usage statistics
 gx = pytest.importorskip("great_expectations", reason="great_expectations 1.x is not installed (test extra)")
 
 ROLLBACK_DATE = "2026-01-05T10:00:00+00:00"  # faults.factory's fixed commit date
@@ -28,7 +29,6 @@ def gx_result(df: Any, *, asset: str, fail: bool = False) -> dict[str, Any]:
     """A real GX 1.x validation of ``df`` (ephemeral context), as ``to_json_dict()``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
         context = gx.get_context(mode="ephemeral")
         source = context.data_sources.add_pandas("audit")
         batch = source.add_dataframe_asset(asset).add_batch_definition_whole_dataframe("whole")
@@ -231,3 +231,25 @@ def test_stale_and_missing_readiness_items_fail_naming_what_would_satisfy_them(p
     staging = READINESS.format(age=90, extra=extra) + '\n[tool.release_audit.models.ops_model]\ntarget = "staging"\n'
     _, check = audit(pytester, world, "ops_model", "operational_readiness", staging)
     assert check["outcome"] == "passed" and "not required for staging" in check["summary"]
+
+
+def test_evidence_files_are_read_from_the_commit_only(tmp_path: Path) -> None:
+    """A readiness path cannot leave the commit (``..``, options) and a file only in the working tree is absent."""
+    from pytest_release_audit.scanners.source import SourceCommit, git_dir
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", "-b", "main", cwd=repo)
+    (repo / "ops.md").write_text("runbook\n", encoding="utf-8")
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "ops", cwd=repo)
+    (repo / "later.md").write_text("not committed\n", encoding="utf-8")
+    (tmp_path / "secret.txt").write_text("outside\n", encoding="utf-8")
+    gitdir, _ = git_dir(repo)
+    assert gitdir is not None
+    commit = SourceCommit(str(repo), gitdir, git("rev-parse", "HEAD", cwd=repo))
+    assert commit.show("ops.md") == b"runbook\n"
+    assert commit.last_change("ops.md") == ROLLBACK_DATE
+    for path in ("later.md", "../secret.txt", "/etc/hostname", "--output=x"):
+        assert commit.show(path) is None, path
+    assert commit.last_change("later.md") is None and commit.last_change("--all") is None

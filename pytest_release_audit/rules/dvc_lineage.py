@@ -76,7 +76,12 @@ def dvc_matches(
     """Each logged dataset compared with its DVC output, and the problems (one line each)."""
     from pytest_release_audit.scanners.dvc import MD5, file_md5
 
-    outs = pipeline.outputs()
+    produced = {out.path for _, out in pipeline.outputs()}
+    # a stage's dependency that no stage produces (data committed to git, read by a stage) is recorded too
+    inputs = [(s, d) for s in pipeline.stages if s.kind == "stage" for d in s.deps
+              if d.path not in produced and d.md5]
+    deps = {id(d) for _, d in inputs}
+    outs = pipeline.outputs() + list({d.path: (s, d) for s, d in inputs}.values())
     commit = pipeline.commit[:12]
     rows: list[dict[str, Any]] = []
     problems: list[str] = []
@@ -115,6 +120,8 @@ def dvc_matches(
             if by_content:
                 stage, out = by_content[0]
                 row.update(stage=stage.name, out=out.path, recorded_md5=out.md5, how="content", match=True)
+                if id(out) in deps:
+                    row["role"] = "dep"
                 rows.append(row)
                 continue
             row.update(match=False, reason="no DVC output has this path or content")
@@ -127,7 +134,10 @@ def dvc_matches(
             continue
         stage, out, how = found
         where = f"dvc.lock stage '{stage.name}'" if stage.kind == "stage" else stage.file
+        role = "dep" if id(out) in deps else "out"
         row.update(stage=stage.name, out=out.path, recorded_md5=out.md5, how=how)
+        if role == "dep":
+            row["role"] = "dep"
         if out.md5 is None:
             row.update(match=False, reason="no md5 recorded")
             problems.append(f"{label}: {where} out {out.path} records no md5 at {commit}: run dvc repro "
@@ -145,7 +155,7 @@ def dvc_matches(
             if not row["match"]:
                 problems.append(
                     f"{label} is not the DVC version at {commit}: md5 of {row['file']} is {actual} but {where} "
-                    f"out {out.path} records {out.md5}"
+                    f"{role} {out.path} records {out.md5}"
                 )
         rows.append(row)
     return rows, problems
@@ -206,5 +216,5 @@ def assess_dvc(
         datasets=tuple(DvcMatch.of(r) for r in rows),
         notes=tuple(notes),
     )
-    clause = f"DVC {pipeline.text()}: {verified} of {len(rows)} logged files are its outputs (md5)"
+    clause = f"DVC {pipeline.text()}: {verified} of {len(rows)} logged files match the md5s it records"
     return evidence, problems, clause

@@ -163,6 +163,8 @@ CHECK_MODULES = {
     "bias": "test_performance.py",
     "model_card": "test_model_card.py",
     "approvals": "test_approvals.py",
+    "data_validation": "test_release_evidence.py",
+    "operational_readiness": "test_release_evidence.py",
 }
 #: The checks that run in seconds on a small model (the matrix's default selection).
 FAST_CHECKS = ("lineage", "data_integrity", "evaluation_artifacts", "signature", "performance_gate", "bias")

@@ -82,6 +82,7 @@ class DvcMatch(Record):
     how: str | None = None  # how the out was found: path, path suffix, file name, content
     match: bool | None = None
     reason: str | None = optional()
+    role: str | None = optional()  # "dep": a stage's recorded input no stage produces (absent: an output)
 
 
 @dataclass(frozen=True)
