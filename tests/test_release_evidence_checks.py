@@ -147,33 +147,56 @@ def test_a_failing_gx_result_lists_the_failed_expectations_without_data_values(p
     fail_line(result, "data_validation")
 
 
+def judged(world: World, model: str, tmp_path: Path, section: dict[str, Any] | None = None,
+           target: str = "production") -> Any:
+    """The data_validation rule on a real version of ``world``, its artifacts downloaded from the real store."""
+    import pytest_release_audit.checks.test_release_evidence as builtin
+    from pytest_release_audit.handle.resolve import resolve_handle
+    from pytest_release_audit.policy import default_policy
+    from pytest_release_audit.rules.data_validation import assess_data_validation
+
+    handle = resolve_handle(model, world.uri)
+    policy = {**default_policy().section("data_validation"), **(section or {})}
+    return assess_data_validation(handle, None, policy, target, builtin._downloader(handle, tmp_path))
+
+
 @pytest.mark.slow
-def test_a_result_for_other_data_fails_on_the_row_count(pytester: pytest.Pytester, world: World) -> None:
-    result, check = audit(pytester, world, "gx_other", "data_validation")
-    assert check["outcome"] == "failed"
+def test_a_result_for_other_data_fails_on_the_row_count(world: World, tmp_path: Path) -> None:
+    result = judged(world, "gx_other", tmp_path)
+    assert not result.passed
     assert ("describes a batch of 250 rows but dataset 'gx_other_train' (training) has 300: it validated other data"
-            in check["summary"])
-    fail_line(result, "data_validation")
+            in result.message)
 
 
 @pytest.mark.slow
-def test_malformed_result_and_required_but_missing_fail_in_one_line(pytester: pytest.Pytester, world: World) -> None:
-    result, check = audit(pytester, world, "gx_broken", "data_validation")
-    assert check["summary"] == ("validation result gx/validation.json is not valid JSON (line 1): log "
-                                "result.to_json_dict() of a GX 1.x validation run")
-    assert "not valid JSON" in fail_line(result, "data_validation")
-    _, check = audit(pytester, world, "gx_none", "data_validation")
-    assert check["outcome"] == "passed" and check["summary"].startswith("not applicable")
-    assert check["evidence"]["applicable"] is False
-    policy = '\n[tool.release_audit.data_validation]\nrequired = ["production"]\n'
-    result, check = audit(pytester, world, "gx_none", "data_validation", policy)
-    assert check["outcome"] == "failed"
-    assert check["summary"].startswith("policy [data_validation] requires a Great Expectations validation result "
-                                       "for production, but run ")
-    fail_line(result, "data_validation")
+def test_malformed_result_and_required_but_missing_fail_in_one_line(world: World, tmp_path: Path) -> None:
+    result = judged(world, "gx_broken", tmp_path)
+    assert not result.passed
+    assert result.message == ("validation result gx/validation.json is not valid JSON (line 1): log "
+                              "result.to_json_dict() of a GX 1.x validation run")
+    result = judged(world, "gx_none", tmp_path)
+    assert result.passed and result.summary.startswith("not applicable")
+    assert result.evidence is not None and result.evidence.to_dict()["applicable"] is False
+    result = judged(world, "gx_none", tmp_path, {"required": ["production"]})
+    assert not result.passed
+    assert result.message.startswith("policy [data_validation] requires a Great Expectations validation result "
+                                     "for production, but run ")
+    assert judged(world, "gx_none", tmp_path, {"required": ["production"]}, target="staging").passed
 
 
 # -- operational_readiness --------------------------------------------------------------------------
+def readiness(world: World, section: dict[str, Any], target: str = "production") -> Any:
+    """The operational_readiness rule on ops_model of ``world`` at its training commit."""
+    from pytest_release_audit.handle.resolve import resolve_handle
+    from pytest_release_audit.policy import default_policy
+    from pytest_release_audit.rules.operational_readiness import assess_operational_readiness
+    from pytest_release_audit.scanners.source import locate_commit
+
+    handle = resolve_handle("ops_model", world.uri)
+    policy = {**default_policy().section("operational_readiness"), **section}
+    return assess_operational_readiness(handle, locate_commit(handle, world.repo), policy, target)
+
+
 READINESS = """
 [tool.release_audit.operational_readiness.items.monitoring]
 description = "monitoring dashboards configured"
@@ -208,9 +231,9 @@ def test_readiness_items_evidenced_at_the_commit_and_on_the_version_pass(pyteste
     assert items["alerting"]["evidence"] == "ops/alerts.yaml"
     assert items["incident_response"]["kind"] == "tag"  # no file at the commit, the tag evidences it
     assert items["change_request"]["status"] == "present"
-    _, empty = audit(pytester, world, "ops_model", "operational_readiness")
-    assert empty["outcome"] == "passed" and empty["evidence"]["applicable"] is False
-    assert empty["summary"] == "not applicable: policy [operational_readiness] lists no items"
+    empty = readiness(world, {})
+    assert empty.passed and empty.evidence is not None and empty.evidence.to_dict()["applicable"] is False
+    assert empty.summary == "not applicable: policy [operational_readiness] lists no items"
 
 
 @pytest.mark.slow
@@ -228,9 +251,12 @@ def test_stale_and_missing_readiness_items_fail_naming_what_would_satisfy_them(p
     assert ("runbook missing: no file ops/rollback-runbook.md at " + world.commit[:12]) in message
     fail_line(result, "operational_readiness")
     # staging is not in `required`: the same gaps are reported, not blocking
-    staging = READINESS.format(age=90, extra=extra) + '\n[tool.release_audit.models.ops_model]\ntarget = "staging"\n'
-    _, check = audit(pytester, world, "ops_model", "operational_readiness", staging)
-    assert check["outcome"] == "passed" and "not required for staging" in check["summary"]
+    import tomllib
+
+    items = tomllib.loads(READINESS.format(age=90, extra=extra))["tool"]["release_audit"]["operational_readiness"]
+    staged = readiness(world, {"items": items["items"]}, target="staging")
+    assert staged.passed and "not required for staging" in staged.summary
+    assert not readiness(world, {"items": items["items"]}).passed
 
 
 def test_evidence_files_are_read_from_the_commit_only(tmp_path: Path) -> None:
