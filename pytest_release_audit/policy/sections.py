@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 #: A TOML array of strings, held as a tuple.
@@ -133,6 +133,15 @@ class ReadinessItem(Section):
         if value < 0:
             raise rule_error(f"must be 0 (any age) or a number of days, got {value}")
         return value
+
+    @model_validator(mode="after")
+    def _evidenced_somehow(self) -> ReadinessItem:
+        if not (self.path or self.tag.strip() or self.artifact.strip()):
+            raise rule_error("names no evidence: set path (a file at the training commit), tag or artifact")
+        if any(not p.strip() or p.startswith(("/", "-")) or ".." in p.split("/") for p in self.path):
+            raise rule_error("path must be repository-relative, without '..' and not starting with '/' or '-', "
+                             f"got {shown(self.path)}")
+        return self
 
 
 class OperationalReadinessPolicy(Section):
