@@ -42,6 +42,20 @@ def gx_result(df: Any, *, asset: str, fail: bool = False) -> dict[str, Any]:
         return definition.run(batch_parameters={"dataframe": df}).to_json_dict()
 
 
+def gx_checkpoint(df: Any, *, asset: str) -> dict[str, Any]:
+    """A real GX 1.x checkpoint run over ``df``, as ``CheckpointResult.describe_dict()``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        context = gx.get_context(mode="ephemeral")
+        batch = context.data_sources.add_pandas("audit").add_dataframe_asset(asset) \
+            .add_batch_definition_whole_dataframe("whole")
+        suite = context.suites.add(gx.ExpectationSuite(name=f"{asset}_suite"))
+        suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column="patient_id"))
+        definition = context.validation_definitions.add(gx.ValidationDefinition(name=asset, data=batch, suite=suite))
+        checkpoint = context.checkpoints.add(gx.Checkpoint(name="release", validation_definitions=[definition]))
+        return checkpoint.run(batch_parameters={"dataframe": df}).describe_dict()
+
+
 class ValidatingTrainer(Trainer):
     """A Trainer whose run also logs ``extra`` artifacts (name -> text) inside the run."""
 
@@ -78,6 +92,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "gx_fail": {"validation_result.json": json.dumps(gx_result(as_read, asset="gx_fail_train", fail=True))},
         "gx_other": {"validation_result.json": json.dumps(gx_result(other, asset="other"))},
         "gx_broken": {"gx/validation.json": '{"success": true, "results": [ '},
+        "gx_checkpoint": {"checks/validation_checkpoint.json": json.dumps(gx_checkpoint(other, asset="other"))},
         "gx_none": {},
     }
     for name, extra in cases.items():
@@ -182,6 +197,15 @@ def test_malformed_result_and_required_but_missing_fail_in_one_line(world: World
     assert result.message.startswith("policy [data_validation] requires a Great Expectations validation result "
                                      "for production, but run ")
     assert judged(world, "gx_none", tmp_path, {"required": ["production"]}, target="staging").passed
+
+
+@pytest.mark.slow
+def test_a_checkpoint_result_is_read_and_judged(world: World, tmp_path: Path) -> None:
+    """GX's CheckpointResult.describe_dict() (one validation): successful, but of 250 rows, not the 300 logged."""
+    result = judged(world, "gx_checkpoint", tmp_path)
+    assert result.message == ("validation result checks/validation_checkpoint.json describes a batch of 250 rows but "
+                              "dataset 'gx_checkpoint_train' (training) has 300: it validated other data; validate "
+                              "the logged dataset and log that result")
 
 
 # -- operational_readiness --------------------------------------------------------------------------

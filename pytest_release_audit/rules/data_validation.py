@@ -61,12 +61,18 @@ def parse_result(raw: bytes, artifact: str) -> dict[str, Any]:
         where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
         raise ResultFormatError(f"validation result {artifact} is not valid JSON{where}: log "
                                 "result.to_json_dict() of a GX 1.x validation run") from None
-    if isinstance(doc, dict) and isinstance(doc.get("run_results"), dict):  # a CheckpointResult
+    inner: list[Any] | None = None
+    if isinstance(doc, dict) and isinstance(doc.get("run_results"), dict):  # CheckpointResult.run_results dumped
         inner = [v for v in doc["run_results"].values() if isinstance(v, dict)]
+    elif isinstance(doc, dict) and isinstance(doc.get("validation_results"), list):  # CheckpointResult.describe_dict()
+        inner = [v for v in doc["validation_results"] if isinstance(v, dict)]
+    if inner is not None:
         if len(inner) != 1:
             raise ResultFormatError(f"validation result {artifact} is a checkpoint result with {len(inner)} "
                                     "validations: log each validation's result as its own artifact")
         doc = inner[0]
+    if isinstance(doc, dict) and "results" not in doc and isinstance(doc.get("expectations"), list):
+        doc = _from_description(doc)  # ExpectationSuiteValidationResult.describe_dict()
     if not isinstance(doc, dict) or not isinstance(doc.get("success"), bool) \
             or not isinstance(doc.get("results"), list):
         raise ResultFormatError(f"validation result {artifact} is not a GX validation result (no boolean 'success' "
@@ -77,6 +83,20 @@ def parse_result(raw: bytes, artifact: str) -> dict[str, Any]:
             raise ResultFormatError(f"validation result {artifact} has an expectation result without 'success' "
                                     "and 'expectation_config': log result.to_json_dict() unchanged")
     return doc
+
+
+def _from_description(doc: dict[str, Any]) -> dict[str, Any]:
+    """GX's ``describe_dict()`` form (``expectations: [{expectation_type, kwargs, result}]``) in the JSON form."""
+    results = []
+    for item in doc["expectations"]:
+        if not isinstance(item, dict):
+            results.append(item)
+            continue
+        config = {"type": item.get("expectation_type"), "kwargs": _dict(item.get("kwargs"))}
+        results.append({"success": item.get("success"), "expectation_config": config,
+                        "result": _dict(item.get("result"))})
+    return {"success": doc.get("success"), "results": results, "statistics": _dict(doc.get("statistics")),
+            "meta": {}}
 
 
 def _dict(value: Any) -> dict[str, Any]:
