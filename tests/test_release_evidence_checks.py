@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,27 @@ import pytest
 from faults.factory import SPDX, Trainer, World, binary_frame, empty_store, git, new_world
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # GX 1.x: no usage statistics
-gx = pytest.importorskip("great_expectations", reason="great_expectations 1.x is not installed (test extra)")
+
+
+def _import_gx() -> Any:
+    """``great_expectations``, imported so that an installed pyspark cannot end an xdist worker.
+
+    GX imports pyspark optionally; pyspark.sql.connect, when grpc is missing and ``__main__`` has no
+    ``__file__`` (an xdist worker's execnet bootstrap), takes it for a doctest run and calls
+    ``sys.exit(0)``. With ``__file__`` set for the import it raises ImportError instead, which GX catches.
+    """
+    main = sys.modules.get("__main__")
+    patched = main is not None and not hasattr(main, "__file__")
+    if patched:
+        main.__file__ = "<pytest worker>"  # type: ignore[union-attr]
+    try:
+        return pytest.importorskip("great_expectations", reason="great_expectations 1.x is not installed (test extra)")
+    finally:
+        if patched:
+            del main.__file__  # type: ignore[union-attr]
+
+
+gx = _import_gx()
 
 ROLLBACK_DATE = "2026-01-05T10:00:00+00:00"  # faults.factory's fixed commit date
 
