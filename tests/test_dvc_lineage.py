@@ -250,7 +250,8 @@ def test_git_tracked_stage_inputs_and_directory_outputs(tmp_path: Path) -> None:
     (repo / "data").mkdir()
     binary_frame(60, 3).to_csv(repo / "data" / "labels.csv", index=False)  # in git, not in DVC
     dvc("stage", "add", "-q", "-n", "prep", "-d", "data/labels.csv", "-o", "data/features",
-        "mkdir -p data/features && cp data/labels.csv data/features/part-0.csv", cwd=repo)
+        "mkdir -p data/features && cp data/labels.csv data/features/part-0.csv && echo --token=s3cr3t >/dev/null",
+        cwd=repo)
     dvc("repro", "-q", cwd=repo)
     git("add", "-A", cwd=repo)
     git("commit", "-q", "-m", "prep", cwd=repo)
@@ -261,6 +262,8 @@ def test_git_tracked_stage_inputs_and_directory_outputs(tmp_path: Path) -> None:
     evidence, problems, clause = assess_dvc(source, [labels], {"dvc": "auto"})
     assert problems == [] and evidence.datasets[0].role == "dep" and evidence.datasets[0].match is True
     assert clause == "DVC prep: 1 of 1 logged files match the md5s it records"
+    stage = next(s for s in evidence.stages if s.name == "prep")
+    assert stage.cmd is not None and "--token=…" in stage.cmd and "s3cr3t" not in str(evidence.to_dict())
     part = loaded(repo / "data" / "features" / "part-0.csv", "features", "training")
     _, problems, _ = assess_dvc(source, [part], {"dvc": "auto"})
     assert problems == [f"dataset 'features' (training) is inside the DVC directory output data/features at "

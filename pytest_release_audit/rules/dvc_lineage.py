@@ -163,10 +163,13 @@ def dvc_matches(
 
 def _stage_record(stage: DvcStage) -> DvcStageRecord:
     def paths(entries: tuple[DvcEntry, ...]) -> tuple[DvcPath, ...]:
-        return tuple(DvcPath(path=e.path, md5=e.md5, size=e.size, hash=e.hash) for e in entries)
+        return tuple(DvcPath(path=redact(e.path), md5=e.md5, size=e.size, hash=e.hash) for e in entries)
 
-    return DvcStageRecord(name=stage.name, file=stage.file, kind=stage.kind, cmd=stage.cmd,
-                          deps=paths(stage.deps), outs=paths(stage.outs))
+    from pytest_release_audit.errors import redact
+
+    # a stage's command may carry a URI with credentials or a key=secret pair: redacted like every URI
+    return DvcStageRecord(name=stage.name, file=stage.file, kind=stage.kind,
+                          cmd=redact(stage.cmd) if stage.cmd else None, deps=paths(stage.deps), outs=paths(stage.outs))
 
 
 def assess_dvc(
