@@ -282,6 +282,26 @@ def _card(facts: Facts) -> tuple[str, str]:
     return (OK, f"task {task}") if task else (MISSING, "no task recorded")
 
 
+def _validation(facts: Facts) -> tuple[str, str]:
+    from pytest_release_audit.rules.data_validation import matching_artifacts
+
+    section = facts.policy.section("data_validation")
+    run = facts.handle.run
+    found = matching_artifacts(run.artifacts if run else (), section["artifact"])
+    if found:
+        return OK, ", ".join(found[:3])
+    if facts.target in section["required"]:
+        return MISSING, f"no artifact matching {', '.join(section['artifact'])} (required for {facts.target})"
+    return NA, "no validation result logged; not required by the policy"
+
+
+def _readiness(facts: Facts) -> tuple[str, str]:
+    section = facts.policy.section("operational_readiness")
+    if not section["items"]:
+        return NA, "policy [operational_readiness] lists no items"
+    return NA, f"{len(section['items'])} item(s) checked by the audit at the training commit and on the version"
+
+
 def _approvals(facts: Facts) -> tuple[str, str]:
     from pytest_release_audit.approvals import evaluate_approvals
 
@@ -362,6 +382,15 @@ ROWS: tuple[Row, ...] = (
     Row("model_card", "name, version, task, training dataset and lineage; policy `[model_card]` limitations",
         'MlflowClient().set_model_version_tag("{name}", "{version}", "task", "binary classification")',
         "BLOCKED: the empty card section named", _card),
+    Row("data_validation", "a Great Expectations validation result of the logged dataset, logged as a run artifact "
+        "(policy `[data_validation] artifact`, default `validation*.json`)",
+        'mlflow.log_dict(validation_definition.run(...).to_json_dict(), "validation_result.json")',
+        "BLOCKED when the result failed or describes other data; when missing, only if policy "
+        "`[data_validation] required` lists the target", _validation),
+    Row("operational_readiness", "each item of policy `[operational_readiness.items]`: a file at the training "
+        "commit, or a tag / artifact on the version, recent enough",
+        'MlflowClient().set_model_version_tag("{name}", "{version}", "rollback_tested_at", "2026-11-30")',
+        "BLOCKED for the `required` targets (default production): the missing or stale items named", _readiness),
     Row("approvals", "signed approval tags on this version for each required role",
         "release-audit approve {name}/{version} --role technical --by you@example.org --key ~/.ssh/id_ed25519",
         "BLOCKED: `missing approvals for production`", _approvals),

@@ -23,9 +23,10 @@ from pytest_release_audit.stash import context_key, evidence_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.data import LoadedDataset
+    from pytest_release_audit.errors import SourceTreeError
     from pytest_release_audit.handle.model import ModelHandle
     from pytest_release_audit.policy import Policy
-    from pytest_release_audit.scanners.source import SourceTree
+    from pytest_release_audit.scanners.source import SourceCommit, SourceTree
     from pytest_release_audit.session import AuditContext, Scores
 
 
@@ -114,11 +115,9 @@ def audit_scores(audit_context: AuditContext) -> Scores:
     return audit_context.scores
 
 
-@pytest.fixture(scope="session")
-def audit_source_tree(audit_context: AuditContext) -> Iterator[SourceTree]:
-    """The training code at the run's git commit, exported to a temporary directory."""
+def _source_repos(audit_context: AuditContext) -> tuple[Path, list[Path]]:
+    """The repository to find the training commit in (``--audit-source``, else the rootdir) and fallbacks."""
     from pytest_release_audit.handle.model import GIT_REPO_TAG
-    from pytest_release_audit.scanners.source import close_source_tree, open_source_tree
 
     handle = audit_context.handle
     explicit = audit_context.options.source
@@ -131,9 +130,35 @@ def audit_source_tree(audit_context: AuditContext) -> Iterator[SourceTree]:
         local = Path(recorded.removeprefix("file://"))
         if local.is_dir():
             fallbacks.append(local)
-    tree = open_source_tree(handle, repo, audit_context.workdir / "source", fallback_repos=fallbacks)
+    return repo, fallbacks
+
+
+@pytest.fixture(scope="session")
+def audit_source_tree(audit_context: AuditContext) -> Iterator[SourceTree]:
+    """The training code at the run's git commit, exported to a temporary directory."""
+    from pytest_release_audit.scanners.source import close_source_tree, open_source_tree
+
+    repo, fallbacks = _source_repos(audit_context)
+    tree = open_source_tree(audit_context.handle, repo, audit_context.workdir / "source", fallback_repos=fallbacks)
     yield tree
     close_source_tree(tree)
+
+
+@pytest.fixture(scope="session")
+def audit_source_commit(audit_context: AuditContext) -> SourceCommit | SourceTreeError:
+    """The training commit in its repository (files read with ``git show``), or why it cannot be found.
+
+    For checks that read a few files at the commit and judge their absence themselves (``lineage``
+    reads DVC files, ``operational_readiness`` its evidence files); nothing is exported.
+    """
+    from pytest_release_audit.errors import SourceTreeError
+    from pytest_release_audit.scanners.source import locate_commit
+
+    repo, fallbacks = _source_repos(audit_context)
+    try:
+        return locate_commit(audit_context.handle, repo, fallback_repos=fallbacks)
+    except SourceTreeError as exc:
+        return exc
 
 
 @pytest.fixture

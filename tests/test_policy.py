@@ -162,3 +162,31 @@ def test_policy_controls_appear_beside_the_marker_controls_in_the_report() -> No
     never = {r.id: r for r in missing_required([pii], policy, "production", "stopped")}
     assert never["approvals"].controls == ("MRM-9",)
     assert never["lineage"].controls == ()
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ({"operational_readiness": {"items": {"x": {}}}},
+     "policy key 'operational_readiness.items.x' names no evidence: set path (a file at the training commit), tag or "
+     "artifact"),
+    ({"operational_readiness": {"items": {"x": {"path": "ops/../../etc/passwd"}}}},
+     "policy key 'operational_readiness.items.x' path must be repository-relative, without '..' and not starting "
+     "with '/' or '-', got ('ops/../../etc/passwd',)"),
+    ({"operational_readiness": {"items": {"x": {"tag": "t", "max_age_days": -1}}}},
+     "policy key 'operational_readiness.items.x.max_age_days' must be 0 (any age) or a number of days, got -1"),
+    ({"data_validation": {"required": ["prod"]}},
+     "policy key 'data_validation.required' lists unknown targets ['prod']: use development, staging, production"),
+    ({"lineage": {"dvc": "off"}}, "policy key 'lineage.dvc' must be 'auto' or 'required', got 'off'"),
+])
+def test_release_evidence_policy_is_validated(data, expected):
+    with pytest.raises(PolicyError) as err:
+        validate(data)
+    assert str(err.value) == expected
+
+
+def test_release_evidence_policy_defaults():
+    policy = default_policy()
+    assert policy.section("lineage") == {"dvc": "auto"}
+    assert policy.section("data_validation") == {"artifact": ["validation*.json"], "required": []}
+    assert policy.section("operational_readiness") == {"required": ["production"], "items": {}}
+    item = validate({"operational_readiness": {"items": {"rb": {"path": "ops/rb.md", "max_age_days": 90}}}})
+    assert item.section("operational_readiness")["items"]["rb"]["path"] == ["ops/rb.md"]

@@ -14,9 +14,11 @@ from pytest_release_audit.rules.lineage import assess_artifacts, assess_integrit
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.data import LoadedDataset
+    from pytest_release_audit.errors import SourceTreeError
     from pytest_release_audit.evidence import Evidence
     from pytest_release_audit.handle.model import ModelHandle
     from pytest_release_audit.policy import Policy
+    from pytest_release_audit.scanners.source import SourceCommit
 
 
 @compliance("lineage", title="Lineage complete: data -> run -> model", controls=CONTROLS["lineage"])
@@ -24,15 +26,19 @@ def test_lineage(
     request: pytest.FixtureRequest,
     audit_model: ModelHandle,
     audit_recorded_datasets: list[LoadedDataset] | None,
+    audit_source_commit: SourceCommit | SourceTreeError,
+    audit_policy: Policy,
     audit_evidence: Evidence,
 ) -> None:
     """Raw data -> pinned splits -> training run -> model, every link recorded in the registry.
 
     A dataset recorded without a file (autolog) is still a recorded link: ``data_integrity`` says
-    it cannot be read; this check judges the chain.
+    it cannot be read; this check judges the chain. When the training commit holds DVC files
+    (dvc.lock, .dvc), every logged file must be the output they record (md5 compared).
     """
     extra = request.config.hook.pytest_release_audit_lineage(handle=audit_model)
-    result = assess_lineage(audit_model, audit_recorded_datasets, extra)
+    result = assess_lineage(audit_model, audit_recorded_datasets, extra, source=audit_source_commit,
+                            section=audit_policy.section("lineage"))
     result.record(audit_evidence)
     assert result.passed, result.message
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from pytest_release_audit.retention import DEFAULT_YEARS
@@ -78,6 +78,86 @@ class TaskPolicy(Section):
     def _known_kind(cls, value: str) -> str:
         if value not in TASK_KINDS:
             raise rule_error(f"must be survival, binary, multiclass or regression, got {shown(value)}")
+        return value
+
+
+class LineagePolicy(Section):
+    """``[lineage]``: DVC at the training commit ("auto": verified when the commit has DVC files)."""
+
+    dvc: str = "auto"  # "required": a commit without dvc.lock / .dvc files fails lineage
+
+    @field_validator("dvc")
+    @classmethod
+    def _known_mode(cls, value: str) -> str:
+        if value not in ("auto", "required"):
+            raise rule_error(f"must be 'auto' or 'required', got {shown(value)}")
+        return value
+
+
+class DataValidationPolicy(Section):
+    """``[data_validation]``: the run's Great Expectations validation result (GX 1.x JSON artifact)."""
+
+    # run artifact globs holding a validation result: without "/" a glob matches the file name in any folder
+    artifact: StrList = ("validation*.json",)
+    required: StrList = ()  # targets for which a validation result must be logged
+
+    @field_validator("required")
+    @classmethod
+    def _known_targets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [t for t in value if t not in ("development", "staging", "production")]
+        if unknown:
+            raise rule_error(f"lists unknown targets {shown(unknown)}: use development, staging, production")
+        return value
+
+
+class ReadinessItem(Section):
+    """``[operational_readiness.items.NAME]``: one item and what evidences it.
+
+    ``path``: a file at the training commit (its age: the last commit that changed it); ``tag``: a
+    version or run tag whose value is an ISO date (or ``artifact``: a run artifact path, dated by
+    the run's start); ``max_age_days``: how old the evidence may be (0: any age).
+    """
+
+    description: str = ""
+    path: StrList = ()
+    tag: str = ""
+    artifact: str = ""
+    max_age_days: int = 0
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("max_age_days")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise rule_error(f"must be 0 (any age) or a number of days, got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _evidenced_somehow(self) -> ReadinessItem:
+        if not (self.path or self.tag.strip() or self.artifact.strip()):
+            raise rule_error("names no evidence: set path (a file at the training commit), tag or artifact")
+        if any(not p.strip() or p.startswith(("/", "-")) or ".." in p.split("/") for p in self.path):
+            raise rule_error("path must be repository-relative, without '..' and not starting with '/' or '-', "
+                             f"got {shown(self.path)}")
+        return self
+
+
+class OperationalReadinessPolicy(Section):
+    """``[operational_readiness]``: monitoring, alerting, rollback, incident response, change management."""
+
+    required: StrList = ("production",)  # targets for which every listed item must be evidenced
+    items: dict[str, ReadinessItem] = Field(default_factory=dict)
+
+    @field_validator("required")
+    @classmethod
+    def _known_targets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [t for t in value if t not in ("development", "staging", "production")]
+        if unknown:
+            raise rule_error(f"lists unknown targets {shown(unknown)}: use development, staging, production")
         return value
 
 

@@ -17,15 +17,18 @@ from pytest_release_audit.policy.sections import (
     DataIntegrityPolicy,
     DataLicensePolicy,
     DatasetMapping,
+    DataValidationPolicy,
     DependenciesPolicy,
     DriftPolicy,
     EvaluationArtifactsPolicy,
     IpHeadersPolicy,
     LatencyPolicy,
     LeakagePolicy,
+    LineagePolicy,
     ModelArtifactPolicy,
     ModelCardPolicy,
     NotifyPolicy,
+    OperationalReadinessPolicy,
     PerformancePolicy,
     PiiPolicy,
     PromotionPolicy,
@@ -44,6 +47,7 @@ from pytest_release_audit.policy.sections import (
 BUILTIN_CHECKS: tuple[str, ...] = (
     "lineage",
     "data_integrity",
+    "data_validation",
     "pii",
     "leakage",
     "data_license",
@@ -59,6 +63,7 @@ BUILTIN_CHECKS: tuple[str, ...] = (
     "latency",
     "drift",
     "model_card",
+    "operational_readiness",
     "approvals",
     "model_artifact",
 )
@@ -82,7 +87,9 @@ class PolicySettings(Section):
     audit: AuditPolicy = AuditPolicy()
     model_artifact: ModelArtifactPolicy = ModelArtifactPolicy()
     task: TaskPolicy = TaskPolicy()
+    lineage: LineagePolicy = LineagePolicy()
     data_integrity: DataIntegrityPolicy = DataIntegrityPolicy()
+    data_validation: DataValidationPolicy = DataValidationPolicy()
     # logged dataset name -> the file(s) holding it (datasets recorded without a file, e.g. autolog)
     datasets: dict[str, DatasetMapping] = Field(default_factory=dict)
     evaluation_artifacts: EvaluationArtifactsPolicy = EvaluationArtifactsPolicy()
@@ -100,6 +107,7 @@ class PolicySettings(Section):
     latency: LatencyPolicy = LatencyPolicy()
     drift: DriftPolicy = DriftPolicy()
     model_card: ModelCardPolicy = ModelCardPolicy()
+    operational_readiness: OperationalReadinessPolicy = OperationalReadinessPolicy()
     approvals: ApprovalsPolicy = ApprovalsPolicy()
     promotion: PromotionPolicy = PromotionPolicy()
     notify: NotifyPolicy = NotifyPolicy()

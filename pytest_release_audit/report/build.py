@@ -14,11 +14,11 @@ from pytest_release_audit.report.model import AuditResult, CheckResult, ModelRef
 
 #: Display order: the GREMLIN report's sections, then the user's checks.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Data lineage & governance", ("lineage", "data_integrity", "pii", "leakage", "data_license")),
+    ("Data lineage & governance", ("lineage", "data_integrity", "data_validation", "pii", "leakage", "data_license")),
     ("Code compliance", ("ip_headers", "security", "dependencies", "reproducibility", "model_artifact")),
     ("Performance gate", ("performance_gate", "bias", "evaluation_artifacts", "signature")),
     ("Serving readiness", ("serving_contract", "latency", "drift")),
-    ("Release handover", ("model_card", "approvals")),
+    ("Release handover", ("model_card", "operational_readiness", "approvals")),
 )
 ORDER = {cid: i for i, cid in enumerate(c for _, ids in SECTIONS for c in ids)}
 _RANK = {"error": 4, "failed": 3, "skipped": 2, "passed": 1}

@@ -106,6 +106,24 @@ def _lineage(result: AuditResult) -> list[dict[str, Any]] | None:
     return nodes
 
 
+def _lineage_dvc(result: AuditResult) -> list[str] | None:
+    """The DVC pipeline the lineage check read at the training commit: the graph, then one line per stage."""
+    evidence = evidence_of(result.check("lineage"), LineageEvidence)
+    dvc = evidence.dvc if evidence is not None else None
+    if dvc is None or not dvc.graph:
+        return None
+    lines = [value(f"{(dvc.commit or '')[:12]}: {dvc.graph} ({dvc.status})", limit=400)]
+    for stage in dvc.stages:
+        outs = ", ".join(f"{o.path} md5 {(o.md5 or '?')[:12]}" for o in stage.outs)
+        deps = ", ".join(d.path for d in stage.deps)
+        lines.append(value(f"{stage.name}: {deps or stage.kind} -> {outs}", limit=400))
+    for match in dvc.datasets:
+        verdict = "matches" if match.match else "DOES NOT match"
+        found = match.out or "no DVC output"
+        lines.append(value(f"dataset {match.dataset} ({match.file}) {verdict} {found}", limit=400))
+    return lines
+
+
 def _duration(started: str, finished: str) -> str | None:
     try:
         seconds = (dt.datetime.fromisoformat(finished) - dt.datetime.fromisoformat(started)).total_seconds()
@@ -228,6 +246,7 @@ def build_context(result: AuditResult, out_dir: Path) -> dict[str, Any]:
         "counts": [(o, _count_label(o, counts[o]), counts[o]) for o in OUTCOME_STYLES if counts.get(o)],
         "checks": checks,
         "lineage": _lineage(result),
+        "lineage_dvc": _lineage_dvc(result),
         "lineage_anchor": by_id["lineage"]["anchor"] if "lineage" in by_id else None,
         "environment": [(label(k), value(v, limit=600)) for k, v in env.items()],
         "schema_version": result.schema_version,

@@ -12,6 +12,8 @@ from __future__ import annotations
 CONTROLS: dict[str, tuple[str, ...]] = {
     "lineage": ("SR 11-7 Model Inventory", "EU AI Act Art. 12", "GDPR Art. 30"),
     "data_integrity": ("SR 11-7 Data Quality", "21 CFR 11.10(a)", "ISO/IEC 42001 A.7.5"),
+    "data_validation": ("EU AI Act Art. 10(2)", "SR 11-7 Data Quality", "ISO/IEC 42001 A.7.4"),
+    "operational_readiness": ("SR 11-7 Ongoing Monitoring", "EU AI Act Art. 72", "ISO/IEC 42001 A.6.2.6"),
     "evaluation_artifacts": ("SR 11-7 Outcomes Analysis", "ISO/IEC 42001 A.6.2.4"),
     "signature": ("ISO/IEC 42001 A.6.2.2", "ISO/IEC 42001 A.6.2.7"),
     "pii": ("GDPR Art. 5(1)(c)", "GDPR Art. 25", "HIPAA 164.514(b)"),

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.data import LoadedDataset
 from pytest_release_audit.digests import (
@@ -24,6 +24,10 @@ from pytest_release_audit.report.contracts import (
 )
 from pytest_release_audit.report.format import plural
 from pytest_release_audit.rules.result import RuleResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pytest_release_audit.errors import SourceTreeError
+    from pytest_release_audit.scanners.source import SourceCommit
 
 #: Why a file that was not edited may still not reproduce the logged MLflow digest, and the fix.
 DIGEST_CAUSE = (
@@ -276,13 +280,22 @@ def signature_findings(
 
 
 def assess_lineage(
-    handle: ModelHandle, datasets: list[LoadedDataset] | None, extra: list[list[dict[str, Any]] | None]
+    handle: ModelHandle,
+    datasets: list[LoadedDataset] | None,
+    extra: list[list[dict[str, Any]] | None],
+    *,
+    source: SourceCommit | SourceTreeError | None = None,
+    section: dict[str, Any] | None = None,
 ) -> RuleResult:
     """The chain data -> run -> model, with the edges plugins add (``pytest_release_audit_lineage``).
 
     ``datasets`` is None when the logged datasets have no file to read (autolog): the
     chain is judged on what the registry records and the facts read from data are left out.
+    ``source`` is the training commit: when it holds DVC files (dvc.lock, .dvc), every logged file
+    must be the output they record (``rules.dvc_lineage``).
     """
+    from pytest_release_audit.rules.dvc_lineage import assess_dvc
+
     edges = [edge for group in extra if group for edge in group]
     refs = [d.ref for d in datasets] if datasets is not None else list(handle.run.inputs if handle.run else ())
     chain, problems = lineage_chain(handle, refs, edges)
@@ -291,10 +304,17 @@ def assess_lineage(
     summary = " -> ".join(" + ".join(names) for names in stages)
     if datasets is None:
         summary += " (the datasets have no file: rows, patients and dates not read; see data_integrity)"
+    dvc = None
+    if source is not None:
+        dvc, dvc_problems, clause = assess_dvc(source, datasets, section or {})
+        problems = [*problems, *dvc_problems]
+        if clause:
+            summary += f"; {clause}"
     return RuleResult(
         evidence=LineageEvidence(
             chain=tuple(ChainNode.of(node) for node in chain),
             datasets=tuple(DatasetFacts.of(f) for f in facts),
+            dvc=dvc,
         ),
         summary=summary,
         passed=not problems,

@@ -171,6 +171,92 @@ def open_source_tree(
     uncommitted code, or the commit cannot be found. The user's working tree and index are never
     touched: only object-reading git commands run.
     """
+    found = locate_commit(handle, repo, fallback_repos=fallback_repos)
+    return _export(Path(found.repo), found.gitdir, found.commit, Path(workdir))
+
+
+def locate_commit(handle: ModelHandle, repo: str | Path, *, fallback_repos: Iterable[Path] = ()) -> SourceCommit:
+    """The repository holding the source run's git commit (``repo``, then ``fallback_repos``), nothing exported.
+
+    Raises ``SourceTreeError`` (one line) for the same reasons as ``open_source_tree``.
+    """
+    commit = _run_commit(handle)
+    primary = Path(repo).expanduser().resolve()
+    candidates: list[Path] = [primary]
+    for extra in fallback_repos:
+        path = Path(extra).expanduser().resolve()
+        if path not in candidates:
+            candidates.append(path)
+
+    searched: list[str] = []
+    why_not = ""
+    for candidate in candidates:
+        gitdir, reason = git_dir(candidate)
+        if gitdir is None:
+            why_not = why_not or reason
+            continue
+        searched.append(str(candidate))
+        full = resolve_commit(gitdir, commit)
+        if full is not None:
+            return SourceCommit(repo=str(candidate), gitdir=gitdir, commit=full)
+
+    run_id = handle.run.run_id if handle.run else "?"
+    if not searched:
+        problem = (
+            "is not a git repository"
+            if why_not.startswith("not a git repository") or why_not == "no such directory"
+            else f"cannot be read by git ({why_not})"
+        )
+        if why_not == "no such directory":
+            problem = "does not exist"
+        raise SourceTreeError(
+            f"--audit-source {primary} {problem}: pass --audit-source=PATH of a clone of the training code"
+        )
+    raise SourceTreeError(
+        f"commit {commit} (run {run_id}) is not in {', '.join(searched)}: fetch it "
+        f"(git fetch --all) or pass --audit-source=PATH of a clone that has it"
+    )
+
+
+@dataclass(frozen=True)
+class SourceCommit:
+    """The training commit in its repository, read object by object (``git show COMMIT:path``).
+
+    Nothing reads the working tree: a file is what the commit holds, its age is the commit date of
+    the last change to it at or before the commit.
+    """
+
+    repo: str
+    gitdir: Path
+    commit: str
+
+    def files(self) -> tuple[str, ...]:
+        """Every regular file path of the commit (repository-relative, POSIX)."""
+        return tuple(path for mode, kind, _obj, path in _ls_tree(self.gitdir, self.commit)
+                     if kind == "blob" and mode != "120000")
+
+    def show(self, path: str) -> bytes | None:
+        """The bytes of ``path`` at the commit, or None when the commit has no such file."""
+        clean = str(PurePosixPath(path))
+        if clean.startswith(("-", "/")) or ".." in PurePosixPath(clean).parts:
+            return None
+        proc = _git([f"--git-dir={self.gitdir}", "cat-file", "blob", f"{self.commit}:{clean}"],
+                    cwd=self.gitdir, check=False)
+        return proc.stdout if proc.returncode == 0 else None
+
+    def last_change(self, path: str) -> str | None:
+        """The ISO commit date of the last commit at or before this one that changed ``path``, else None."""
+        clean = str(PurePosixPath(path))
+        if clean.startswith("-"):
+            return None
+        proc = _git([f"--git-dir={self.gitdir}", "log", "-1", "--format=%cI", self.commit, "--", clean],
+                    cwd=self.gitdir, check=False)
+        text = proc.stdout.decode("ascii", "replace").strip()
+        return text or None
+
+
+def _run_commit(handle: ModelHandle) -> str:
+    """The source run's recorded commit, refused (one line) when missing, dirty or not a hash."""
     run = handle.run
     if run is None:
         raise SourceTreeError(
@@ -193,41 +279,7 @@ def open_source_tree(
             f"run {run.run_id} tag '{GIT_COMMIT_TAG}' is not a commit hash ({len(commit)} characters): "
             f"log the full sha from `git rev-parse HEAD`"
         )
-
-    primary = Path(repo).expanduser().resolve()
-    candidates: list[Path] = [primary]
-    for extra in fallback_repos:
-        path = Path(extra).expanduser().resolve()
-        if path not in candidates:
-            candidates.append(path)
-
-    searched: list[str] = []
-    why_not = ""
-    for candidate in candidates:
-        gitdir, reason = git_dir(candidate)
-        if gitdir is None:
-            why_not = why_not or reason
-            continue
-        searched.append(str(candidate))
-        full = resolve_commit(gitdir, commit)
-        if full is not None:
-            return _export(candidate, gitdir, full, Path(workdir))
-
-    if not searched:
-        problem = (
-            "is not a git repository"
-            if why_not.startswith("not a git repository") or why_not == "no such directory"
-            else f"cannot be read by git ({why_not})"
-        )
-        if why_not == "no such directory":
-            problem = "does not exist"
-        raise SourceTreeError(
-            f"--audit-source {primary} {problem}: pass --audit-source=PATH of a clone of the training code"
-        )
-    raise SourceTreeError(
-        f"commit {commit} (run {run.run_id}) is not in {', '.join(searched)}: fetch it "
-        f"(git fetch --all) or pass --audit-source=PATH of a clone that has it"
-    )
+    return commit
 
 
 def close_source_tree(tree: SourceTree) -> None:

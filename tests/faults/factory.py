@@ -166,6 +166,8 @@ CHECK_MODULES = {
     "serving_contract": "test_serving.py",
     "latency": "test_serving.py",
     "drift": "test_serving.py",
+    "data_validation": "test_release_evidence.py",
+    "operational_readiness": "test_release_evidence.py",
 }
 #: The checks that run in seconds on a small model (the matrix's default selection).
 FAST_CHECKS = ("lineage", "data_integrity", "evaluation_artifacts", "signature", "performance_gate", "bias")

@@ -30,8 +30,14 @@ from pytest_release_audit.report.contracts.data import (
     DataIntegrityEvidence,
     DataLicenseEvidence,
     DatasetFacts,
+    DataValidationEvidence,
     DigestComparison,
     DuplicateRows,
+    DvcLineage,
+    DvcMatch,
+    DvcPath,
+    DvcStageRecord,
+    FailedExpectation,
     IdOverlap,
     IntegrityDataset,
     LeakageEvidence,
@@ -41,6 +47,7 @@ from pytest_release_audit.report.contracts.data import (
     PiiDatasetScan,
     PiiEvidence,
     PiiFinding,
+    ValidationResultRow,
 )
 from pytest_release_audit.report.contracts.model import (
     ApprovalRecord,
@@ -71,6 +78,7 @@ from pytest_release_audit.report.contracts.model import (
     SubgroupRow,
     WorkerLoad,
 )
+from pytest_release_audit.report.contracts.operations import OperationalReadinessEvidence, ReadinessRow
 from pytest_release_audit.report.contracts.serving import (
     DriftComparison,
     DriftEvidence,
@@ -91,6 +99,7 @@ E = TypeVar("E", bound=CheckEvidence)
 EVIDENCE: dict[str, type[CheckEvidence]] = {
     "lineage": LineageEvidence,
     "data_integrity": DataIntegrityEvidence,
+    "data_validation": DataValidationEvidence,
     "pii": PiiEvidence,
     "leakage": LeakageEvidence,
     "data_license": DataLicenseEvidence,
@@ -106,6 +115,7 @@ EVIDENCE: dict[str, type[CheckEvidence]] = {
     "latency": LatencyEvidence,
     "drift": DriftEvidence,
     "model_card": ModelCardEvidence,
+    "operational_readiness": OperationalReadinessEvidence,
     "approvals": ApprovalsEvidence,
     "model_artifact": ModelArtifactEvidence,
 }
@@ -121,6 +131,8 @@ __all__ = [
     "BaselineRef", "BiasEvidence", "BiasRule", "CalibrationBin", "ChainNode", "CheckEvidence", "ClassMetrics",
     "DataIntegrityEvidence", "DataLicenseEvidence", "DatasetFacts", "DatasetRef", "DependenciesEvidence",
     "DigestComparison", "DriftComparison", "DriftEvidence", "DriftRow", "DuplicateRows",
+    "DataValidationEvidence", "DvcLineage", "DvcMatch", "DvcPath", "DvcStageRecord", "FailedExpectation",
+    "ValidationResultRow", "OperationalReadinessEvidence", "ReadinessRow",
     "EndpointProbe", "EvaluationArtifactsEvidence", "Gap", "GateDecision", "GateRule",
     "HazardRatio", "IdOverlap", "IntegrityDataset", "IpHeadersEvidence", "LatencyEvidence", "LatencyStats",
     "LeakageEvidence", "LeakagePair",

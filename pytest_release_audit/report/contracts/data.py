@@ -47,11 +47,65 @@ class DatasetFacts(Record):
 
 
 @dataclass(frozen=True)
+class DvcPath(Record):
+    """One dependency or output of a DVC stage as the commit's dvc.lock / .dvc file records it."""
+
+    path: str = ""
+    md5: str | None = None
+    size: int | None = None
+    hash: str | None = None
+
+
+@dataclass(frozen=True)
+class DvcStageRecord(Record):
+    """A stage of dvc.lock (``kind="stage"``) or a file tracked by a .dvc file (``kind="tracked"``)."""
+
+    name: str = ""
+    file: str = ""
+    kind: str = ""
+    cmd: str | None = None
+    deps: tuple[DvcPath, ...] = ()
+    outs: tuple[DvcPath, ...] = ()
+
+
+@dataclass(frozen=True)
+class DvcMatch(Record):
+    """One logged dataset's file compared with the DVC output it should be."""
+
+    dataset: str = ""
+    context: str | None = None
+    file: str | None = None
+    md5: str | None = None
+    stage: str | None = None
+    out: str | None = None
+    recorded_md5: str | None = None
+    how: str | None = None  # how the out was found: path, path suffix, file name, content
+    match: bool | None = None
+    reason: str | None = optional()
+    role: str | None = optional()  # "dep": a stage's recorded input no stage produces (absent: an output)
+
+
+@dataclass(frozen=True)
+class DvcLineage(Record):
+    """The DVC pipeline at the training commit and the logged datasets checked against its outputs."""
+
+    status: str = ""  # verified, mismatch, not applicable (why), not read (why)
+    commit: str | None = None
+    files: tuple[str, ...] = ()
+    graph: str | None = None  # one line: data/raw.csv -> split -> train
+    stages: tuple[DvcStageRecord, ...] = ()
+    edges: tuple[dict[str, str], ...] = ()
+    datasets: tuple[DvcMatch, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class LineageEvidence(CheckEvidence):
-    """``lineage``: the verified chain raw -> split -> run -> model, and each dataset's facts."""
+    """``lineage``: the verified chain raw -> split -> run -> model, each dataset's facts, the DVC pipeline."""
 
     chain: tuple[ChainNode, ...] = ()
     datasets: tuple[DatasetFacts, ...] = ()
+    dvc: DvcLineage | None = optional()
 
 
 @dataclass(frozen=True)
@@ -213,3 +267,50 @@ class DataLicenseEvidence(CheckEvidence):
     tag_keys: tuple[str, ...] = ()
     allowed: tuple[str, ...] | None = None
     datasets: tuple[LicenseRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class ValidationResultRow(Record):
+    """One Great Expectations validation result the run logged, and the dataset it describes."""
+
+    artifact: str = ""
+    suite: str | None = None
+    success: bool | None = None
+    evaluated: int | None = None
+    failed: int | None = None
+    dataset: str | None = None
+    context: str | None = None
+    asset: str | None = None
+    batch_ids: tuple[str, ...] = ()
+    result_rows: tuple[int, ...] = ()  # the batch's row counts the result records
+    dataset_rows: int | None = None
+    fingerprint: str | None = None  # GX pandas_data_fingerprint vs the audited frame: match / differs
+    gx_version: str | None = None
+    validation_time: str | None = None
+    error: str | None = optional()
+
+
+@dataclass(frozen=True)
+class FailedExpectation(Record):
+    """A failed expectation: type, column and counts; the observed value only when it is a count."""
+
+    artifact: str = ""
+    type: str = ""
+    column: str | None = None
+    observed: str | None = None  # a row/column count, "masked", or None when the result has none
+    unexpected_count: int | None = None
+    unexpected_percent: float | None = None
+    element_count: int | None = None
+    raised_exception: bool | None = None
+
+
+@dataclass(frozen=True)
+class DataValidationEvidence(CheckEvidence):
+    """``data_validation``: the run's GX validation results, the datasets they describe, failed expectations."""
+
+    applicable: bool | None = None
+    target: str = ""
+    required: bool | None = None
+    patterns: tuple[str, ...] = ()
+    results: tuple[ValidationResultRow, ...] = ()
+    failed: tuple[FailedExpectation, ...] = ()

@@ -184,6 +184,21 @@ def training_data(handle: ModelHandle | None, checks: Mapping[str, CheckResult])
     }
 
 
+def _dvc_text(evidence: LineageEvidence) -> str | None:
+    """One line for the DVC pipeline the lineage check read at the training commit, or None."""
+    dvc = evidence.dvc
+    if dvc is None or not dvc.graph:
+        return None
+    matched = sum(1 for m in dvc.datasets if m.match)
+    commit = text_of(dvc.commit or "")[:12]
+    stages = "; ".join(
+        f"{text_of(s.name)}: {', '.join(text_of(d.path) for d in s.deps) or '-'} → "
+        f"{', '.join(text_of(o.path) for o in s.outs)}" for s in dvc.stages if s.kind == "stage").replace(" -> ", " → ")
+    graph = text_of(dvc.graph).replace(" -> ", " → ")
+    return (f"DVC pipeline at {commit}: {graph} ({stages or 'no stages'}); {matched} of "
+            f"{len(dvc.datasets)} logged files match the md5 dvc.lock records ({text_of(dvc.status)})")
+
+
 def lineage(handle: ModelHandle | None, checks: Mapping[str, CheckResult]) -> dict[str, Any]:
     """The chain raw -> split -> run -> model: verified by the lineage check, else as the registry records it."""
     check = checks.get("lineage")
@@ -203,7 +218,7 @@ def lineage(handle: ModelHandle | None, checks: Mapping[str, CheckResult]) -> di
             note = "Verified by the lineage check" + (f": {summary}" if summary else "")
         else:
             note = f"⚠️ Lineage check {check.outcome}" + (f": {summary}" if summary else "")
-        return {"nodes": nodes, "note": note, "verified": check.outcome == "passed"}
+        return {"nodes": nodes, "note": note, "verified": check.outcome == "passed", "dvc": _dvc_text(evidence)}
     # No verified chain: the chain as the registry records it, marked unverified.
     if handle is not None:
         run = handle.run
@@ -214,4 +229,4 @@ def lineage(handle: ModelHandle | None, checks: Mapping[str, CheckResult]) -> di
             nodes.append({"name": run.run_name or run.run_id, "role": "Training Run"})
         nodes.append({"name": f"{handle.name} v{handle.version}", "role": "Final Artifact"})
     note = f"Chain as recorded in the registry, not verified; {not_run_text('lineage', check)}"
-    return {"nodes": nodes, "note": note, "verified": False}
+    return {"nodes": nodes, "note": note, "verified": False, "dvc": None}
