@@ -58,11 +58,22 @@ def extract(stdout: str) -> str:
 
 
 def normalise(excerpt: str) -> str:
-    """``excerpt`` with run ids and commits masked, and the ``generated`` lines' paths dropped."""
+    """``excerpt`` with run ids and commits masked, the ``generated`` lines' paths dropped, and the
+    latency check's figures (timings differ on every run, and so does their wrapping) left out."""
     text = re.sub(r"\b[0-9a-f]{32}\b", "<run id>", excerpt)
     text = re.sub(r"\b[0-9a-f]{12}\b", "<commit>", text)
-    return "\n".join("-- generated --" if re.match(r"^-+ generated ", line) else line
-                     for line in text.splitlines()) + "\n"
+    out: list[str] = []
+    in_latency = False
+    for line in text.splitlines():
+        if re.match(r"^ +[A-Z]+ +latency +", line):
+            out.append(line.split("latency", 1)[0] + "latency <timings>")
+            in_latency = True
+            continue
+        if in_latency and line.startswith(" " * 20):
+            continue
+        in_latency = False
+        out.append("-- generated --" if re.match(r"^-+ generated ", line) else line)
+    return "\n".join(out) + "\n"
 
 
 def readme_excerpt(readme: str | None = None) -> str:

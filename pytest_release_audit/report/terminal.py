@@ -23,12 +23,12 @@ def _line(tr: Any, check: CheckResult, width: int, errors: list[str]) -> None:
     optional = "" if check.required else " (optional)"
     tr.write("   ")
     tr.write(f"{style.word:<6}", **{style.colour: True, "bold": True})
-    indent = 3 + 7 + 21
+    indent = 3 + 7 + 22
     summary = strip_control(check.summary)
     if _is_input_error(check) and summary in errors:
         summary = f"could not run: see ERROR {errors.index(summary) + 1} above"
     lines = textwrap.wrap(summary + optional, width=max(width - indent, 40)) or [""]
-    tr.write_line(f" {strip_control(check.id):<20} {lines[0]}")
+    tr.write_line(f" {strip_control(check.id):<21} {lines[0]}")
     shown = 4 if check.outcome in ("passed", "waived") else 8  # a reason to block gets more room
     for more in lines[1:shown]:
         tr.write_line(" " * indent + more)
