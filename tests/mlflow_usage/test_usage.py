@@ -74,6 +74,8 @@ CASES = [
         "performance_gate": (POINTER + "|" + EVALUATION_MISSING[0],),
         "bias": (POINTER + "|" + EVALUATION_MISSING[0],),
         "signature": (POINTER + "|" + EVALUATION_MISSING[0],),
+        "latency": (POINTER + "|" + EVALUATION_MISSING[0],),
+        "drift": (POINTER + "|" + EVALUATION_MISSING[0],),
     }, terminal=(NO_FILE_LINE,)),
     # autolog + the test frame logged from memory (from_pandas without source): both file-less
     case("autolog_classifier", "BLOCKED", {
@@ -84,6 +86,8 @@ CASES = [
         "performance_gate": (POINTER,),
         "bias": (POINTER,),
         "signature": (POINTER,),
+        "latency": (POINTER,),
+        "drift": (POINTER,),
     }, terminal=(NO_FILE_LINE,)),
     # ... mapped to the files the user wrote (df.to_csv(path), index included): read and accepted;
     # only the licence autolog cannot record is missing
@@ -107,6 +111,8 @@ CASES = [
         "signature": (r"infer_signature",),
         "performance_gate": LABEL_UNKNOWN,
         "bias": (LABEL_UNKNOWN[0] + "|" + POINTER,),
+        "latency": LABEL_UNKNOWN,
+        "drift": LABEL_UNKNOWN,
     }),
 ]
 

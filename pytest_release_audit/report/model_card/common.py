@@ -24,6 +24,7 @@ SECTIONS: tuple[str, ...] = (
     "Training Data",
     "Performance Metrics",
     "Limitations & Bias",
+    "Serving",
     "Lineage",
     "Approval Chain",
     "Compliance Checklist",
