@@ -18,6 +18,7 @@ from pytest_release_audit.policy.sections import (
     DataLicensePolicy,
     DatasetMapping,
     DependenciesPolicy,
+    EnginePolicy,
     EvaluationArtifactsPolicy,
     IpHeadersPolicy,
     LeakagePolicy,
@@ -76,6 +77,7 @@ class PolicySettings(Section):
     model_artifact: ModelArtifactPolicy = ModelArtifactPolicy()
     task: TaskPolicy = TaskPolicy()
     data_integrity: DataIntegrityPolicy = DataIntegrityPolicy()
+    engine: EnginePolicy = EnginePolicy()
     # logged dataset name -> the file(s) holding it (datasets recorded without a file, e.g. autolog)
     datasets: dict[str, DatasetMapping] = Field(default_factory=dict)
     evaluation_artifacts: EvaluationArtifactsPolicy = EvaluationArtifactsPolicy()

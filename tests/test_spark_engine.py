@@ -1,0 +1,297 @@
+# SPDX-FileCopyrightText: 2026 pytest-release-audit contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The Spark engine for the data checks, on real Spark in local mode and a real MLflow store.
+
+One SparkSession (local[1]) writes the datasets as directories of Parquet parts and logs them with
+``mlflow.data.from_spark(df, path=...)`` (and one with ``from_pandas(df, source=DIR)``, one Delta
+table whose log is written by hand, version pinned); it is stopped before any audit runs. Each
+audit then runs in a subprocess that starts its own session. The same registry is audited with
+``[engine] data = "pandas"`` and ``"spark"``: findings, digests and verdicts are identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
+
+pyspark = pytest.importorskip("pyspark")
+
+FEATURES = ["a", "b", "c"]
+DATA_CHECKS = "lineage,data_integrity,pii,leakage,signature"
+PLANTED_EMAIL = "jane.roe.1987@example.org"
+PLANTED_PHONE = "+1 415-555-0143"
+BASE_POLICY = """[tool.release_audit]
+target = "production"
+[tool.release_audit.pii]
+ner_model = ""
+"""
+
+
+def _policy(engine: str, extra: str = "") -> str:
+    spark = ('[tool.release_audit.engine]\ndata = "spark"\nmaster = "local[1]"\n'
+             'conf = { "spark.driver.memory" = "1g", "spark.ui.enabled" = "false" }\n' if engine == "spark" else "")
+    return BASE_POLICY + spark + extra
+
+
+def _frames(n_train: int = 360, n_eval: int = 140, seed: int = 3, dirty: bool = False) -> tuple[Any, Any]:
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    n = n_train + n_eval
+    df = pd.DataFrame(rng.normal(size=(n, 3)).round(5), columns=FEATURES)
+    df["y"] = (df.a - df.b + rng.normal(scale=0.5, size=n) > 0).astype("int64")
+    df["patient_id"] = [f"P{100000 + i}" for i in range(n)]
+    df["visit_date"] = [f"2023-{1 + i % 12:02d}-{1 + i % 27:02d}" for i in range(n)]
+    templates = ["stable, follow up in {} weeks", "reviewed imaging, no change after {} days",
+                 "dose adjusted, recheck in {} weeks"]
+    df["notes"] = [templates[i % 3].format(i % 9 + 1) for i in range(n)]
+    train, evaluation = df.iloc[:n_train].reset_index(drop=True), df.iloc[n_train:].reset_index(drop=True)
+    if dirty:
+        train.loc[17, "notes"] = f"called patient at {PLANTED_PHONE}, mail {PLANTED_EMAIL}"
+        train.loc[250, "notes"] = f"resent results to {PLANTED_EMAIL}"
+        evaluation.loc[:11, "patient_id"] = train.loc[:11, "patient_id"].to_numpy()  # 12 patients in both
+    return train, evaluation
+
+
+def parts_sha256(directory: Path) -> str:
+    """sha256 over the sorted sha256 of each Parquet part (written here independently of the plugin)."""
+    digests = sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in directory.rglob("*.parquet")
+                     if not any(x.startswith(("_", ".")) for x in p.relative_to(directory).parts))
+    return hashlib.sha256("\n".join(digests).encode()).hexdigest()
+
+
+class Store:
+    """A real SQLite MLflow store with models whose datasets are Parquet directories."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.uri = f"sqlite:///{root / 'mlflow.db'}"
+
+    def client(self) -> Any:
+        from mlflow import MlflowClient
+
+        return MlflowClient(self.uri, self.uri)
+
+    def _write(self, spark: Any, frame: Any, path: Path, parts: int) -> Any:
+        spark.createDataFrame(frame).repartition(parts).sortWithinPartitions("patient_id").write.mode(
+            "overwrite").parquet(str(path))
+        return spark.read.parquet(str(path))
+
+    def model(self, spark: Any, name: str, *, dirty: bool = False, how: str = "from_spark") -> None:
+        import mlflow
+        from mlflow.models import infer_signature
+        from sklearn.linear_model import LogisticRegression
+
+        train, evaluation = _frames(dirty=dirty)
+        folder = self.root / name
+        folder.mkdir()
+        with mlflow.start_run(experiment_id=self.experiment):
+            for frame, split, context, parts in ((train, "train", "training", 3), (evaluation, "eval", "evaluation", 2)):
+                path = folder / split
+                sdf = self._write(spark, frame, path, parts)
+                tags = {"data_sha256": parts_sha256(path), "license": "Internal-Only"}
+                if how == "from_spark":
+                    dataset = mlflow.data.from_spark(sdf, path=str(path), name=f"{name}_{split}")
+                elif how == "from_pandas":
+                    import pandas as pd
+
+                    dataset = mlflow.data.from_pandas(pd.read_parquet(path), source=str(path), name=f"{name}_{split}")
+                else:
+                    raise AssertionError(how)
+                mlflow.log_input(dataset, context=context, tags=tags)
+            model = LogisticRegression().fit(train[FEATURES], train["y"])
+            mlflow.log_metric("accuracy", float(model.score(evaluation[FEATURES], evaluation["y"])))
+            mlflow.sklearn.log_model(model, name="model", registered_model_name=name,
+                                     signature=infer_signature(train[FEATURES], train["y"]),
+                                     input_example=train[FEATURES].head(3))
+
+    def delta(self, spark: Any, name: str) -> None:
+        """A Delta table written by hand (two commits: v0 the training rows, v1 appends an edited copy);
+        the run logged version 0."""
+        import mlflow
+        from mlflow.data.spark_dataset import SparkDataset
+        from mlflow.data.delta_dataset_source import DeltaDatasetSource
+        from mlflow.models import infer_signature
+        from sklearn.linear_model import LogisticRegression
+
+        train, evaluation = _frames(seed=9)
+        folder = self.root / name
+        table = folder / "train_delta"
+        self._write(spark, train, table, 2)
+        for junk in table.glob("*"):
+            if junk.name.startswith(("_", ".")) or junk.suffix == ".crc":
+                junk.unlink()
+        v0 = sorted(p.name for p in table.glob("*.parquet"))
+        (table / "_delta_log").mkdir()
+        meta = {"metaData": {"id": "t", "format": {"provider": "parquet", "options": {}}, "schemaString": "{}",
+                             "partitionColumns": [], "configuration": {}}}
+        commit0 = [{"protocol": {"minReaderVersion": 1, "minWriterVersion": 2}}, meta] + [
+            {"add": {"path": p, "size": (table / p).stat().st_size, "partitionValues": {}, "dataChange": True,
+                     "modificationTime": 0}} for p in v0]
+        (table / "_delta_log" / f"{0:020d}.json").write_text("\n".join(json.dumps(a) for a in commit0))
+        extra = train.head(40).assign(notes=f"late edit, contact {PLANTED_EMAIL}")
+        spark.createDataFrame(extra).coalesce(1).write.mode("overwrite").parquet(str(folder / "v1"))
+        added = next((folder / "v1").glob("*.parquet"))
+        added.rename(table / "part-v1-appended.parquet")
+        commit1 = [{"add": {"path": "part-v1-appended.parquet", "size": (table / "part-v1-appended.parquet")
+                            .stat().st_size, "partitionValues": {}, "dataChange": True, "modificationTime": 1}}]
+        (table / "_delta_log" / f"{1:020d}.json").write_text("\n".join(json.dumps(a) for a in commit1))
+        with mlflow.start_run(experiment_id=self.experiment):
+            sdf = spark.read.parquet(*[str(table / p) for p in v0])
+            source = DeltaDatasetSource(path=str(table), delta_table_version=0)
+            dataset = SparkDataset(df=sdf, source=source, name=f"{name}_train")
+            mlflow.log_input(dataset, context="training", tags={"license": "Internal-Only"})
+            eval_path = folder / "eval"
+            esdf = self._write(spark, evaluation, eval_path, 1)
+            mlflow.log_input(mlflow.data.from_spark(esdf, path=str(eval_path), name=f"{name}_eval"),
+                             context="evaluation", tags={"license": "Internal-Only"})
+            model = LogisticRegression().fit(train[FEATURES], train["y"])
+            mlflow.log_metric("accuracy", 0.5)
+            mlflow.sklearn.log_model(model, name="model", registered_model_name=name,
+                                     signature=infer_signature(train[FEATURES], train["y"]),
+                                     input_example=train[FEATURES].head(3))
+
+    @property
+    def experiment(self) -> str:
+        return str(self.client().get_experiment_by_name("spark").experiment_id)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """The registry, built with one local SparkSession that is stopped before the audits run."""
+    import mlflow
+    from pyspark.sql import SparkSession
+
+    from pytest_release_audit.handle.resolve import prepare_environment, using_store
+
+    prepare_environment()
+    built = Store(tmp_path_factory.mktemp("spark"))
+    spark = (SparkSession.builder.master("local[1]").appName("release-audit-tests")
+             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+    try:
+        with using_store(built.uri), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            built.client().create_experiment("spark", artifact_location=(built.root / "artifacts").as_uri())
+            mlflow.set_experiment("spark")
+            built.model(spark, "sp_clean")
+            built.model(spark, "sp_dirty", dirty=True)
+            built.model(spark, "sp_frompandas", how="from_pandas")
+            built.delta(spark, "sp_delta")
+    finally:
+        spark.stop()
+    return built
+
+
+TIMINGS: dict[str, float] = {}
+
+
+def audit(pytester: pytest.Pytester, store: Store, model: str, engine: str, *args: str,
+          extra: str = "", env: dict[str, str] | None = None) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    pytester.makefile(".toml", pyproject=_policy(engine, extra))
+    out = pytester.path / f"out-{engine}"
+    for key, value in (env or {}).items():
+        pytester._monkeypatch.setenv(key, value)
+    pytester._monkeypatch.setenv("COLUMNS", "250")
+    started = time.perf_counter()
+    result = pytester.runpytest_subprocess(
+        f"--audit-model={model}", f"--audit-tracking-uri={store.uri}", "-p", "no:cacheprovider",
+        f"--audit-out={out}", f"--audit-checks={DATA_CHECKS}", *args, timeout=400)
+    TIMINGS[f"{model}/{engine}"] = time.perf_counter() - started
+    from conftest import newest_report
+
+    report = json.loads(newest_report(out).read_text(encoding="utf-8"))
+    text = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in result.stdout.str(), result.stdout.str()[-4000:]
+    return result, report, {c["id"]: c for c in report["checks"]}, text  # type: ignore[return-value]
+
+
+def _comparable(check: dict[str, Any]) -> Any:
+    """A check's outcome, summary and evidence without timings and the one note naming the engine."""
+    from pytest_release_audit.rules.lineage import SPARK_NOTE
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if k not in ("seconds", "duration_s", "duration")}
+        if isinstance(value, list):
+            return [clean(v) for v in value if not (isinstance(v, str) and v.startswith(SPARK_NOTE))]
+        return value
+
+    return {"outcome": check["outcome"], "summary": check.get("summary"), "evidence": clean(check.get("evidence"))}
+
+
+@pytest.mark.parametrize("model", ["sp_clean", "sp_dirty", "sp_frompandas", "sp_delta"])
+def test_parity_pandas_and_spark(pytester: pytest.Pytester, store: Store, model: str) -> None:
+    """The same registry through both engines: identical findings, digests and verdicts."""
+    _, pandas_report, pandas_checks, _ = audit(pytester, store, model, "pandas")
+    _, spark_report, spark_checks, _ = audit(pytester, store, model, "spark")
+    assert pandas_report["status"] == spark_report["status"]
+    for check in DATA_CHECKS.split(","):
+        assert _comparable(pandas_checks[check]) == _comparable(spark_checks[check]), check
+    integrity = spark_checks["data_integrity"]["evidence"]["datasets"]
+    assert any(n.startswith("read by Spark") for d in integrity for n in d["notes"])
+    if model == "sp_clean":
+        assert all(spark_checks[c]["outcome"] == "passed" for c in DATA_CHECKS.split(",")), spark_checks
+        digests = [d for ds in integrity for d in ds["digests"] if d["kind"] == "file_sha256"]
+        assert len(digests) == 2 and all(d["match"] for d in digests)
+    if model == "sp_dirty":
+        assert spark_checks["pii"]["outcome"] == "failed" and spark_checks["leakage"]["outcome"] == "failed"
+        overlap = spark_checks["leakage"]["evidence"]["pairs"][0]["id_overlap"][0]
+        assert overlap["shared_ids"] == 12 and overlap["eval_rows"] == 12
+        found = {f["entity_type"]: f for f in spark_checks["pii"]["evidence"]["findings"]}
+        assert found["EMAIL_ADDRESS"]["rows_affected"] == 2 and found["EMAIL_ADDRESS"]["row_indices"] == [17, 250]
+        assert PLANTED_EMAIL not in found["EMAIL_ADDRESS"]["masked_sample"]
+        # the raw values appear in no output of either audit
+        for out in (pytester.path / "out-spark", pytester.path / "out-pandas"):
+            for file in out.rglob("*"):
+                if file.is_file():
+                    data = file.read_bytes()
+                    assert PLANTED_EMAIL.encode() not in data and PLANTED_PHONE.encode() not in data, file
+    if model == "sp_delta":  # version 0 read, not the appended edit of version 1
+        rows = {d["name"]: d for d in integrity}
+        pinned = [d for d in rows["sp_delta_train"]["digests"] if d["kind"] == "delta_version"]
+        assert pinned == [{"kind": "delta_version", "logged": "0", "recomputed": "0", "match": True,
+                           "covers": "the 2 files of Delta version 0 (replayed from _delta_log)"}] or \
+            pinned[0]["match"] is True
+        assert spark_checks["pii"]["outcome"] == "passed"
+        assert rows["sp_delta_train"]["rows"] == 360
+
+
+def test_driver_row_limit_blocks_with_one_line(pytester: pytest.Pytester, store: Store) -> None:
+    result, report, checks, text = audit(pytester, store, "sp_clean", "spark",
+                                         extra="max_driver_rows = 100\n")
+    assert report["status"] == "BLOCKED"
+    lines = [line for line in text.splitlines() if "max_driver_rows" in line]
+    assert lines and "has 140 rows, above [engine] max_driver_rows = 100" in lines[0]
+    assert checks["signature"]["outcome"] != "passed"
+
+
+def test_spark_unavailable_blocks_with_one_line(pytester: pytest.Pytester, store: Store, tmp_path: Path) -> None:
+    result, report, checks, text = audit(pytester, store, "sp_clean", "spark",
+                                         env={"JAVA_HOME": str(tmp_path / "no-java")})
+    assert report["status"] == "BLOCKED"
+    assert all(checks[c]["outcome"] != "passed" for c in ("data_integrity", "pii", "leakage"))
+    lines = [line for line in text.splitlines() if "no bin/java" in line]
+    assert lines and "default-jre-headless" in lines[0], text[-3000:]
+
+
+def test_session_settings_environment_wins() -> None:
+    from pytest_release_audit.engines.spark import session_settings
+
+    master, conf = session_settings({"master": "local[2]", "conf": {"spark.executor.memory": "1g"}},
+                                    {"SPARK_MASTER": "yarn", "RELEASE_AUDIT_SPARK_CONF_spark__executor__memory": "4g",
+                                     "RELEASE_AUDIT_SPARK_CONF_spark__sql__shuffle__partitions": "64"})
+    assert master == "yarn"
+    assert conf == {"spark.executor.memory": "4g", "spark.sql.shuffle.partitions": "64"}
+    assert session_settings({"master": "k8s://https://api:6443", "conf": {}}, {}) == ("k8s://https://api:6443", {})
+
