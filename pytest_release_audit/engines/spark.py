@@ -341,6 +341,7 @@ class SparkData:
     rows: int
     dtypes: dict[str, str]  # column -> the pandas engine's dtype, where it is not Arrow's
     types: dict[str, str] = field(default_factory=dict)  # column -> Spark type name
+    nulls: dict[str, int] = field(default_factory=dict)  # column -> null cells
 
     def numeric(self, col: str) -> bool:
         return self.types.get(col) in ("ByteType", "ShortType", "IntegerType", "LongType", "FloatType",
@@ -417,7 +418,13 @@ class SparkEngine:
             raw = (spark.read.option("basePath", table.root.as_uri()).parquet(*uris)
                    .select("*", F.col("_metadata.file_path").alias("__file"),
                            F.col("_metadata.row_index").alias("__row")))
-            counts = {r["__file"]: int(r["count"]) for r in raw.groupBy("__file").count().collect()}
+            data_cols = [c for c in raw.columns if c not in ("__file", "__row")]
+            # one pass: the rows of each part (their offsets) and the nulls of each column (its dtype)
+            per_file = raw.groupBy("__file").agg(F.count(F.lit(1)).alias("__count"), *[
+                F.count(F.when(F.col(f"`{c}`").isNull(), 1)).alias(f"__null{i}") for i, c in enumerate(data_cols)
+            ]).collect()
+            counts = {r["__file"]: int(r["__count"]) for r in per_file}
+            null_counts = {c: sum(int(r[f"__null{i}"]) for r in per_file) for i, c in enumerate(data_cols)}
         except Exception as exc:  # corrupt part, schema conflict
             raise DatasetUnavailable(f"{label}: Spark cannot read the Parquet parts of {table.root} "
                                      f"({describe_exception(exc)})") from None
@@ -428,19 +435,16 @@ class SparkEngine:
             offsets.append((key, total))
             total += n
         offset_frame = spark.createDataFrame(offsets, "__file string, __offset long")
-        data_cols = [c for c in raw.columns if c not in ("__file", "__row")]
         frame = (raw.join(F.broadcast(offset_frame), "__file")
                  .select(*[F.col(f"`{c}`") for c in data_cols], (F.col("__offset") + F.col("__row")).alias(POS)))
         schema = {f.name: f.dataType for f in frame.schema.fields if f.name != POS}
-        nulls = frame.select(*[F.count(F.when(F.col(f"`{c}`").isNull(), 1)).alias(c) for c in data_cols]).first() \
-            if data_cols else None
         dtypes = {}
         for c in data_cols:
-            dtype = _pandas_dtype(schema[c], bool(nulls and nulls[c]))
+            dtype = _pandas_dtype(schema[c], bool(null_counts[c]))
             if dtype:
                 dtypes[c] = dtype
         return SparkData(engine=self, frame=frame, columns=data_cols, rows=total, dtypes=dtypes,
-                         types={c: type(schema[c]).__name__ for c in data_cols})
+                         types={c: type(schema[c]).__name__ for c in data_cols}, nulls=null_counts)
 
     def driver_frame(self, data: SparkData, label: str, limit: int | None = None) -> pd.DataFrame:
         """Rows brought to the driver in the pandas engine's order (refused above max_driver_rows)."""
@@ -497,18 +501,14 @@ class SparkEngine:
 
     def all_str(self, data: SparkData, head: pd.DataFrame) -> dict[Any, bool]:
         """``digests._all_str`` of each whole column: a text column without nulls holds only str."""
-        from pyspark.sql import functions as F
-
         text = [c for c in data.columns if data.types.get(c) == "StringType"]
-        nulls = data.frame.select(*[F.count(F.when(F.col(f"`{c}`").isNull(), 1)).alias(c) for c in text]).first() \
-            if text else None
         out: dict[Any, bool] = {}
         for position, col in enumerate(head.columns):
             dtype = str(head.dtypes.iloc[position])
             if data.rows == 0:
                 out[(col, dtype)] = True
             elif col in text:
-                out[(col, dtype)] = bool(nulls is not None and nulls[col] == 0)
+                out[(col, dtype)] = data.nulls.get(col, 1) == 0
             elif dtype == "object":
                 out[(col, dtype)] = False  # dates, decimals, bytes, booleans with nulls: not str
         return out
@@ -594,11 +594,14 @@ class SparkEngine:
         passed = data.with_rows(partial(_pii_pass, plan=plan), SCAN_SCHEMA)
         passed = passed.persist(StorageLevel.MEMORY_AND_DISK)
         strings = passed.where("kind = 0").select("c", "v", "pos")
-        distinct = strings.groupBy("c", "v").agg(F.min("pos").alias("first")).persist(StorageLevel.MEMORY_AND_DISK)
+        distinct = strings.groupBy("c", "v").agg(F.min("pos").alias("first"), F.count(F.lit(1)).alias("cells")) \
+            .persist(StorageLevel.MEMORY_AND_DISK)
         try:
             small = passed.where("kind > 0").select("kind", "c", "v", "pos", "n", "m", "entity").collect()  # masked
-            present = {int(r["c"]): int(r["count"]) for r in strings.groupBy("c").count().collect()}
-            uniques = {int(r["c"]): int(r["count"]) for r in distinct.groupBy("c").count().collect()}
+            per_column = distinct.groupBy("c").agg(F.count(F.lit(1)).alias("uniques"), F.sum("cells").alias("cells"))
+            present, uniques = {}, {}
+            for r in per_column.collect():
+                present[int(r["c"])], uniques[int(r["c"])] = int(r["cells"]), int(r["uniques"])
             ner: dict[int, bool] = {}
             if engine.ner_analyzer is not None:
                 for c, count in uniques.items():
@@ -627,13 +630,14 @@ class SparkEngine:
                     F.min_by(F.when(F.col("primary"), F.col("masked")), F.when(F.col("primary"), F.col("first")))
                     .alias("sample")).collect()}
                 flagged = content.where("primary").select("c", "entity", "v").distinct()
-                joined = strings.join(flagged, ["c", "v"])
-                counts = {(int(r["c"]), r["entity"]): int(r["count"]) for r in joined.groupBy("c", "entity").count()
-                          .collect()}
-                window = Window.partitionBy("c", "entity").orderBy("pos")
+                joined = strings.join(F.broadcast(flagged), ["c", "v"])
+                window = Window.partitionBy("c", "entity")
+                counts: dict[tuple[int, str], int] = {}
                 firsts: dict[tuple[int, str], list[int]] = {}
-                for r in (joined.withColumn("rn", F.row_number().over(window)).where("rn <= 10")
-                          .select("c", "entity", "pos").collect()):
+                for r in (joined.withColumn("rn", F.row_number().over(window.orderBy("pos")))
+                          .withColumn("rows", F.count(F.lit(1)).over(window)).where("rn <= 10")
+                          .select("c", "entity", "pos", "rows").collect()):
+                    counts[(int(r["c"]), r["entity"])] = int(r["rows"])
                     firsts.setdefault((int(r["c"]), r["entity"]), []).append(int(r["pos"]))
             finally:
                 hits.unpersist()
@@ -772,15 +776,20 @@ class SparkEngine:
             ek = evaluation.frame.select(f"`{col}`", POS).mapInPandas(
                 partial(_id_keys_pass, col=col, mode=modes[1], dtype=evaluation.dtypes.get(col)), schema)
             tk, ek = tk.persist(StorageLevel.MEMORY_AND_DISK), ek.persist(StorageLevel.MEMORY_AND_DISK)
-            train_ids = tk.select("k").distinct()
-            eval_ids = ek.select("k").distinct()
-            shared = eval_ids.join(train_ids, "k")
-            counts = (train_ids.count(), eval_ids.count(), shared.count())
-            train_rows = tk.join(shared, "k").count()
-            eval_hits = ek.join(shared, "k")
-            eval_rows = eval_hits.count()
-            first = eval_hits.groupBy("raw").agg(F.min("pos").alias("p"), F.first("masked").alias("masked"))
-            sample = [r["masked"] for r in first.orderBy("p").limit(SAMPLE_SIZE).select("masked").collect()]
+            tkeys = tk.groupBy("k").agg(F.count(F.lit(1)).alias("tn"))
+            ekeys = ek.groupBy("k").agg(F.count(F.lit(1)).alias("en"))
+            both = F.col("tn").isNotNull() & F.col("en").isNotNull()
+            r = tkeys.join(ekeys, "k", "full_outer").agg(
+                F.count("tn").alias("train_ids"), F.count("en").alias("eval_ids"),
+                F.count(F.when(both, 1)).alias("shared"), F.sum(F.when(both, F.col("tn"))).alias("train_rows"),
+                F.sum(F.when(both, F.col("en"))).alias("eval_rows")).first()
+            sample: list[str] = []
+            if r["shared"]:
+                hits = ek.join(tkeys.select("k"), "k")
+                first = hits.groupBy("raw").agg(F.min("pos").alias("p"), F.first("masked").alias("masked"))
+                sample = [x["masked"] for x in first.orderBy("p").limit(SAMPLE_SIZE).select("masked").collect()]
+            counts = (int(r["train_ids"]), int(r["eval_ids"]), int(r["shared"]))
+            train_rows, eval_rows = int(r["train_rows"] or 0), int(r["eval_rows"] or 0)
             tk.unpersist()
             ek.unpersist()
             out.append(IdOverlap(column=str(col), train_ids=counts[0], eval_ids=counts[1], shared_ids=counts[2],
@@ -792,6 +801,7 @@ class SparkEngine:
                        feature_columns: list[str]) -> DuplicateRowsResult:
         """``scanners.leakage.find_duplicate_rows`` by a hash of each record and a join."""
         from pyspark import StorageLevel
+        from pyspark.sql import functions as F
 
         from pytest_release_audit.scanners.leakage import ROW_SAMPLE, DuplicateRowsResult
 
@@ -818,20 +828,28 @@ class SparkEngine:
         hb = evaluation.frame.select(*sel).mapInPandas(partial(_row_hashes, cols=cols, targets=targets_e),
                                                        "h long, pos long")
         ha, hb = ha.persist(StorageLevel.MEMORY_AND_DISK), hb.persist(StorageLevel.MEMORY_AND_DISK)
-        ha_distinct = ha.select("h").distinct()
-        hb_distinct = hb.select("h").distinct()
-        eval_hit = hb.join(ha_distinct, "h")
-        train_hit = ha.join(hb_distinct, "h")
-        n_a, n_b = ha.count(), hb.count()
+        a = ha.groupBy("h").agg(F.count(F.lit(1)).alias("na"))
+        b = hb.groupBy("h").agg(F.count(F.lit(1)).alias("nb"))
+        both = F.col("na").isNotNull() & F.col("nb").isNotNull()
+        r = a.join(b, "h", "full_outer").agg(
+            F.sum("na").alias("n_a"), F.sum("nb").alias("n_b"), F.count("na").alias("da"), F.count("nb").alias("db"),
+            F.sum(F.when(both, F.col("nb"))).alias("eval_rows"), F.sum(F.when(both, F.col("na"))).alias("train_rows"),
+            F.count(F.when(both, 1)).alias("distinct_rows")).first()
+        eval_sample: tuple[int, ...] = ()
+        train_sample: tuple[int, ...] = ()
+        if r["eval_rows"]:
+            eval_sample = tuple(int(x["pos"]) for x in hb.join(a.select("h"), "h").orderBy("pos").limit(ROW_SAMPLE)
+                                .collect())
+            train_sample = tuple(int(x["pos"]) for x in ha.join(b.select("h"), "h").orderBy("pos").limit(ROW_SAMPLE)
+                                 .collect())
+        n_a, n_b = int(r["n_a"] or 0), int(r["n_b"] or 0)
         result = DuplicateRowsResult(
             feature_columns=tuple(str(c) for c in cols),
-            train_total=int(n_a), eval_total=int(n_b),
-            eval_rows=int(eval_hit.count()), train_rows=int(train_hit.count()),
-            distinct_rows=int(eval_hit.select("h").distinct().count()),
-            train_internal_duplicates=int(n_a - ha_distinct.count()),
-            eval_internal_duplicates=int(n_b - hb_distinct.count()),
-            sample_eval_rows=tuple(int(r["pos"]) for r in eval_hit.orderBy("pos").limit(ROW_SAMPLE).collect()),
-            sample_train_rows=tuple(int(r["pos"]) for r in train_hit.orderBy("pos").limit(ROW_SAMPLE).collect()),
+            train_total=n_a, eval_total=n_b,
+            eval_rows=int(r["eval_rows"] or 0), train_rows=int(r["train_rows"] or 0),
+            distinct_rows=int(r["distinct_rows"] or 0),
+            train_internal_duplicates=n_a - int(r["da"]), eval_internal_duplicates=n_b - int(r["db"]),
+            sample_eval_rows=eval_sample, sample_train_rows=train_sample,
             seconds=time.perf_counter() - started,
         )
         ha.unpersist()
