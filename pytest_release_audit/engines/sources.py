@@ -126,7 +126,8 @@ def delta_source(root: Path, label: str, version: int | None) -> TableSource:
                                      f"log says {size}: the file changed since it was committed")
         parts.append(path)
     notes = () if version is not None else (
-        f"the run logged no Delta version: read the latest, {latest}; log from_spark(df, path=..., version=N)",)
+        f"the run logged no Delta version: read the latest, {latest} (MLflow records no version 0: pin the "
+        "content with a data_sha256 tag, or log from_spark(df, path=..., version=N) for N >= 1)",)
     return TableSource(root=root.resolve(), kind="delta", parts=tuple(parts), logged_version=version,
                        version=target, notes=notes)
 

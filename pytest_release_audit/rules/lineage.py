@@ -172,6 +172,11 @@ def integrity_findings(
                     f"is {_short(data.file_sha256)} but the run logged {_short(logged_file)}"
                 )
         _table_digests(data, compared, notes)
+        if data.table is not None and data.table.kind == "delta" and data.table.logged_version is None \
+                and not logged_file:
+            problems.append(f"{label}: the run pinned neither the Delta version nor the content (read the latest, "
+                            f"version {data.table.version}, which may hold rows added after training): log "
+                            "from_spark(df, path=..., version=N) or tags={'data_sha256': ...}")
         logged_frame = data.ref.tags.get(FRAME_DIGEST_TAG)
         if logged_frame and data.spark is not None:
             notes.append("frame_sha256 not recomputed on the Spark engine (it hashes the whole frame in one "
