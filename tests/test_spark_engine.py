@@ -61,6 +61,7 @@ def _frames(n_train: int = 360, n_eval: int = 140, seed: int = 3, dirty: bool = 
         train.loc[17, "notes"] = f"called patient at {PLANTED_PHONE}, mail {PLANTED_EMAIL}"
         train.loc[250, "notes"] = f"resent results to {PLANTED_EMAIL}"
         evaluation.loc[:11, "patient_id"] = train.loc[:11, "patient_id"].to_numpy()  # 12 patients in both
+        evaluation.loc[30, "notes"] = f"patient asked for a call back on {PLANTED_PHONE}"  # the scored frame
     return train, evaluation
 
 
@@ -258,6 +259,8 @@ def test_parity_pandas_and_spark(pytester: pytest.Pytester, store: Store, model:
         found = {f["entity_type"]: f for f in spark_checks["pii"]["evidence"]["findings"]}
         assert found["EMAIL_ADDRESS"]["rows_affected"] == 2 and len(found["EMAIL_ADDRESS"]["row_indices"]) == 2
         assert found["PHONE_NUMBER"]["rows_affected"] == 1
+        per_dataset = {d["name"]: d["findings"] for d in spark_checks["pii"]["evidence"]["datasets"]}
+        assert per_dataset == {"sp_dirty_train": 2, "sp_dirty_eval": 1}
         assert PLANTED_EMAIL not in found["EMAIL_ADDRESS"]["masked_sample"]
         # the raw values appear in no output of either audit
         for out in (pytester.path / "out-spark", pytester.path / "out-pandas"):

@@ -166,7 +166,7 @@ def _pii_analyze(batches: Iterator[pd.DataFrame], plan: dict[str, Any]) -> Itera
                     raw = str(values[i])[hit.start:hit.end]
                     masked = mask_value(raw, hit.entity)
                     emit(0, c, values[i], int(firsts[i]), hit.entity, float(hit.score), hit.detector, primary,
-                         masked, 0, 0)
+                         masked, hit.start, hit.end)
                     if primary and len(raw) >= 3:
                         for t, text in enumerate(texts):
                             if raw in text:
@@ -195,10 +195,11 @@ def scan_pii(spark_engine: SparkEngine, loaded: LoadedDataset, dataset_name: str
     from pytest_release_audit.scanners.pii.columns import SMALLEST_IDENTIFIER
     from pytest_release_audit.scanners.pii.engine import section_with_defaults
     from pytest_release_audit.scanners.pii.names import IDENTIFIER_COLUMNS, looks_like_id, normalise_name
-    from pytest_release_audit.scanners.pii.results import PiiFinding, PiiScanResult
+    from pytest_release_audit.scanners.pii.results import MAX_FLAGGED_PER_COLUMN, PiiFinding, PiiScanResult
 
     started = time.perf_counter()
     data: SparkData = loaded.spark
+    scored = data.rows > 0 and len(loaded.df) == data.rows  # the evaluation frame, collected for scoring
     section = section_with_defaults(policy_section)
     skip: dict[str, str] = section["skip_columns"]
     ignored = set(engine.ignored)
@@ -255,6 +256,12 @@ def scan_pii(spark_engine: SparkEngine, loaded: LoadedDataset, dataset_name: str
                 F.min_by(F.when(F.col("primary"), F.col("masked")), F.when(F.col("primary"), F.col("first")))
                 .alias("sample")).collect()}
             flagged = content.where("primary").select("c", "entity", "v").distinct()
+            scored_raw: list[Any] = []
+            if scored:  # the frame is on the driver already: its flagged strings are masked in every output
+                by_first = Window.partitionBy("c", "entity").orderBy("first")
+                scored_raw = (content.where("primary").withColumn("rn", F.row_number().over(by_first))
+                              .where(f"rn <= {MAX_FLAGGED_PER_COLUMN}").select("c", "entity", "v", "n", "m", "masked")
+                              .collect())
             joined = strings.join(F.broadcast(flagged), ["c", "v"])
             window = Window.partitionBy("c", "entity")
             counts: dict[tuple[int, str], int] = {}
@@ -286,6 +293,7 @@ def scan_pii(spark_engine: SparkEngine, loaded: LoadedDataset, dataset_name: str
     scanned: list[str] = []
     ner_columns: list[str] = []
     flagged_in_texts: dict[str, str] = {}
+    driver_flagged: dict[str, str] = {}
     blocking_types = set(section["entities"])
     values_scanned = values_analyzed = 0
     for c, name, mode, entity in plan_cols:
@@ -324,6 +332,8 @@ def scan_pii(spark_engine: SparkEngine, loaded: LoadedDataset, dataset_name: str
                 allowed.append(dataclasses.replace(finding, blocking=False))
                 continue
             findings.append(finding)
+            if scored:
+                driver_flagged.update(_scored_flagged(loaded, name, c, flag_entity, entity, scored_raw))
             for t, start, length, masked, meta_entity in (name_flag or {}).get("meta", []):
                 if meta_entity == flag_entity and flag_entity == entity:
                     flagged_in_texts.setdefault(texts[t][start:start + length], masked)
@@ -336,8 +346,30 @@ def scan_pii(spark_engine: SparkEngine, loaded: LoadedDataset, dataset_name: str
         dataset=dataset_name, rows=int(data.rows), findings=tuple(ordered), columns_scanned=tuple(scanned),
         columns_skipped=_in_order(data.columns, skipped, skip), allowed=tuple(allowed),
         values_scanned=int(values_scanned), values_analyzed=int(values_analyzed),
-        seconds=time.perf_counter() - started, flagged={}, ner_columns=tuple(ner_columns))
+        seconds=time.perf_counter() - started, flagged=driver_flagged, ner_columns=tuple(ner_columns))
     return result, flagged_in_texts
+
+def _scored_flagged(loaded: LoadedDataset, name: str, c: int, flag_entity: str, name_entity: str,
+                    scored_raw: list[Any]) -> dict[str, str]:
+    """raw -> masked of one finding of the frame on the driver, as ``scan._Flag.raw`` holds them."""
+    import pandas as pd
+
+    from pytest_release_audit.masking import mask_value
+    from pytest_release_audit.scanners.pii.results import MAX_FLAGGED_PER_COLUMN
+
+    out: dict[str, str] = {}
+    if flag_entity == name_entity:
+        series = loaded.df[name]
+        present = series.notna()
+        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+            present &= series.astype(str).str.strip().ne("")
+        for value in pd.unique(series[present].astype(str))[:MAX_FLAGGED_PER_COLUMN]:
+            out[str(value)] = mask_value(value, flag_entity)
+    for r in scored_raw:
+        if int(r["c"]) == c and r["entity"] == flag_entity:
+            out[str(r["v"])[int(r["n"]):int(r["m"])]] = r["masked"]
+    return out
+
 
 def _number_stats(data: SparkData, cols: list[str]) -> dict[str, Any]:
     """Per numeric column: any finite value, all finite values whole, the largest |value|."""
