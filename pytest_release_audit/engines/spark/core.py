@@ -184,6 +184,9 @@ class SparkEngine:
                 "SPARK_MASTER / [engine] master and that a Java 17+ runtime is installed (JAVA_HOME)"
             ) from None
         spark.sparkContext.setLogLevel("ERROR")
+        import atexit
+
+        atexit.register(self.stop)  # the session's cleanup stops it; this covers a process that ends early
         return spark
 
     def stop(self) -> None:
