@@ -97,6 +97,15 @@ class LoadedDataset:
     #: Where the file came from: "" (the logged source), else the mapping that named it
     #: ("--audit-data" or "policy [datasets.NAME]").
     mapped_by: str = ""
+    #: The table the dataset was read from (``engines.sources.TableSource``: Parquet parts or a
+    #: Delta version), and each part's sha256 (relative path, digest), in read order.
+    table: Any = None
+    parts: tuple[tuple[str, str], ...] = ()
+    #: The dataset on the Spark engine (``engines.spark.SparkData``): its checks run there, and
+    #: ``df`` holds only the columns (no rows) unless the models score it (the evaluation frame).
+    spark: Any = None
+    #: The row count when ``df`` does not hold the rows (Spark).
+    rows: int | None = None
 
     @property
     def name(self) -> str:
@@ -108,7 +117,7 @@ class LoadedDataset:
 
     @property
     def n_rows(self) -> int:
-        return int(len(self.df))
+        return int(len(self.df)) if self.rows is None else int(self.rows)
 
     @property
     def X(self) -> pd.DataFrame:

@@ -76,11 +76,13 @@ def _all_str(series: pd.Series) -> bool:
     return set(map(type, values)) == {str}
 
 
-def pandas_digest(df: pd.DataFrame, all_str: dict[Any, bool] | None = None) -> str:
+def pandas_digest(df: pd.DataFrame, all_str: dict[Any, bool] | None = None, rows: int | None = None) -> str:
     """The digest ``mlflow.data.from_pandas(df)`` logs (``compute_pandas_digest``), computed cheaply.
 
     ``all_str`` caches the per-column all-str test between variants of one frame (the test covers
-    the whole column, which a variant's index does not change).
+    the whole column, which a variant's index does not change). ``rows``: the row count of the
+    whole frame when ``df`` holds only its first ``MAX_ROWS`` rows (the Spark engine reads no
+    more; ``all_str`` then holds the whole columns' answers).
     """
     import numpy as np
     import pandas as pd
@@ -104,7 +106,7 @@ def pandas_digest(df: pd.DataFrame, all_str: dict[Any, bool] | None = None) -> s
     trimmed = trimmed[string_columns.union(numeric_columns)]
     md5 = hashlib.md5(usedforsecurity=False)  # MLflow's digest, not a security control
     md5.update(pd.util.hash_pandas_object(trimmed).values)
-    md5.update(np.int64(len(df)).tobytes())
+    md5.update(np.int64(len(df) if rows is None else rows).tobytes())
     for name in df.columns:
         md5.update(str(name).encode())
     return md5.hexdigest()[:8]
@@ -196,20 +198,26 @@ class DigestCheck:
         return self.variant is not None
 
 
-def match_logged_digest(df: pd.DataFrame, logged: str, columns: list[str] | None = None) -> DigestCheck:
-    """Which variant of ``df`` (``frame_variants``) reproduces MLflow's ``logged`` digest, if any."""
-    cache: dict[Any, bool] = {}
+def match_logged_digest(df: pd.DataFrame, logged: str, columns: list[str] | None = None, *,
+                        rows: int | None = None, all_str: dict[Any, bool] | None = None) -> DigestCheck:
+    """Which variant of ``df`` (``frame_variants``) reproduces MLflow's ``logged`` digest, if any.
+
+    ``rows`` / ``all_str``: ``df`` is the first ``MAX_ROWS`` rows of a frame of ``rows`` rows whose
+    per-column all-str answers are given (``pandas_digest``).
+    """
+    cache: dict[Any, bool] = dict(all_str or {})
     tried: list[tuple[str, str]] = []
+    total = len(df) if rows is None else rows
     for name, frame, index_col in frame_variants(df, columns):
-        digest = pandas_digest(frame, cache)
+        digest = pandas_digest(frame, cache, rows)
         tried.append((name, digest))
         if digest == logged:
             covered = tuple(str(c) for c in frame.columns)
             uncovered = tuple(str(c) for c in df.columns if str(c) not in covered and str(c) != index_col)
             return DigestCheck(logged=logged, variant=name, recomputed=digest, tried=tuple(tried),
-                               index_column=index_col, columns=covered, uncovered=uncovered, rows=len(df))
+                               index_column=index_col, columns=covered, uncovered=uncovered, rows=total)
     return DigestCheck(logged=logged, variant=None, recomputed=tried[0][1], tried=tuple(tried),
-                       columns=tuple(str(c) for c in df.columns), rows=len(df))
+                       columns=tuple(str(c) for c in df.columns), rows=total)
 
 
 def numpy_spec(ref_schema: dict[str, Any] | None, profile: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -350,14 +350,26 @@ class AuditContext:
             integrity = self.policy.section("data_integrity")
             roots = [*bases, *(self.rootdir / r for r in integrity["allowed_roots"])]
             max_bytes = int(float(integrity["max_dataset_gb"]) * 1e9)
+            engine = self.data_engine
             return [
                 read_mapped_dataset(ref, mappings[ref.name], handle, task_policy, roots, max_bytes)
                 if ref.name in mappings else
-                read_logged_dataset(ref, handle, task_policy, bases, self.workdir / "datasets", roots, max_bytes)
+                read_logged_dataset(ref, handle, task_policy, bases, self.workdir / "datasets", roots, max_bytes,
+                                    engine)
                 for ref in handle.run.inputs
             ]
 
         return self._cached("datasets", compute)
+
+    @property
+    def data_engine(self) -> Any:
+        """The Spark engine when the policy says ``[engine] data = "spark"``, else None (pandas)."""
+        section = self.policy.section("engine")
+        if section["data"] != "spark":
+            return None
+        from pytest_release_audit.engines.spark import SparkEngine
+
+        return self._cached("data_engine", lambda: SparkEngine(section))
 
     @property
     def data_dirs(self) -> list[Path]:
@@ -402,6 +414,9 @@ class AuditContext:
 
     def cleanup(self) -> None:
         self.discard_artifacts()
+        engine = self._cache.pop("data_engine", None)
+        if engine is not None and hasattr(engine, "stop"):
+            engine.stop()
         workdir = self._cache.pop("workdir", None)
         if workdir is not None:
             import shutil

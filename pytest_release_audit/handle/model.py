@@ -37,6 +37,8 @@ class DatasetRef:
     targets: str | None = None
     schema: dict[str, Any] | None = None
     profile: dict[str, Any] | None = None
+    #: MLflow's source as logged when it is a JSON object (Spark: path / table_name, Delta: version)
+    source_details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_training(self) -> bool:

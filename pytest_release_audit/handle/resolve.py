@@ -277,9 +277,11 @@ def _dataset_ref(dataset_input: Any) -> DatasetRef:
     tags = {t.key: t.value for t in (dataset_input.tags or [])}
     context = tags.pop("mlflow.data.context", None)
     source = ds.source or ""
+    details: dict[str, Any] = {}
     try:
         parsed = json.loads(source)
         if isinstance(parsed, dict):
+            details = parsed
             source = str(parsed.get("uri") or parsed.get("url") or parsed.get("path") or source)
     except (TypeError, ValueError):
         pass
@@ -299,6 +301,7 @@ def _dataset_ref(dataset_input: Any) -> DatasetRef:
         targets=targets,
         schema=schema if isinstance(schema, dict) else None,
         profile=profile if isinstance(profile, dict) else None,
+        source_details=details,
     )
 
 

@@ -190,6 +190,45 @@ class DatasetMapping(Section):
         return value
 
 
+class EnginePolicy(Section):
+    """``[engine]``: where the data checks run.
+
+    ``data = "pandas"`` (default) reads every dataset into this process. ``data = "spark"`` reads
+    datasets whose MLflow source is a Spark source, a Delta table or a directory of Parquet parts
+    with Spark, and runs data_integrity, pii, leakage and lineage on the executors; only the
+    evaluation frame the models score is brought to the driver (at most ``max_driver_rows`` rows).
+    ``master`` and ``conf`` configure the SparkSession; the environment wins over them:
+    ``SPARK_MASTER`` (the master URL) and ``RELEASE_AUDIT_SPARK_CONF_<KEY>`` with the key's dots
+    written as ``__`` (``RELEASE_AUDIT_SPARK_CONF_spark__executor__memory=4g``).
+    """
+
+    data: str = "pandas"
+    master: str = "local[2]"
+    conf: dict[str, str] = Field(default_factory=dict)  # Spark configuration key -> value
+    max_driver_rows: int = 5_000_000
+
+    @field_validator("data")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if value not in ("pandas", "spark"):
+            raise rule_error(f"must be pandas or spark, got {shown(value)}")
+        return value
+
+    @field_validator("master")
+    @classmethod
+    def _master_given(cls, value: str) -> str:
+        if not value.strip():
+            raise rule_error("must be a Spark master URL (local[2], yarn, k8s://https://HOST:PORT, spark://HOST:PORT)")
+        return value
+
+    @field_validator("max_driver_rows")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise rule_error(f"must be a positive number of rows, got {shown(value)}")
+        return value
+
+
 class EvaluationArtifactsPolicy(Section):
     """``[evaluation_artifacts]``: artifacts and metrics the evaluation must log."""
 

@@ -20,6 +20,7 @@ from pytest_release_audit.policy.sections import (
     DataValidationPolicy,
     DependenciesPolicy,
     DriftPolicy,
+    EnginePolicy,
     EvaluationArtifactsPolicy,
     IpHeadersPolicy,
     LatencyPolicy,
@@ -90,6 +91,7 @@ class PolicySettings(Section):
     lineage: LineagePolicy = LineagePolicy()
     data_integrity: DataIntegrityPolicy = DataIntegrityPolicy()
     data_validation: DataValidationPolicy = DataValidationPolicy()
+    engine: EnginePolicy = EnginePolicy()
     # logged dataset name -> the file(s) holding it (datasets recorded without a file, e.g. autolog)
     datasets: dict[str, DatasetMapping] = Field(default_factory=dict)
     evaluation_artifacts: EvaluationArtifactsPolicy = EvaluationArtifactsPolicy()

@@ -143,13 +143,23 @@ def assess_pii(
     engine = build_engine(section)
     require_ner = bool(section.get("require_ner"))
     with kept_on_error(sink, _engine_facts(engine, require_ner)):
-        results = [
-            scan_dataframe(dataset.df, label, engine=engine, policy_section=section)
-            for dataset, label in zip(datasets, _labels(datasets), strict=True)
-        ]
+        items = _metadata(handle, datasets)
+        # The Spark engine scans on the executors; a raw value never comes back, only where a flagged
+        # value occurs in these texts (the driver's own strings) and its mask.
+        texts = sorted({t for _, t in items if isinstance(t, str) and t.strip()})
+        results = []
+        spark_flagged: dict[str, str] = {}
+        for dataset, label in zip(datasets, _labels(datasets), strict=True):
+            if dataset.spark is not None:
+                result, in_texts = dataset.spark.engine.scan_pii(dataset, label, engine, section, texts)
+                spark_flagged.update(in_texts)
+            else:
+                result = scan_dataframe(dataset.df, label, engine=engine, policy_section=section)
+            results.append(result)
         rows = [_dataset_row(dataset, result) for dataset, result in zip(datasets, results, strict=True)]
         data_flagged = {raw: masked for r in results for raw, masked in r.flagged.items()}
-        meta_findings, meta_flagged = scan_metadata(_metadata(handle, datasets), engine, data_flagged)
+        data_flagged.update({raw: masked for raw, masked in spark_flagged.items() if raw not in data_flagged})
+        meta_findings, meta_flagged = scan_metadata(items, engine, data_flagged)
     for raw, masked in {**data_flagged, **meta_flagged}.items():
         register(raw, masked)  # masked in every output of this audit, wherever it appears
     findings = [f for r in results for f in r.findings] + meta_findings

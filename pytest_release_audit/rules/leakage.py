@@ -57,6 +57,15 @@ def _require_columns(ids: list[str], *datasets: LoadedDataset) -> None:
                 )
 
 
+def _on_spark(train: LoadedDataset, evaluation: LoadedDataset) -> tuple[Any, Any] | None:
+    """Both splits as Spark data when either was read by Spark (the other one is sent there), else None."""
+    engine = (train.spark or evaluation.spark)
+    if engine is None:
+        return None
+    engine = engine.engine
+    return (train.spark or engine.from_pandas(train), evaluation.spark or engine.from_pandas(evaluation))
+
+
 @dataclass
 class _Findings:
     """What the pairs found: blocking problems, non-blocking notes, pairs whose ids were not checked."""
@@ -76,7 +85,9 @@ def _compare_ids(train: LoadedDataset, evaluation: LoadedDataset, ids: list[str]
         pair["id_overlap"] = "no id column found: set leakage.id_columns (patient overlap not checked)"
         found.unverified.append(f"{train.name}/{evaluation.name}")
         return
-    overlap = find_id_overlap(train.df, evaluation.df, ids)
+    pair_on_spark = _on_spark(train, evaluation)
+    overlap = (pair_on_spark[0].engine.id_overlap(*pair_on_spark, ids) if pair_on_spark
+               else find_id_overlap(train.df, evaluation.df, ids))
     pair["id_columns"] = ids
     pair["id_columns_from"] = source
     pair["id_overlap"] = [c.to_dict() for c in overlap.columns]
@@ -97,7 +108,9 @@ def _compare_records(train: LoadedDataset, evaluation: LoadedDataset, ids: list[
     if not features:
         pair["duplicate_rows"] = "no shared non-id columns to compare"
         return
-    dupes = find_duplicate_rows(train.df, evaluation.df, features)
+    pair_on_spark = _on_spark(train, evaluation)
+    dupes = (pair_on_spark[0].engine.duplicate_rows(*pair_on_spark, features) if pair_on_spark
+             else find_duplicate_rows(train.df, evaluation.df, features))
     pair["duplicate_rows"] = dupes.to_dict()
     if dupes.found and dupes.natural:
         found.notes.append(

@@ -37,6 +37,8 @@ DIGEST_CAUSE = (
 )
 DATE_HINTS = ("date", "_dt", "time_of", "admission", "diagnos")
 UPSTREAM_TAGS = ("derived_from", "upstream", "source_dataset")
+#: the note that says a dataset was read by the Spark engine (the only note the engines do not share)
+SPARK_NOTE = "read by Spark ([engine] data = \"spark\")"
 #: the lineage summary's stages, in order
 STAGES = ("Raw", "Pinned Split", "Training Run", "Final Artifact")
 
@@ -79,13 +81,17 @@ def recorded_facts(ref: DatasetRef) -> dict[str, Any]:
 
 def dataset_facts(data: LoadedDataset) -> dict[str, Any]:
     """Plain facts about one dataset for lineage evidence and the model card (no data values)."""
-    ids = data.ids
+    if data.spark is not None:  # counted on the executors (engines.spark)
+        patients, dates = data.spark.engine.facts(data)
+    else:
+        ids = data.ids
+        patients, dates = (int(ids.nunique()) if ids is not None else None), _date_range(data)
     return {
         **recorded_facts(data.ref),
         "rows": data.n_rows,
         "columns": len(data.df.columns),
-        "patients": int(ids.nunique()) if ids is not None else None,
-        "date_range": _date_range(data),
+        "patients": patients,
+        "date_range": dates,
         "file_sha256": data.file_sha256,
     }
 
@@ -169,8 +175,17 @@ def integrity_findings(
                     f"{data.local_path.name if data.local_path else 'source'} "
                     f"is {_short(data.file_sha256)} but the run logged {_short(logged_file)}"
                 )
+        _table_digests(data, compared, notes)
+        if data.table is not None and data.table.kind == "delta" and data.table.logged_version is None \
+                and not logged_file:
+            problems.append(f"{label}: the run pinned neither the Delta version nor the content (read the latest, "
+                            f"version {data.table.version}, which may hold rows added after training): log "
+                            "from_spark(df, path=..., version=N) or tags={'data_sha256': ...}")
         logged_frame = data.ref.tags.get(FRAME_DIGEST_TAG)
-        if logged_frame:
+        if logged_frame and data.spark is not None:
+            notes.append("frame_sha256 not recomputed on the Spark engine (it hashes the whole frame in one "
+                         "place); the part digests cover every byte")
+        elif logged_frame:
             now = frame_sha256(data.df)
             ok = logged_frame.strip().lower() == now
             compared.append({"kind": "frame_sha256", "logged": logged_frame, "recomputed": now, "match": ok,
@@ -183,6 +198,13 @@ def integrity_findings(
             from pytest_release_audit.datasets import check_digest
 
             check = check_digest(data.ref, data.df)
+        if check.kind == "spark_plan":
+            notes.append(f"MLflow digest {data.ref.digest} hashes the Spark query plan (semanticHash), not the "
+                         "rows: not a content digest, so not compared; the part digests are")
+            _no_full_digest(data, label, logged_file, logged_frame, section, notes, problems)
+            rows.append({"name": data.name, "context": data.context, "source": data.ref.source,
+                         "rows": data.n_rows, "digests": compared, "notes": notes})
+            continue
         compared.append({"kind": "mlflow_digest", "logged": data.ref.digest, "recomputed": check.recomputed,
                          "match": check.match,
                          "covers": ("first 10,000 array elements and the shapes (MLflow, from_numpy)"
@@ -210,11 +232,7 @@ def integrity_findings(
                     f"(recomputed {check.recomputed} != logged {data.ref.digest}): {DIGEST_CAUSE}"
                 )
                 notes.append(DIGEST_CAUSE)
-        if not logged_file and not logged_frame:
-            note = "no full-content digest logged (data_sha256): edits after row 10,000 are not detectable"
-            notes.append(note)
-            if section.get("require_full_digest"):
-                problems.append(f"{label}: {note}; log tags={{'data_sha256': ...}} with the input")
+        _no_full_digest(data, label, logged_file, logged_frame, section, notes, problems)
         rows.append({"name": data.name, "context": data.context, "source": data.ref.source, "rows": data.n_rows,
                      "digests": compared, "notes": notes})
     run_digest = next((run_tags[t] for t in FILE_DIGEST_TAGS if run_tags.get(t)), None)
@@ -230,6 +248,40 @@ def integrity_findings(
                 "the data changed since training or the tag names a file the run did not log"
             )
     return rows, problems
+
+
+def _no_full_digest(data: LoadedDataset, label: str, logged_file: str | None, logged_frame: str | None,
+                    section: dict[str, Any], notes: list[str], problems: list[str]) -> None:
+    """The note (and, when the policy requires one, the problem) of a dataset without a full digest."""
+    if logged_file or logged_frame:
+        return
+    what = ("edits are detectable only against the part digests recomputed now"
+            if data.ref.digest and data.digest_check is not None and data.digest_check.kind == "spark_plan"
+            else "edits after row 10,000 are not detectable")
+    note = f"no full-content digest logged (data_sha256): {what}"
+    notes.append(note)
+    if section.get("require_full_digest"):
+        problems.append(f"{label}: {note}; log tags={{'data_sha256': ...}} with the input")
+
+
+def _table_digests(data: LoadedDataset, compared: list[dict[str, Any]], notes: list[str]) -> None:
+    """A Parquet directory's part digests (in the notes) and a Delta table's pinned version."""
+    table = data.table
+    if table is None:
+        return
+    shown = ", ".join(f"{name} {_short(digest)}" for name, digest in data.parts[:4])
+    more = f", … {len(data.parts) - 4} more" if len(data.parts) > 4 else ""
+    notes.append(f"{plural(len(data.parts), 'Parquet part')} hashed (sha256 of each part's bytes; data_sha256 = "
+                 f"sha256 over the sorted part digests {_short(data.file_sha256)}): {shown}{more}")
+    if data.spark is not None:
+        notes.append(f"{SPARK_NOTE} (data_integrity, pii, leakage and lineage facts computed on the executors)")
+    if table.kind == "delta":
+        if table.logged_version is not None:
+            compared.append({"kind": "delta_version", "logged": str(table.logged_version),
+                             "recomputed": str(table.version), "match": table.logged_version == table.version,
+                             "covers": f"the {plural(len(table.parts), 'file')} of Delta version {table.version} "
+                                       "(replayed from _delta_log)"})
+        notes.extend(table.notes)
 
 
 def artifact_findings(handle: ModelHandle, section: dict[str, Any]) -> tuple[EvaluationArtifactsEvidence, list[str]]:
