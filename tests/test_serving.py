@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -48,15 +50,20 @@ def server(argv: list[str], ready: str, env: dict[str, str] | None = None, timeo
     """Start ``argv`` (which listens on the port in ``PORT``), wait until ``ready`` answers 200, yield the URL."""
     port = free_port()
     argv = [a.replace("{port}", str(port)) for a in argv]
-    full_env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", **(env or {})}
-    log = open(os.devnull, "wb")  # noqa: SIM115 - closed below
+    # The server reads its store from argv: URIs an earlier test left in this worker's environment
+    # (mlflow.set_registry_uri exports MLFLOW_REGISTRY_URI) must not point it elsewhere.
+    inherited = {k: v for k, v in os.environ.items() if k not in {"MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"}}
+    full_env = {**inherited, "MLFLOW_DISABLE_TELEMETRY": "true", **(env or {})}
+    log_path = Path(tempfile.mkdtemp(prefix="server-log-")) / "server.log"
+    log = log_path.open("wb")
     proc = subprocess.Popen(argv, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
         while True:
             if proc.poll() is not None:
-                raise AssertionError(f"server {argv[:4]} exited with {proc.returncode}")
+                tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-25:]
+                raise AssertionError(f"server {argv[:4]} exited with {proc.returncode}:\n" + "\n".join(tail))
             try:
                 request = urllib.request.Request(url + ready, headers=headers or {})
                 with urllib.request.urlopen(request, timeout=2) as reply:  # noqa: S310 - loopback
@@ -75,6 +82,7 @@ def server(argv: list[str], ready: str, env: dict[str, str] | None = None, timeo
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+        shutil.rmtree(log_path.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

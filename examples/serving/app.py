@@ -58,7 +58,9 @@ class ServedModel:
         import mlflow.sklearn
         from mlflow import MlflowClient
 
-        mlflow.set_tracking_uri(tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEMO_STORE)
+        uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEMO_STORE
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)  # one store: an inherited MLFLOW_REGISTRY_URI must not send us elsewhere
         client = MlflowClient()
         ref = model_uri.removeprefix("models:/")
         if "@" in ref:

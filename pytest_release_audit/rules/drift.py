@@ -135,6 +135,8 @@ def assess_drift(training: LoadedDataset, evaluation: LoadedDataset, production:
     if problems:
         message = "drift cannot be measured: " + "; ".join(problems) + ": log the same columns in every split"
         return RuleResult.failure(message, evidence)
+    if not features and not section["columns"] and evaluation.task.problem:  # which columns are inputs is unknown
+        return RuleResult.failure(f"drift cannot be measured: {evaluation.task.problem}", evidence)
     if not features:
         message = ("drift cannot be measured: no feature is both a model input and a training column: log the "
                    "frame the model reads, or name the columns in [tool.release_audit.drift] columns")

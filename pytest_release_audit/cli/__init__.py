@@ -30,6 +30,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from pytest_release_audit.cli import evidence
+from pytest_release_audit.cli.common import PROG, client_for, version_of
 from pytest_release_audit.errors import AuditConfigError, AuditError
 from pytest_release_audit.report.model import outcome_style
 from pytest_release_audit.report.text import clean, one_line
@@ -37,9 +39,6 @@ from pytest_release_audit.report.text import clean, one_line
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.approvals import Approval
     from pytest_release_audit.report.model import AuditResult
-
-PROG = "release-audit"
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so ``main`` returns 2 with one line."""
@@ -99,79 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--target", choices=("development", "staging", "production"),
                         help="target the approvals are judged for (default: the policy's target)")
     doctor.add_argument("--source", metavar="PATH", help="where relative dataset sources are (default: .)")
-    _bundle_parsers(sub)
+    evidence.add_parsers(sub)
     return parser
-
-
-def _bundle_parsers(sub: Any) -> None:
-    bundle = sub.add_parser("bundle", help="a signed, reproducible evidence bundle of one audited version")
-    bundle.add_argument("model", metavar="NAME/VERSION", help="model version (NAME@ALIAS resolves the alias)")
-    bundle.add_argument("--out", required=True, metavar="FILE.tar.gz", help="where the bundle is written")
-    bundle.add_argument("--with-data", action="store_true", help="also include the logged dataset files")
-    bundle.add_argument("--key", metavar="PEM", help="Ed25519 private key (PEM) that signs the bundle (default: "
-                        "RELEASE_AUDIT_BUNDLE_KEY, a path or the PEM text)")
-    bundle.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking/registry URI")
-    bundle.add_argument("--policy", metavar="PATH",
-                        help="policy TOML (default: [tool.release_audit] of ./pyproject.toml)")
-    bundle.add_argument("--trail", metavar="PATH", help="the audit trail holding the audit (default: the policy's "
-                        "audit_log)")
-    bundle.add_argument("--source", metavar="PATH", help="clone of the training repository (default: the run's "
-                        "recorded repository, else .)")
-
-    verify = sub.add_parser("verify-bundle", help="verify an evidence bundle offline: digests, manifest, signature")
-    verify.add_argument("path", metavar="FILE", help="the .tar.gz written by release-audit bundle")
-    verify.add_argument("--pubkey", metavar="PEM", help="the Ed25519 public key you trust to have signed it "
-                        "(without it the signature only shows the bundle is self-consistent)")
-
-    delete = sub.add_parser("delete-bundle", help="delete a bundle whose retention period has ended")
-    delete.add_argument("path", metavar="FILE")
-    delete.add_argument("--pubkey", metavar="PEM", help="the trusted signing key (as for verify-bundle)")
-
-    prune = sub.add_parser("prune-trail", help="remove trail records whose retention period has ended")
-    prune.add_argument("path", metavar="LOG", help="the audit_log.jsonl file")
-    prune.add_argument("--before", required=True, metavar="DATE", help="records recorded before this date "
-                       "(2026-12-31 or 2026-12-31T23:59:59Z)")
-
-
-# -- helpers ---------------------------------------------------------------------------------
-def _quiet_mlflow() -> None:
-    import logging
-
-    for name in ("mlflow", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def _client(uri: str | None) -> tuple[Any, str]:
-    from pytest_release_audit.handle.resolve import normalize_tracking_uri, open_client
-
-    _quiet_mlflow()
-    tracking_uri = normalize_tracking_uri(uri, Path.cwd())
-    try:
-        return open_client(tracking_uri), tracking_uri
-    except AuditError as exc:  # the resolver names the pytest option; this command's is --tracking-uri
-        raise exc.__class__(str(exc).replace("--audit-tracking-uri", "--tracking-uri")) from None
-
-
-def _version_of(client: Any, spec_text: str) -> tuple[str, str]:
-    """(name, version) from ``NAME/VERSION`` or ``NAME@ALIAS``."""
-    from pytest_release_audit.handle.spec import parse_model_spec
-
-    try:
-        spec = parse_model_spec(spec_text)
-    except AuditConfigError as exc:
-        raise AuditConfigError(str(exc).replace("--audit-model", "model")) from None
-    if spec.version:
-        return spec.name, spec.version
-    if spec.alias:
-        from mlflow.exceptions import MlflowException
-
-        try:
-            return spec.name, str(client.get_model_version_by_alias(spec.name, spec.alias).version)
-        except MlflowException:
-            raise AuditConfigError(f"model '{spec.name}' has no alias '{spec.alias}': pass NAME/VERSION") from None
-    raise AuditConfigError(
-        f"'{spec_text}' names no version: an approval is for one version, pass NAME/VERSION (or NAME@ALIAS)"
-    )
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -179,8 +107,8 @@ def _cmd_approve(args: argparse.Namespace, out: TextIO) -> int:
     from pytest_release_audit.approvals import record_approval
     from pytest_release_audit.policy import load_policy
 
-    client, _uri = _client(args.tracking_uri)
-    name, version = _version_of(client, args.model)
+    client, _uri = client_for(args.tracking_uri)
+    name, version = version_of(client, args.model)
     from pytest_release_audit.approvals import normalize_role, policy_dir, signed
 
     policy = load_policy(args.policy, Path.cwd()).for_model(name)
@@ -217,8 +145,8 @@ def _cmd_approvals(args: argparse.Namespace, out: TextIO) -> int:
     from pytest_release_audit.handle.spec import ModelSpec
     from pytest_release_audit.policy import load_policy
 
-    client, uri = _client(args.tracking_uri)
-    name, version = _version_of(client, args.model)
+    client, uri = client_for(args.tracking_uri)
+    name, version = version_of(client, args.model)
     policy = load_policy(args.policy, Path.cwd()).for_model(name)
     target = args.target or policy.get("target")
     handle = resolve_handle(ModelSpec(name=name, version=version), uri)
@@ -260,7 +188,7 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
             raise AuditConfigError(f"cannot read the public key {key_source} ({exc.__class__.__name__})") from None
     result = trail.verify_trail(args.path, public_key=public_key)
     if result.ok and args.tracking_uri:
-        client, _uri = _client(args.tracking_uri)
+        client, _uri = client_for(args.tracking_uri)
         problems = trail.check_anchors(result.entries, client)
         if problems:
             print(f"BROKEN: {args.path}: the registry's anchors disagree: {problems[0]}"
@@ -276,7 +204,7 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
         print(f"OK: {args.path}: {result.records} record(s) valid ({', '.join(checked)}){last}", file=out)
         for warning in result.warnings:
             print(f"warning: {warning}", file=out)
-        _print_retention(result.entries, out)
+        evidence.print_retention(result.entries, out)
         return 0
     print(
         f"BROKEN: {args.path}: record {result.first_broken_index} (line {result.first_broken_index}): "
@@ -284,140 +212,6 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
         file=out,
     )
     return 1
-
-
-def _record_label(record: dict[str, Any]) -> str:
-    model = record.get("model") or {}
-    label = f"{model.get('name')}/{model.get('version')}" if model.get("name") else "unresolved model"
-    return f"{clean(label)} audit {clean(record.get('audit_id') or '-')}"
-
-
-def _print_retention(records: tuple[dict[str, Any], ...], out: TextIO) -> None:
-    """One line per record: until when it is retained, and whether that is still running."""
-    from pytest_release_audit.files import utc_now
-    from pytest_release_audit.retention import record_until, under_retention
-
-    now = utc_now()
-    for index, record in enumerate(records, start=1):
-        until, stated = record_until(record)
-        when = until.strftime("%Y-%m-%d") if until is not None else "unknown (kept)"
-        source = "" if stated else " (not recorded in the record: seed 002's 7 years from recorded_at)"
-        state = "under retention" if under_retention(until, now) else "past retention (may be archived)"
-        print(f"retention: record {index} ({_record_label(record)}) retained until {when}{source}: {state}", file=out)
-
-
-def _cmd_prune_trail(args: argparse.Namespace, out: TextIO) -> int:
-    from pytest_release_audit import trail
-    from pytest_release_audit.files import utc_now
-    from pytest_release_audit.retention import parse_moment, record_until, under_retention
-
-    before = parse_moment(args.before, "--before")
-    result = trail.verify_trail(args.path)
-    if not result.ok:
-        print(f"REFUSED: {args.path} is broken at record {result.first_broken_index} ({result.reason}): a broken "
-              "trail is kept as it is for investigation; nothing pruned", file=out)
-        return 1
-    records = result.entries
-
-    def recorded(record: dict[str, Any]) -> Any:
-        try:
-            return parse_moment(str(record.get("recorded_at") or ""))
-        except AuditError:
-            return None
-
-    selected = [r for r in records if (at := recorded(r)) is not None and at < before]
-    if not selected:
-        print(f"nothing to prune: no record of {args.path} was recorded before {args.before}", file=out)
-        return 0
-    now = utc_now()
-    for record in selected:
-        until, _stated = record_until(record)
-        if under_retention(until, now):
-            when = until.strftime("%Y-%m-%d") if until is not None else "an unknown date"
-            print(f"REFUSED: record {record.get('seq')} ({_record_label(record)}) is under retention until {when} "
-                  f"(policy [retention] audit_logs_years, written into the record); nothing pruned", file=out)
-            return 1
-    if len(selected) < len(records):
-        print(f"REFUSED: {len(selected)} record(s) are past retention, but the records after them chain to them "
-              f"(prev_hash, seq): removing them would break every later record; archive {args.path} whole once all "
-              "its records are past retention. Nothing pruned", file=out)
-        return 1
-    trail.head_path(args.path).unlink(missing_ok=True)
-    Path(args.path).unlink()
-    print(f"pruned: {args.path}: all {len(records)} record(s) were past retention; the trail and its head sidecar "
-          "were removed", file=out)
-    return 0
-
-
-def _need_bundle_libraries() -> None:
-    import importlib.util
-
-    libraries = (("in-toto-attestation", "in_toto_attestation"), ("securesystemslib", "securesystemslib"))
-    missing = [name for name, module in libraries if not importlib.util.find_spec(module)]
-    if missing:
-        raise AuditConfigError(f"evidence bundles need {', '.join(missing)}: "
-                               "pip install 'pytest-release-audit[bundle]'")
-
-
-def _cmd_bundle(args: argparse.Namespace, out: TextIO) -> int:
-    from pytest_release_audit.approvals import policy_dir
-    from pytest_release_audit.bundle import BundleRequest, build_bundle, load_signing_key
-    from pytest_release_audit.policy import load_policy
-
-    _need_bundle_libraries()
-    key = load_signing_key(args.key)
-    client, uri = _client(args.tracking_uri)
-    name, version = _version_of(client, args.model)
-    policy = load_policy(args.policy, Path.cwd()).for_model(name)
-    log = Path(args.trail) if args.trail else Path(policy.get("audit_log"))
-    if not log.is_absolute() and not args.trail:
-        log = policy_dir(policy) / log
-    request = BundleRequest(name=name, version=version, out=Path(args.out), tracking_uri=uri, trail=log.resolve(),
-                            private_key=key, policy=policy, with_data=args.with_data,
-                            source_dirs=(Path(args.source).resolve(),) if args.source else ())
-    summary = build_bundle(request)
-    print(f"bundle: {summary.path}: {summary.files} files, sha256 {summary.sha256}", file=out)
-    print(f"  audit {summary.audit_id} ({summary.status}), training code at {summary.commit[:12]}, signed by "
-          f"{summary.fingerprint}, retain until {summary.retain_until}", file=out)
-    print(f"  check it with: {PROG} verify-bundle {summary.path} --pubkey <the public key of the signer>", file=out)
-    return 0
-
-
-def _cmd_verify_bundle(args: argparse.Namespace, out: TextIO) -> int:
-    from pytest_release_audit.bundle import load_public_key, verify_bundle
-
-    _need_bundle_libraries()
-    pubkey = load_public_key(args.pubkey) if args.pubkey else None
-    result = verify_bundle(args.path, pubkey)
-    if not result.ok:
-        print(f"BAD: {args.path}: {clean(result.problem)}", file=out)
-        for claim in result.claims:
-            print(f"  (verified before the failure) {clean(claim)}", file=out)
-        return 1
-    print(f"OK: {args.path}", file=out)
-    for claim in result.claims:
-        print(f"  {clean(claim)}", file=out)
-    return 0
-
-
-def _cmd_delete_bundle(args: argparse.Namespace, out: TextIO) -> int:
-    from pytest_release_audit.bundle import bundle_retain_until, load_public_key, verify_bundle
-    from pytest_release_audit.files import utc_now
-
-    pubkey = load_public_key(args.pubkey) if args.pubkey else None
-    result = verify_bundle(args.path, pubkey)
-    if not result.ok:
-        print(f"REFUSED: {args.path} does not verify ({clean(result.problem)}): its retention date cannot be "
-              "trusted; nothing deleted", file=out)
-        return 1
-    until = bundle_retain_until(result.manifest)
-    if until is None or utc_now() < until:
-        when = until.strftime("%Y-%m-%d") if until is not None else "an unknown date"
-        print(f"REFUSED: {args.path} is under retention until {when} (its signed manifest); nothing deleted", file=out)
-        return 1
-    Path(args.path).unlink()
-    print(f"deleted: {args.path} (retention ended {until.strftime('%Y-%m-%d')})", file=out)
-    return 0
 
 
 def _load_report(path_text: str) -> AuditResult:
@@ -559,7 +353,7 @@ def _cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
     from pytest_release_audit.handle.spec import parse_model_spec
     from pytest_release_audit.policy import load_policy
 
-    client, uri = _client(args.tracking_uri)
+    client, uri = client_for(args.tracking_uri)
     try:
         spec = parse_model_spec(args.model)
     except AuditConfigError as exc:
@@ -574,8 +368,7 @@ def _cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
 
 
 _COMMANDS = {"doctor": _cmd_doctor, "approve": _cmd_approve, "approvals": _cmd_approvals, "verify-trail": _cmd_verify,
-             "show": _cmd_show, "bundle": _cmd_bundle, "verify-bundle": _cmd_verify_bundle,
-             "delete-bundle": _cmd_delete_bundle, "prune-trail": _cmd_prune_trail}
+             "show": _cmd_show, **evidence.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -598,6 +391,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {exc.__class__.__name__}: {clean(exc)}", file=err)
         return 2
 
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
