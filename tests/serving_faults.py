@@ -9,6 +9,10 @@ with one fault:
 * ``class0``: ``probability_positive_class`` is ``predict_proba(X)[:, 0]`` (P(malignant)).
 * ``slow``: each prediction takes 250 ms more.
 * ``auth``: the correct service behind a bearer token (``SERVING_TOKEN``); 401 without it.
+* ``first-rows``: the audited model's probability for the first five evaluation rows (the ones a
+  fixed probe would send), another answer (``0.9 p + 0.05``) for every other row.
+* ``mlflow-other``: an MLflow-protocol server (``/ping``, ``/invocations``) answering the labels of
+  another decision rule (threshold 0.2): the same labels as the audited model on most rows.
 """
 
 from __future__ import annotations
@@ -51,6 +55,31 @@ def faulty_app(fault: str, model_uri: str, tracking_uri: str) -> FastAPI:
         return service.create_app(served=served)
 
     app = FastAPI()
+    if fault == "mlflow-other":
+        import pandas as pd
+
+        @app.get("/ping")
+        def ping() -> str:
+            return "\n"
+
+        @app.get("/version")
+        def version() -> str:
+            return "3.0.0"
+
+        @app.post("/invocations")
+        async def invocations(request: Request) -> dict[str, Any]:
+            split = (await request.json())["dataframe_split"]
+            frame = pd.DataFrame(split["data"], columns=split["columns"])[served.features]
+            return {"predictions": [int(p >= 0.2) for p in served.model.predict_proba(frame)[:, 1]]}
+
+        return app
+    memorised: set[tuple[float, ...]] = set()
+    if fault == "first-rows":
+        import pandas as pd
+
+        store = Path(tracking_uri.removeprefix("sqlite:///")).parent
+        first = pd.read_csv(store / "data" / "breast_cancer_test.csv")[served.features].dropna().head(5)
+        memorised = {tuple(float(v) for v in row) for row in first.itertuples(index=False)}
 
     @app.get("/health")
     def health() -> dict[str, Any]:
@@ -67,6 +96,13 @@ def faulty_app(fault: str, model_uri: str, tracking_uri: str) -> FastAPI:
         row = [request.features.get(name, 0.0) for name in served.features]
         if fault == "no-validation":
             probability = float(served.model.predict_proba(pd.DataFrame([row], columns=served.features))[0, 1])
+        elif fault == "first-rows":
+            if service.feature_problems(served.features, request.features):
+                raise HTTPException(status_code=422, detail=service.feature_problems(served.features,
+                                                                                     request.features))
+            probability = float(served.model.predict_proba(pd.DataFrame([row], columns=served.features))[0, 1])
+            if tuple(float(v) for v in row) not in memorised:
+                probability = 0.9 * probability + 0.05
         elif fault == "class0":
             if service.feature_problems(served.features, request.features):
                 raise HTTPException(status_code=422, detail=service.feature_problems(served.features,

@@ -150,7 +150,7 @@ def test_the_example_service_passes_and_every_report_shows_it(audit: Audit, serv
     contract = check(audit, "serving_contract")
     assert contract["outcome"] == "passed"
     evidence = contract["evidence"]
-    assert evidence["served"]["model_version"] == "1" and evidence["rows_compared"] == 5
+    assert evidence["served"]["model_version"] == "1" and evidence["rows_compared"] == 20
     assert evidence["max_probability_error"] <= 1e-6
     assert {p["name"] for p in evidence["probes"]} == {"health", "model-info", "predict", "schema"}
     assert all(p["passed"] for p in evidence["probes"])
@@ -182,6 +182,31 @@ def test_a_service_returning_p_of_the_negative_class_is_blocked(audit: Audit, re
     line = one_line(result, "FAIL   serving_contract")
     assert "it returns 1 - p: P(negative class) instead of P(positive class)" in line
     assert audit.report()["status"] == "BLOCKED"
+
+
+def test_a_service_right_only_on_the_rows_a_fixed_probe_sends_is_blocked(audit: Audit, registry: Path) -> None:
+    """Correct on the first five evaluation rows, wrong elsewhere: the audit's rows are drawn at random
+    from the whole evaluation set, and every timed latency reply is checked too."""
+    with faulty(registry, "first-rows") as url:
+        result = audit.run(STAGING, f"--audit-endpoint={url}", "--audit-checks=serving_contract,latency",
+                           subprocess=True)
+    assert result.ret != 0
+    line = one_line(result, "FAIL   serving_contract")
+    assert "probability_positive_class differs from the audited model's own score" in line
+    assert "answered without the audited model's prediction for the timed row" in check(audit, "latency")["summary"]
+    assert audit.report()["status"] == "BLOCKED"
+
+
+def test_an_mlflow_server_of_another_decision_rule_is_blocked(audit: Audit, registry: Path) -> None:
+    """The MLflow protocol compares labels: they agree with the audited model's on most rows, so the
+    whole evaluation set (up to 1,000 rows) is sent in one batch, not five rows."""
+    add_policy(audit, f'[tool.release_audit.models.{MODEL}.serving]\nprotocol = "mlflow"\n')
+    with server([sys.executable, str(FAULTS), "mlflow-other", "--port", "{port}", "--tracking-uri", _uri(registry)],
+                "/ping") as url:
+        result = audit.run(STAGING, f"--audit-endpoint={url}", "--audit-checks=serving_contract", subprocess=True)
+    assert result.ret != 0
+    line = one_line(result, "FAIL   serving_contract")
+    assert "of 114 evaluation rows differently from the audited breast_cancer_classifier v1" in line
 
 
 # -- the faults probed directly (the same probes the check runs, without a whole audit each) ----------
@@ -292,3 +317,19 @@ def test_mlflow_models_serve_is_verified_by_its_answers(audit: Audit, registry: 
     latency = check(audit, "latency")["evidence"]
     assert [s["rows_per_request"] for s in latency["stats"]] == [1, 114]
     assert json.loads((audit.out_dir / "audit_report.json").read_text("utf-8"))["status"] == "READY"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999", "http://[::1", "http://:8080", "ftp://host:1"])
+def test_a_bad_endpoint_url_is_one_line(url: str) -> None:
+    from pytest_release_audit.serving.client import EndpointError
+
+    with pytest.raises(EndpointError, match="is not an http:// or https:// URL with a host and a port"):
+        Endpoint(url)
+
+
+def test_a_bad_timeout_and_json_nested_too_deep_are_handled() -> None:
+    from pytest_release_audit.serving.client import EndpointError, Reply
+
+    with pytest.raises(EndpointError, match=r"timeout -1\.0 s is not in \(0, 600\]"):
+        Endpoint("http://127.0.0.1:8080", timeout_s=-1.0)
+    assert Reply(status=200, body=b"[" * 200_000 + b"]" * 200_000, elapsed_ms=1.0).json() is None

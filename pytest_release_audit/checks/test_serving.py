@@ -69,14 +69,22 @@ def test_latency(
     audit_target: str,
     audit_out: Path,
     audit_evidence: Evidence,
+    request: pytest.FixtureRequest,
 ) -> None:
     """p50 / p95 / p99 on the endpoint (or the model's worker) on evaluation rows, against the SLO."""
+    from pytest_release_audit.errors import AuditError
     from pytest_release_audit.rules.serving import assess_latency, choose_endpoint
 
     serving = audit_policy.section("serving")
     choice = choose_endpoint(audit_context.options.endpoint, serving, audit_target)
+    scores = None
+    if choice.given:  # each timed reply is checked against the audited model's own score
+        try:
+            scores = request.getfixturevalue("audit_scores")
+        except AuditError:
+            scores = None  # named by the gate; the replies are then checked for shape only
     result = assess_latency(audit_model, audit_evaluation_data, audit_policy.section("latency"), serving, choice,
-                            audit_out)
+                            audit_out, target=audit_target, scores=scores)
     result.record(audit_evidence)
     assert result.passed, result.message
 

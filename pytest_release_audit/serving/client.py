@@ -39,7 +39,7 @@ class Reply:
         """The body as JSON, or None when it is not JSON."""
         try:
             return json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: JSON nested too deep
             return None
 
 
@@ -47,15 +47,23 @@ class Endpoint:
     """The base URL of a serving endpoint, with its credentials kept out of every output."""
 
     def __init__(self, url: str, timeout_s: float = 10.0, token: str | None = None) -> None:
-        parts = urlsplit(url.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise EndpointError(
-                f"serving endpoint {redact(url)!r} is not an http:// or https:// URL: pass --audit-endpoint="
-                "http://HOST:PORT or set [tool.release_audit.serving] url"
-            )
+        bad = EndpointError(
+            f"serving endpoint {redact(url)!r} is not an http:// or https:// URL with a host and a port in 1-65535: "
+            "pass --audit-endpoint=http://HOST:PORT or set [tool.release_audit.serving] url"
+        )
+        try:
+            parts = urlsplit(url.strip())
+            port = parts.port
+        except ValueError:  # "Port out of range", "Invalid IPv6 URL"
+            raise bad from None
+        if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
+            raise bad
+        if not (isinstance(timeout_s, (int, float)) and 0 < timeout_s <= 600):
+            raise EndpointError(f"serving timeout {timeout_s!r} s is not in (0, 600]: set "
+                                "[tool.release_audit.serving] timeout_s")
         self.scheme = parts.scheme
         self.host = parts.hostname
-        self.port = parts.port
+        self.port = port
         self.base_path = parts.path.rstrip("/")
         self.timeout_s = timeout_s
         self._headers = {"Accept": "application/json", "User-Agent": "pytest-release-audit"}
@@ -66,8 +74,8 @@ class Endpoint:
             self._headers["Authorization"] = "Basic " + pair
         if token:
             self._headers["Authorization"] = "Bearer " + token
-        port = f":{self.port}" if self.port else ""
-        self.shown = f"{self.scheme}://{self.host}{port}{self.base_path}"
+        shown_port = f":{self.port}" if self.port else ""
+        self.shown = f"{self.scheme}://{self.host}{shown_port}{self.base_path}"
 
     @property
     def authenticated(self) -> bool:
