@@ -190,3 +190,41 @@ def test_release_evidence_policy_defaults():
     assert policy.section("operational_readiness") == {"required": ["production"], "items": {}}
     item = validate({"operational_readiness": {"items": {"rb": {"path": "ops/rb.md", "max_age_days": 90}}}})
     assert item.section("operational_readiness")["items"]["rb"]["path"] == ["ops/rb.md"]
+
+
+@pytest.mark.parametrize(("data", "key", "fragment"), [
+    ({"serving": {"probability_tolerance": float("nan")}}, "serving.probability_tolerance", "in [0, 0.001]"),
+    ({"serving": {"probability_tolerance": 1.0}}, "serving.probability_tolerance", "in [0, 0.001]"),
+    ({"serving": {"timeout_s": -1.0}}, "serving.timeout_s", "(0, 600]"),
+    ({"serving": {"rows": 1}}, "serving.rows", "between 5 and 1000"),
+    ({"serving": {"url": "http://127.0.0.1:99999"}}, "serving.url", "is not a valid URL"),
+    ({"serving": {"url": "http://[::1"}}, "serving.url", "is not a valid URL"),
+    ({"latency": {"p95_ms": float("nan")}}, "latency.p95_ms", "finite number"),
+    ({"latency": {"p95_ms": float("inf")}}, "latency.p95_ms", "finite number"),
+    ({"latency": {"max_seconds": 0}}, "latency.max_seconds", "(0, 3600]"),
+    ({"drift": {"psi_alarm": 1e9}}, "drift.psi_alarm", "(0, 0.5]"),
+    ({"drift": {"psi_alarm": float("nan")}}, "drift.psi_alarm", "(0, 0.5]"),
+    ({"drift": {"significance": 0.0}}, "drift.significance", "[0.0001, 0.5]"),
+    ({"drift": {"ks_alpha": float("nan")}}, "drift.ks_alpha", "[0.0001, 0.5]"),
+    ({"drift": {"psi_alarm": 0.1, "psi_warn": 0.2}}, "drift", "psi_warn 0.2 is above psi_alarm 0.1"),
+])
+def test_serving_latency_and_drift_limits_cannot_be_switched_off(data, key, fragment):
+    """The policy is untrusted: NaN, infinity and limits loose enough to pass anything are refused."""
+    with pytest.raises(PolicyError) as err:
+        validate(data)
+    assert str(err.value).startswith(f"policy key '{key}'") and fragment in str(err.value), str(err.value)
+
+
+def test_drift_columns_add_to_the_model_inputs():
+    import pandas as pd
+
+    from pytest_release_audit.rules.drift import _features
+
+    class Evaluation:
+        feature_columns = ["a", "b"]
+
+    training = pd.DataFrame({"a": [1], "b": [2], "c": [3]})
+    section = {"columns": ["a", "c"]}
+    assert _features(section, Evaluation(), training) == (["a", "b", "c"],
+                                                         "the model's inputs and policy [drift] columns")
+    assert _features({"columns": []}, Evaluation(), training) == (["a", "b"], "the model's inputs")

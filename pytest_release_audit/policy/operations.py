@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
@@ -16,6 +18,23 @@ from pytest_release_audit.policy.base import Section, StrList, rule_error, shown
 from pytest_release_audit.retention import DEFAULT_YEARS
 
 SERVING_PROTOCOLS: tuple[str, ...] = ("contract", "mlflow")
+
+#: The loosest probability tolerance the policy may set (JSON round trips are exact to ~1e-16; a
+#: server that rounds to 4 decimals still passes): the policy is untrusted and must not make any
+#: answer "equal".
+MAX_PROBABILITY_TOLERANCE = 1e-3
+#: Seed 002's production SLO: the policy may tighten it, and production is never judged looser.
+PRODUCTION_P95_MS = 2000.0
+
+
+def bounded(value: Any, low: float, high: float, *, low_open: bool = False) -> float:
+    """``value`` when it is a finite number within [low, high] (``(low, high]`` with ``low_open``)."""
+    number = float(value)
+    above = number > low if low_open else number >= low
+    if not (math.isfinite(number) and above and number <= high):
+        left = "(" if low_open else "["
+        raise rule_error(f"must be a finite number in {left}{low:g}, {high:g}], got {shown(value)}")
+    return number
 
 
 class DataValidationPolicy(Section):
@@ -73,7 +92,7 @@ class ReadinessItem(Section):
 class OperationalReadinessPolicy(Section):
     """``[operational_readiness]``: monitoring, alerting, rollback, incident response, change management."""
 
-    required: StrList = ("production",)  # targets for which every listed item must be evidenced
+    required: StrList = ("production",)  # targets for which every listed item must be evidenced (production always)
     items: dict[str, ReadinessItem] = Field(default_factory=dict)
 
     @field_validator("required")
@@ -99,8 +118,18 @@ class ServingPolicy(Section):
     protocol: str = "contract"
     required: StrList = ()  # targets the model is served for: the endpoint must be verified
     probability_tolerance: float = 1e-6
-    rows: int = 5  # evaluation rows sent and compared with the audited model's own scores
+    rows: int = 20  # evaluation rows (drawn at random on every audit) sent and compared with the model's scores
     timeout_s: float = 10.0
+
+    @field_validator("probability_tolerance")
+    @classmethod
+    def _tolerance(cls, value: float) -> float:
+        return bounded(value, 0.0, MAX_PROBABILITY_TOLERANCE)
+
+    @field_validator("timeout_s")
+    @classmethod
+    def _timeout(cls, value: float) -> float:
+        return bounded(value, 0.0, 600.0, low_open=True)
 
     @field_validator("protocol")
     @classmethod
@@ -114,13 +143,21 @@ class ServingPolicy(Section):
     def _http_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
             raise rule_error(f"must be an http:// or https:// URL, got {shown(value)}")
+        if value:
+            try:
+                parts = urlsplit(value)
+                _port = parts.port
+            except ValueError as exc:
+                raise rule_error(f"is not a valid URL ({exc}), got {shown(value)}") from None
+            if not parts.hostname:
+                raise rule_error(f"names no host, got {shown(value)}")
         return value
 
     @field_validator("rows")
     @classmethod
     def _some_rows(cls, value: int) -> int:
-        if not 1 <= value <= 100:
-            raise rule_error(f"must be between 1 and 100, got {shown(value)}")
+        if not 5 <= value <= 1000:
+            raise rule_error(f"must be between 5 and 1000, got {shown(value)}")
         return value
 
 
@@ -148,6 +185,21 @@ class LatencyPolicy(Section):
             raise rule_error(f"must be between 0 and 100000, got {shown(value)}")
         return value
 
+    @field_validator("p95_ms", "p99_ms")
+    @classmethod
+    def _milliseconds(cls, value: float | None) -> float | None:
+        return None if value is None else bounded(value, 0.0, 600_000.0, low_open=True)
+
+    @field_validator("min_throughput_rps")
+    @classmethod
+    def _throughput(cls, value: float | None) -> float | None:
+        return None if value is None else bounded(value, 0.0, 1e9)
+
+    @field_validator("max_seconds")
+    @classmethod
+    def _budget(cls, value: float) -> float:
+        return bounded(value, 0.0, 3600.0, low_open=True)
+
 
 class DriftPolicy(Section):
     """``[drift]``: each model input's distribution, training baseline vs evaluation (and production).
@@ -167,7 +219,7 @@ class DriftPolicy(Section):
     ks_alpha: float = 0.01
     fail_on_ks: bool = False
     max_categories: int = 20
-    columns: StrList = ()  # () = the model's inputs
+    columns: StrList = ()  # compared besides the model's inputs (never instead of them)
     production_data: str = ""
 
     @field_validator("bins", "max_categories")
@@ -176,6 +228,24 @@ class DriftPolicy(Section):
         if not 2 <= value <= 100:
             raise rule_error(f"must be between 2 and 100, got {shown(value)}")
         return value
+
+    # The policy is untrusted: it may make the alarm stricter, not switch it off.
+    @field_validator("psi_alarm", "psi_warn")
+    @classmethod
+    def _psi(cls, value: float) -> float:
+        return bounded(value, 0.0, 0.5, low_open=True)
+
+    @field_validator("significance", "ks_alpha")
+    @classmethod
+    def _alpha(cls, value: float) -> float:
+        return bounded(value, 1e-4, 0.5)
+
+    @model_validator(mode="after")
+    def _warn_below_alarm(self) -> DriftPolicy:
+        if self.psi_warn > self.psi_alarm:
+            raise rule_error(f"psi_warn {self.psi_warn:g} is above psi_alarm {self.psi_alarm:g}: the warning level "
+                             "must not exceed the alarm")
+        return self
 
 
 #: Seed 002's retention minimums, in years: the policy may lengthen a period, never shorten it.

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.errors import DatasetUnavailable
 from pytest_release_audit.report.contracts import DriftComparison, DriftEvidence, DriftRow
+from pytest_release_audit.report.format import plural
 from pytest_release_audit.rules.result import SHOWN, RuleResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,10 +51,12 @@ def _status(drift: FeatureDrift, section: dict[str, Any], n_features: int) -> st
 
 def _features(section: dict[str, Any], evaluation: LoadedDataset, training: pd.DataFrame) -> tuple[list[str], str]:
     """The columns compared and where that list came from."""
-    named = list(section["columns"])
+    inputs = [c for c in evaluation.feature_columns if c in training.columns]
+    # The policy is untrusted: its columns are compared besides the model's inputs, never instead of them.
+    named = [c for c in section["columns"] if c not in inputs]
     if named:
-        return named, "policy [drift] columns"
-    return [c for c in evaluation.feature_columns if c in training.columns], "the model's inputs"
+        return inputs + named, ("the model's inputs and " if inputs else "") + "policy [drift] columns"
+    return inputs, "the model's inputs"
 
 
 def _missing(features: list[str], frame: pd.DataFrame, what: str) -> str:
@@ -104,13 +107,14 @@ def _describe(comparison: DriftComparison, section: dict[str, Any]) -> str:
         worst = [r for r in rows if r.feature in comparison.drifted][:SHOWN]
         shown = ", ".join(f"{r.feature} PSI {r.psi:.2f}" for r in worst)
         more = len(comparison.drifted) - len(worst)
-        return (f"{comparison.sample} vs training: {len(comparison.drifted)} of {len(rows)} features drifted "
+        features = plural(len(rows), "feature")
+        return (f"{comparison.sample} vs training: {len(comparison.drifted)} of {features} drifted "
                 f"({shown}{f', +{more} more' if more > 0 else ''}; alarm PSI {section['psi_alarm']:g})")
     noise = ""
     if top.psi is not None and top.psi >= section["psi_alarm"]:
         p = f", p = {top.psi_p_value:.2g}" if top.psi_p_value is not None else ""
         noise = f": above the alarm but within sampling noise at {comparison.rows:,} rows{p}"
-    return (f"{comparison.sample} vs training: {len(rows)} features stable, largest PSI {top.psi or 0:.2f} "
+    return (f"{comparison.sample} vs training: {plural(len(rows), 'feature')} stable, largest PSI {top.psi or 0:.2f} "
             f"({top.feature}{noise})")
 
 
