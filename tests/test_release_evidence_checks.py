@@ -205,6 +205,13 @@ def test_a_result_for_other_data_fails_on_the_row_count(world: World, tmp_path: 
 
 
 @pytest.mark.slow
+def test_the_policy_globs_cannot_hide_a_logged_result(world: World, tmp_path: Path) -> None:
+    """The policy is untrusted: a glob that matches nothing does not turn a failed result into 'not applicable'."""
+    result = judged(world, "gx_fail", tmp_path, {"artifact": ["nothing_here*.json"]})
+    assert not result.passed and "failed 2 of 4 expectations" in result.message
+
+
+@pytest.mark.slow
 def test_malformed_result_and_required_but_missing_fail_in_one_line(world: World, tmp_path: Path) -> None:
     result = judged(world, "gx_broken", tmp_path)
     assert not result.passed
@@ -302,6 +309,31 @@ def test_stale_and_missing_readiness_items_fail_naming_what_would_satisfy_them(p
     staged = readiness(world, {"items": items["items"]}, target="staging")
     assert staged.passed and "not required for staging" in staged.summary
     assert not readiness(world, {"items": items["items"]}).passed
+    # the policy cannot list items and then excuse them for production
+    assert not readiness(world, {"items": items["items"], "required": []}).passed
+
+
+def test_a_readiness_date_after_the_audit_is_not_evidence() -> None:
+    """A tag (or a commit date) can say anything: a rollback "tested" in 2099 is unreadable, not fresh."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from pytest_release_audit.rules.operational_readiness import judge_item
+
+    now = dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
+    item = {"tag": "rollback_tested_at", "max_age_days": 90}
+    for value, status in (("2099-12-31", "unreadable"), ("2026-12-03T20:00:00Z", "present"),
+                          ("2026-11-01", "present"), ("2026-01-01", "stale")):
+        handle = SimpleNamespace(tags={"rollback_tested_at": value}, run=None)
+        row = judge_item("rollback_tested", item, handle, None, now)  # type: ignore[arg-type]
+        assert row["status"] == status, (value, row)
+    assert "after the audit: a future date is not evidence" in row_reason("2099-12-31", judge_item, now, item)
+
+
+def row_reason(value: str, judge: Any, now: Any, item: dict[str, Any]) -> str:
+    from types import SimpleNamespace
+
+    return str(judge("x", item, SimpleNamespace(tags={"rollback_tested_at": value}, run=None), None, now)["reason"])
 
 
 def test_evidence_files_are_read_from_the_commit_only(tmp_path: Path) -> None:

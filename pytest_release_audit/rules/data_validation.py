@@ -57,6 +57,8 @@ def parse_result(raw: bytes, artifact: str) -> dict[str, Any]:
     """The validation result in ``raw``; ``ResultFormatError`` naming the artifact when it is not one."""
     try:
         doc = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise ResultFormatError(f"validation result {artifact} is JSON nested too deep to be a GX result") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
         raise ResultFormatError(f"validation result {artifact} is not valid JSON{where}: log "
@@ -257,6 +259,30 @@ def judge_result(doc: dict[str, Any], artifact: str, refs: list[DatasetRef],
     return row, failed, problems
 
 
+#: The default glob (``[data_validation] artifact``'s default), applied whatever the policy lists.
+DEFAULT_PATTERNS: tuple[str, ...] = ("validation*.json",)
+#: JSON artifacts outside the globs inspected for a GX result (MLflow's own model files excluded).
+MAX_OTHER_JSON = 200
+_MLFLOW_OWN_JSON = ("input_example.json", "serving_input_example.json", "registered_model_meta",
+                    "estimator.html", "metric_info.json")
+
+
+def _results_among(artifacts: list[str], download: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The artifacts among ``artifacts`` that parse as a GX validation result (others are not ours)."""
+    found = []
+    for artifact in artifacts:
+        if PurePosixPath(artifact).name in _MLFLOW_OWN_JSON:
+            continue
+        try:
+            path = Path(download(artifact))
+            if path.stat().st_size > MAX_RESULT_BYTES:
+                continue
+            found.append((artifact, parse_result(path.read_bytes(), artifact)))
+        except (ResultFormatError, OSError, RecursionError):
+            continue
+    return found
+
+
 def assess_data_validation(
     handle: ModelHandle,
     datasets: list[LoadedDataset] | None,
@@ -271,7 +297,14 @@ def assess_data_validation(
     run = handle.run
     patterns = tuple(section.get("artifact") or ())
     required = target in tuple(section.get("required") or ())
-    artifacts = matching_artifacts(run.artifacts if run else (), patterns)
+    every = run.artifacts if run else ()
+    # The policy is untrusted: its globs add places to look, they cannot hide a result. The default
+    # glob always applies, and any other JSON artifact that parses as a GX result is judged too.
+    named = matching_artifacts(every, tuple(dict.fromkeys(patterns + DEFAULT_PATTERNS)))
+    others = [a for a in matching_artifacts(every, ("*.json",)) if a not in named][:MAX_OTHER_JSON]
+    found_elsewhere = _results_among(others, download)
+    artifacts = sorted(named + [a for a, _doc in found_elsewhere])
+    parsed_elsewhere = dict(found_elsewhere)
     base: dict[str, Any] = {"target": target, "required": required, "patterns": patterns}
     if not artifacts:
         if required:
@@ -290,6 +323,12 @@ def assess_data_validation(
     failed: list[dict[str, Any]] = []
     problems: list[str] = []
     for artifact in artifacts:
+        if artifact in parsed_elsewhere:
+            row, row_failed, row_problems = judge_result(parsed_elsewhere[artifact], artifact, refs, loaded)
+            rows.append(row)
+            failed.extend(row_failed)
+            problems.extend(row_problems)
+            continue
         try:
             path = Path(download(artifact))
             if path.stat().st_size > MAX_RESULT_BYTES:

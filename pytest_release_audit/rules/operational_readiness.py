@@ -11,7 +11,8 @@ Each item of ``[operational_readiness.items]`` is evidenced by one of:
 - ``artifact``: a run artifact path, dated by the run's start.
 
 With ``max_age_days`` > 0 the evidence must be at most that old at the audit. The check applies
-when the policy lists items; it blocks for the targets in ``required`` (default: production).
+when the policy lists items; it blocks for production always, and for the other targets in ``required``.
+A date after the audit (plus a day of clock skew) is not evidence.
 """
 
 from __future__ import annotations
@@ -102,6 +103,11 @@ def judge_item(name: str, item: dict[str, Any], handle: ModelHandle,
             found.append(("artifact", artifact, date, ""))
         else:
             reasons.append(f"no run artifact {artifact}")
+    # A date after the audit is not evidence of anything done (a tag or a commit date can say anything).
+    late = now + dt.timedelta(days=1)
+    found = [(k, w, d, p or (f"{w} is dated {d.date().isoformat()}, after the audit: a future date is not evidence"
+                             if d is not None and d > late else ""))
+             for k, w, d, p in found]
     usable = [f for f in found if not f[3]]
     if not usable:
         row["status"] = "unreadable" if found else "missing"
@@ -118,7 +124,7 @@ def judge_item(name: str, item: dict[str, Any], handle: ModelHandle,
             row["reason"] = f"{what} has no date"
         elif row["age_days"] > max_age:
             row["status"] = "stale"
-            row["reason"] = f"{what} dates from {date.date().isoformat()}, {row['age_days']:.0f} days ago"
+            row["reason"] = f"{what} dates from {date.date().isoformat()}, {plural(round(row['age_days']), 'day')} ago"
     return row
 
 
@@ -133,7 +139,9 @@ def assess_operational_readiness(
     from pytest_release_audit.errors import SourceTreeError
 
     items: dict[str, dict[str, Any]] = dict(section.get("items") or {})
-    required = target in tuple(section.get("required") or ())
+    # For production the listed items are always required (the policy is untrusted: it cannot
+    # list an item and then excuse its absence); other targets follow [operational_readiness] required.
+    required = target == "production" or target in tuple(section.get("required") or ())
     commit = source.commit if source is not None and not isinstance(source, SourceTreeError) else None
     base: dict[str, Any] = {"target": target, "required": required, "commit": commit}
     if not items:
@@ -148,7 +156,8 @@ def assess_operational_readiness(
         items=tuple(ReadinessRow.of(r) for r in rows))
     ok = len(rows) - len(bad)
     summary = f"{ok} of {plural(len(rows), 'item')} evidenced: " + ", ".join(
-        f"{r['item']} ({r['evidence']}" + (f", {r['age_days']:.0f} days old" if r["age_days"] is not None else "")
+        f"{r['item']} ({r['evidence']}"
+        + (f", {plural(round(r['age_days']), 'day')} old" if r["age_days"] is not None else "")
         + ")" for r in rows if r["status"] == "present")
     problems = [f"{r['item']} {r['status']}: {r['reason']}; satisfy with: {r['satisfy']}" for r in bad]
     if bad and not required:
