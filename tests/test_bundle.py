@@ -256,6 +256,40 @@ def test_an_archive_without_the_signed_envelope_is_bad(tmp_path):
     assert not result.ok and result.problem == "attestation.dsse.json: missing from the bundle"
 
 
+def test_extraction_refuses_bytes_after_the_archive_and_a_cut_trailer(tmp_path):
+    """An appended gzip member (tar -i would extract its forged report over the verified one),
+    trailing garbage, data after the tar end-of-archive blocks and a truncated trailer are refused."""
+    from pytest_release_audit.bundle.archive import BundleError, extract_checked
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "r.json").write_text('{"status": "READY"}')
+    good = tmp_path / "good.tar.gz"
+    write_archive([("reports/r.json", tmp_path / "src" / "r.json")], good, mtime=1700000000)
+    (tmp_path / "ok").mkdir()
+    assert extract_checked(good, tmp_path / "ok") == ["reports/r.json"]
+    raw = good.read_bytes()
+    tar_bytes = gzip.decompress(raw)
+    forged = io.BytesIO()
+    with tarfile.open(fileobj=forged, mode="w") as tar:
+        info = tarfile.TarInfo("reports/r.json")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"{}"))
+    cases = {
+        "appended": (raw + gzip.compress(forged.getvalue()), "bytes follow the end of its gzip stream"),
+        "garbage": (raw + b"GARBAGE", "bytes follow the end of its gzip stream"),
+        "inner": (gzip.compress(tar_bytes + forged.getvalue()), "data follows the tar archive's end-of-archive"),
+        "cut": (raw[:-12], "truncated"),
+    }
+    for name, (data, reason) in cases.items():
+        bad = tmp_path / f"{name}.tar.gz"
+        bad.write_bytes(data)
+        dest = tmp_path / f"out-{name}"
+        dest.mkdir()
+        with pytest.raises(BundleError, match=reason):
+            extract_checked(bad, dest)
+        assert not any(dest.iterdir()), name
+
+
 def test_write_archive_is_byte_identical_and_normalised(tmp_path):
     (tmp_path / "src").mkdir()
     for name, text in (("b.txt", "b"), ("a/c.txt", "c")):
@@ -299,17 +333,31 @@ def _record(audit_id: str, recorded_at: str, *, retention: bool = True) -> dict[
     return record
 
 
-def test_prune_trail_refuses_records_under_retention(tmp_path, capsys):
+@pytest.fixture
+def trail_key(tmp_path):
+    """The CI's trail key: records signed with it, its public half passed to prune-trail."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    public = tmp_path / "trail-key.pub.pem"
+    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    return key, ["--public-key", str(public)]
+
+
+def test_prune_trail_refuses_records_under_retention(tmp_path, capsys, trail_key):
+    key, pub = trail_key
     log = tmp_path / "audit_log.jsonl"
-    append_record(log, _record("old", "2010-01-01T00:00:00Z"))
-    append_record(log, _record("recent", files_module.utc_iso()))
+    append_record(log, _record("old", "2010-01-01T00:00:00Z"), private_key=key)
+    append_record(log, _record("recent", files_module.utc_iso()), private_key=key)
     before = log.read_bytes()
 
-    code, out, _ = run(capsys, "prune-trail", str(log), "--before", "2100-01-01")
+    code, out, _ = run(capsys, "prune-trail", str(log), "--before", "2100-01-01", *pub)
     assert code == 1 and out.startswith("REFUSED: record 2 (m/1 audit recent) is under retention until")
-    code, out, _ = run(capsys, "prune-trail", str(log), "--before", "2011-01-01")
+    code, out, _ = run(capsys, "prune-trail", str(log), "--before", "2011-01-01", *pub)
     assert code == 1 and "removing them would break every later record" in out
-    code, out, _ = run(capsys, "prune-trail", str(log), "--before", "2000-01-01")
+    code, out, _ = run(capsys, "prune-trail", str(log), "--before", "2000-01-01", *pub)
     assert code == 0 and out.startswith("nothing to prune")
     assert log.read_bytes() == before and verify_trail(log).ok
 
@@ -319,28 +367,48 @@ def test_prune_trail_refuses_records_under_retention(tmp_path, capsys):
     assert "retention: record 2 (m/1 audit recent) retained until" in out and out.rstrip().endswith("under retention")
 
 
-def test_prune_trail_reads_old_records_with_the_default_and_removes_a_fully_expired_trail(tmp_path, capsys):
+def test_prune_trail_reads_old_records_with_the_default_and_removes_a_fully_expired_trail(tmp_path, capsys,
+                                                                                          trail_key):
+    key, pub = trail_key
     log = tmp_path / "audit_log.jsonl"
-    append_record(log, _record("no-block", "2024-06-01T00:00:00Z", retention=False))  # before retention existed
-    code, out, _ = run(capsys, "prune-trail", str(log), "--before", "2100-01-01")
+    append_record(log, _record("no-block", "2024-06-01T00:00:00Z", retention=False),  # before retention existed
+                  private_key=key)
+    code, out, _ = run(capsys, "prune-trail", str(log), "--before", "2100-01-01", *pub)
     assert code == 1 and "under retention until 2031-06-01" in out and log.exists()
 
     expired = tmp_path / "expired.jsonl"
-    append_record(expired, _record("a", "2001-01-01T00:00:00Z", retention=False))
-    append_record(expired, _record("b", "2002-01-01T00:00:00Z"))
-    code, out, _ = run(capsys, "prune-trail", str(expired), "--before", "2003-01-01")
+    append_record(expired, _record("a", "2001-01-01T00:00:00Z", retention=False), private_key=key)
+    append_record(expired, _record("b", "2002-01-01T00:00:00Z"), private_key=key)
+    code, out, _ = run(capsys, "prune-trail", str(expired), "--before", "2003-01-01", *pub)
     assert code == 0 and out.startswith(f"pruned: {expired}: all 2 record(s)")
     assert not expired.exists() and not Path(f"{expired}.head").exists()
 
 
-def test_prune_trail_refuses_a_broken_trail(tmp_path, capsys):
+def test_prune_trail_refuses_a_broken_trail(tmp_path, capsys, trail_key):
+    key, pub = trail_key
     log = tmp_path / "audit_log.jsonl"
     for audit_id in ("a", "b"):
-        append_record(log, _record(audit_id, "2001-01-01T00:00:00Z"))
+        append_record(log, _record(audit_id, "2001-01-01T00:00:00Z"), private_key=key)
     lines = log.read_bytes().splitlines(keepends=True)
     log.write_bytes(lines[1])
-    code, out, _ = run(capsys, "prune-trail", str(log), "--before", "2100-01-01")
+    code, out, _ = run(capsys, "prune-trail", str(log), "--before", "2100-01-01", *pub)
     assert code == 1 and "is broken at record 1" in out and log.exists()
+
+
+def test_prune_trail_needs_proof_of_the_retention_dates(tmp_path, capsys, trail_key):
+    """An attacker rewrites recorded_at and retention to the past and re-hashes the chain (no key needed):
+    the trail is self-consistent, so prune-trail refuses without the CI's key, and the key exposes it."""
+    key, pub = trail_key
+    log = tmp_path / "audit_log.jsonl"
+    append_record(log, _record("recent", files_module.utc_iso()), private_key=key)
+    forged = tmp_path / "forged.jsonl"
+    append_record(forged, _record("recent", "2000-01-01T00:00:00Z"))  # re-hashed, unsigned
+    for path in (log, forged):
+        code, out, _ = run(capsys, "prune-trail", str(path), "--before", "2100-01-01")
+        assert code == 1 and out.startswith("REFUSED: pruning deletes evidence") and path.exists()
+    assert verify_trail(forged).ok  # self-consistent
+    code, out, _ = run(capsys, "prune-trail", str(forged), "--before", "2100-01-01", *pub)
+    assert code == 1 and "is broken at record 1" in out and forged.exists()
 
 
 def test_run_log_in_the_bundle_carries_no_credentials():

@@ -87,6 +87,36 @@ def member_problem(member: tarfile.TarInfo) -> str:
     return ""
 
 
+def _stream_problem(archive: Path, tar_end: int) -> str:
+    """'' when ``archive`` is exactly one complete gzip member (CRC and length verified) whose tar stream
+    holds nothing but zero padding after its last member; else why not.
+
+    Python's gzip reader joins concatenated members and tarfile stops at its end-of-archive blocks,
+    so without this an appended member or trailing bytes (``tar -i`` would extract them) or a cut-off
+    trailer would pass unread.
+    """
+    import zlib
+
+    inflate = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip wrapper: CRC32 and ISIZE checked at the end
+    position = 0
+    with archive.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            if inflate.eof:
+                return "bytes follow the end of its gzip stream (an appended member or trailing data)"
+            try:
+                data = inflate.decompress(chunk)
+            except zlib.error as exc:
+                return f"its gzip stream is corrupt ({exc})"
+            if position + len(data) > tar_end and data[max(0, tar_end - position):].strip(b"\0"):
+                return "data follows the tar archive's end-of-archive blocks"
+            position += len(data)
+            if inflate.unused_data:
+                return "bytes follow the end of its gzip stream (an appended member or trailing data)"
+    if not inflate.eof:
+        return "its gzip stream is truncated (no complete trailer)"
+    return ""
+
+
 def extract_checked(archive: Path, dest: Path) -> list[str]:
     """Extract ``archive`` into ``dest`` after checking every member; returns the file paths.
 
@@ -108,6 +138,9 @@ def extract_checked(archive: Path, dest: Path) -> list[str]:
                 seen.add(name)
                 if member.isfile():
                     files.append(name)
+            stream = _stream_problem(Path(archive), tar.offset)
+            if stream:
+                raise BundleError(f"{archive}: refused: {stream}")
             unpacked = sum(m.size for m in members if m.isfile())
             free = shutil.disk_usage(dest).free
             if unpacked > free:

@@ -38,12 +38,17 @@ def add_parsers(sub: Any) -> None:
 
     delete = sub.add_parser("delete-bundle", help="delete a bundle whose retention period has ended")
     delete.add_argument("path", metavar="FILE")
-    delete.add_argument("--pubkey", metavar="PEM", help="the trusted signing key (as for verify-bundle)")
+    delete.add_argument("--pubkey", metavar="PEM", required=True,
+                        help="the trusted signing key (as for verify-bundle); required: a bundle re-signed with "
+                        "any other key could claim any retention date")
 
     prune = sub.add_parser("prune-trail", help="remove trail records whose retention period has ended")
     prune.add_argument("path", metavar="LOG", help="the audit_log.jsonl file")
     prune.add_argument("--before", required=True, metavar="DATE", help="records recorded before this date "
                        "(2026-12-31 or 2026-12-31T23:59:59Z)")
+    prune.add_argument("--public-key", metavar="KEY", help="the CI's trail public key (as for verify-trail): every "
+                       "record's signature must verify (default: RELEASE_AUDIT_TRAIL_PUBLIC_KEY)")
+    prune.add_argument("--tracking-uri", metavar="URI", help="the registry whose anchors the trail must match")
 
 
 def _record_label(record: dict[str, Any]) -> str:
@@ -67,17 +72,42 @@ def print_retention(records: tuple[dict[str, Any], ...], out: TextIO) -> None:
 
 
 def _cmd_prune_trail(args: argparse.Namespace, out: TextIO) -> int:
+    import os
+
     from pytest_release_audit import trail
     from pytest_release_audit.files import utc_now
     from pytest_release_audit.retention import parse_moment, record_until, under_retention
 
     before = parse_moment(args.before, "--before")
-    result = trail.verify_trail(args.path)
+    key_source = args.public_key or os.environ.get("RELEASE_AUDIT_TRAIL_PUBLIC_KEY")
+    if not key_source and not args.tracking_uri:
+        # A trail rewritten and re-hashed by someone without the key is self-consistent: its retention
+        # dates prove nothing until the CI's signatures or the registry's anchors vouch for them.
+        print(f"REFUSED: pruning deletes evidence, so {args.path}'s retention dates must be proven, not only "
+              "self-consistent: pass --public-key (the CI's trail key) or --tracking-uri (the registry's anchors); "
+              "nothing pruned", file=out)
+        return 1
+    public_key = None
+    if key_source:
+        try:
+            public_key = trail.load_public_key(key_source)
+        except (OSError, ValueError) as exc:
+            raise AuditConfigError(f"cannot read the public key {key_source} ({exc.__class__.__name__})") from None
+    result = trail.verify_trail(args.path, public_key=public_key)
     if not result.ok:
         print(f"REFUSED: {args.path} is broken at record {result.first_broken_index} ({result.reason}): a broken "
               "trail is kept as it is for investigation; nothing pruned", file=out)
         return 1
     records = result.entries
+    if args.tracking_uri:
+        from pytest_release_audit.cli.common import client_for
+
+        client, _uri = client_for(args.tracking_uri)
+        problems = trail.check_anchors(records, client)
+        if problems:
+            print(f"REFUSED: {args.path} disagrees with the registry's anchors ({problems[0]}): nothing pruned",
+                  file=out)
+            return 1
 
     def recorded(record: dict[str, Any]) -> Any:
         try:
@@ -166,7 +196,7 @@ def _cmd_delete_bundle(args: argparse.Namespace, out: TextIO) -> int:
     from pytest_release_audit.bundle import bundle_retain_until, load_public_key, verify_bundle
     from pytest_release_audit.files import utc_now
 
-    pubkey = load_public_key(args.pubkey) if args.pubkey else None
+    pubkey = load_public_key(args.pubkey)
     result = verify_bundle(args.path, pubkey)
     if not result.ok:
         print(f"REFUSED: {args.path} does not verify ({clean(result.problem)}): its retention date cannot be "
