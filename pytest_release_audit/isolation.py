@@ -107,3 +107,46 @@ def die_with_parent() -> None:
         libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         return
+
+
+#: Environment variables whose values are secrets (by name): masked in every output of the audit.
+_SECRET_NAME = ("TOKEN", "PASSWORD", "PASSWD", "SECRET", "PRIVATE", "CREDENTIAL", "API_KEY", "ACCESS_KEY",
+                "AUTH")
+#: Variables that may name a key file: the file's lines are secrets too.
+_KEY_FILE_VARS = ("RELEASE_AUDIT_BUNDLE_KEY", "RELEASE_AUDIT_TRAIL_KEY")
+#: Shorter values are not masked (they would garble ordinary words).
+_MIN_SECRET = 8
+
+
+def _is_secret_name(name: str) -> bool:
+    upper = name.upper()
+    return name in _KEY_FILE_VARS or any(part in upper for part in _SECRET_NAME) or upper.endswith("_KEY")
+
+
+def secret_values() -> dict[str, str]:
+    """raw secret -> what is shown instead, from the CI's environment (``TRUSTED_ENV``).
+
+    Code of the audited repository (a project compliance test, a conftest) runs in the audit's
+    session and can read the environment; whatever it puts into its evidence is rendered, so
+    every output masks these values (a PEM key line by line as well as whole), and the contents of
+    a key file that ``RELEASE_AUDIT_BUNDLE_KEY`` / ``RELEASE_AUDIT_TRAIL_KEY`` names.
+    """
+    out: dict[str, str] = {}
+
+    def add(raw: str, name: str) -> None:
+        for piece in [raw, *raw.splitlines()]:
+            piece = piece.strip()
+            if len(piece) >= _MIN_SECRET and not piece.startswith("-----"):
+                out.setdefault(piece, f"[redacted {name}]")
+
+    for name, value in TRUSTED_ENV.items():
+        if not value or not _is_secret_name(name):
+            continue
+        add(value, name)
+        if name in _KEY_FILE_VARS and not value.lstrip().startswith("-----BEGIN"):
+            try:
+                with open(value, encoding="utf-8") as fh:  # noqa: PTH123 - a path from the CI's environment
+                    add(fh.read(65536), name)
+            except (OSError, UnicodeDecodeError, ValueError):
+                pass
+    return out

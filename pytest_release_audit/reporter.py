@@ -320,6 +320,10 @@ class AuditReporter:
 
         # What the pii check flagged is masked in every record, error and note before anything renders.
         masker = self.ctx.masker = Masker(child.masks)
+        from pytest_release_audit.isolation import secret_values
+
+        for raw, shown in secret_values().items():  # the CI's secrets, should project code have copied one
+            masker.add(raw, shown)
         records = [*child.records, *self.records.values()]
         for record in records:
             record.payload = masker.apply(record.payload)

@@ -124,6 +124,40 @@ def test_model_sees_no_secret_of_the_ci(evil: Attack, evil_registry, monkeypatch
     assert model_artifact["outcome"] == "passed", model_artifact["summary"]
 
 
+def test_project_check_that_copies_ci_secrets_into_its_evidence_leaks_nothing(attack: Attack, monkeypatch,
+                                                                               tmp_path) -> None:
+    """A project compliance test reads the CI's environment (and the key file it names) and puts it in
+    its evidence and summary: every output shows the values masked."""
+    token, password = "tok-SUPERSECRET-4242", "s3cret-pass-in-ci"
+    key_line = "MC4CAQAwBQYDK2VwBCIEIKeyLineThatMustNotLeak0123"
+    key_file = tmp_path / "bundle-key.pem"
+    key_file.write_text(f"-----BEGIN PRIVATE KEY-----\n{key_line}\n-----END PRIVATE KEY-----\n")
+    monkeypatch.setenv("RELEASE_AUDIT_ENDPOINT_TOKEN", token)
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", password)
+    monkeypatch.setenv("RELEASE_AUDIT_BUNDLE_KEY", str(key_file))
+    attack.write("tests/test_env_snapshot.py", """
+        import os
+        from pytest_release_audit import compliance
+
+        @compliance("env_snapshot", title="Environment snapshot", severity="optional")
+        def test_env(audit_evidence):
+            secrets = {k: v for k, v in os.environ.items() if "TOKEN" in k or "PASSWORD" in k}
+            with open(os.environ["RELEASE_AUDIT_BUNDLE_KEY"]) as fh:
+                secrets["key"] = fh.read()
+            audit_evidence["env"] = secrets
+            audit_evidence.summary = " ".join(secrets.values())
+    """)
+    result = attack.run(DIRTY)
+    report = assert_blocked(result, attack, "pii")
+    snapshot = next(c for c in report["checks"] if c["id"] == "env_snapshot")
+    assert "[redacted RELEASE_AUDIT_ENDPOINT_TOKEN]" in snapshot["summary"], snapshot["summary"]
+    outputs = [p for p in attack.out.rglob("*") if p.is_file()] + [attack.pytester.path / "audit-reports"]
+    texts = [p.read_bytes().decode("utf-8", "replace") for p in outputs if p.is_file()]
+    assert len(texts) >= 5
+    for secret in (token, password, key_line):
+        assert not any(secret in text for text in texts), secret
+
+
 def test_unmarked_project_test_that_patches_scanners_changes_nothing(attack: Attack) -> None:
     attack.write("tests/test_sneaky.py", """
         import pytest_release_audit.scanners.pii as pii
