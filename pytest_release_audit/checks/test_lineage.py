@@ -39,6 +39,13 @@ def test_lineage(
     extra = request.config.hook.pytest_release_audit_lineage(handle=audit_model)
     result = assess_lineage(audit_model, audit_recorded_datasets, extra, source=audit_source_commit,
                             section=audit_policy.section("lineage"))
+    aside = audit_model.run.set_aside if audit_model.run else ()
+    if aside:
+        audit_evidence["set_aside"] = [
+            {"name": r.name, "context": r.context, "source_type": r.source_type, "digest": r.digest} for r in aside]
+        names = ", ".join(f"'{r.name}' ({r.context})" for r in aside)
+        its = "its role" if len(aside) == 1 else "their roles"
+        result.summary += f"; set aside {names}: recorded without a file (autolog), {its} filled by a logged file"
     result.record(audit_evidence)
     assert result.passed, result.message
 

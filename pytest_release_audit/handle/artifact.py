@@ -71,7 +71,15 @@ class ArtifactReport:
         if self.problem:
             return self.problem
         if self.errors:
-            return f"modelscan could not scan its artifacts ({self.errors[0]})"
+            first = self.errors[0]
+            hint = (": modelscan fails on joblib dumps of fitted estimators (joblib writes numpy arrays into "
+                    "the pickle stream), so the model is not loaded; save the estimator with pickle or "
+                    "cloudpickle (mlflow.sklearn.log_model does), or skops"
+                    if first.split(":", 1)[0].strip().lower().endswith((".joblib", ".jbl")) else
+                    ": the model is not loaded unscanned; save it in a format modelscan reads (pickle, "
+                    "cloudpickle, skops, safetensors, ONNX) or report the modelscan error")
+            more = f" (+{len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+            return f"modelscan could not scan its artifacts ({first}){more}{hint}"
         if self.blocking:
             shown = "; ".join(str(f) for f in self.blocking[:3])
             more = f" (+{len(self.blocking) - 3} more)" if len(self.blocking) > 3 else ""

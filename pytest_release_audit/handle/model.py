@@ -74,6 +74,8 @@ class RunRecord:
     artifacts: tuple[str, ...]  # every artifact path, recursively, relative to the run root
     inputs: tuple[DatasetRef, ...]
     artifact_uri: str = ""
+    # datasets recorded without a file (autolog's frames) whose role a logged file already fills
+    set_aside: tuple[DatasetRef, ...] = ()
 
     @property
     def git_commit(self) -> str | None:

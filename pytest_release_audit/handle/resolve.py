@@ -235,7 +235,8 @@ def _read_run(client: Any, name: str, mv: Any) -> RunRecord:
         raise RegistryUnavailable(f"cannot read run {mv.run_id}: {_describe(exc)}") from None
     if getattr(run.info, "lifecycle_stage", "active") == "deleted":
         raise HandleNotFound(f"model '{name}' v{mv.version}: its source run {mv.run_id} is deleted")
-    inputs = tuple(_dataset_ref(di) for di in (run.inputs.dataset_inputs if run.inputs else []))
+    inputs, set_aside = split_superseded(
+        tuple(_dataset_ref(di) for di in (run.inputs.dataset_inputs if run.inputs else [])))
     from pytest_release_audit.network import check_artifact_uri
 
     store = f"run {mv.run_id}'s artifact store"
@@ -253,7 +254,27 @@ def _read_run(client: Any, name: str, mv: Any) -> RunRecord:
         artifacts=tuple(_list_artifacts(client, run.info.run_id)),
         inputs=inputs,
         artifact_uri=run.info.artifact_uri or "",
+        set_aside=set_aside,
     )
+
+
+def split_superseded(refs: tuple[DatasetRef, ...]) -> tuple[tuple[DatasetRef, ...], tuple[DatasetRef, ...]]:
+    """(datasets audited, datasets set aside).
+
+    ``mlflow.sklearn.autolog()`` records the frames passed to ``fit`` / ``score`` as datasets without
+    a file (source type ``code``, contexts ``train`` / ``eval``), beside the files a user logs with
+    ``log_input``. A file-less dataset whose role (training, evaluation) a logged file also fills
+    adds nothing a check could read, so it is set aside (and named in the lineage evidence); one whose
+    role no file fills is kept, and the audit asks for its file.
+    """
+    from pytest_release_audit.datasets import recorded_without_file
+
+    def role(ref: DatasetRef) -> str:
+        return "training" if ref.is_training else "evaluation" if ref.is_evaluation else ""
+
+    filled = {role(r) for r in refs if not recorded_without_file(r) and role(r)}
+    set_aside = tuple(r for r in refs if recorded_without_file(r) and role(r) in filled)
+    return tuple(r for r in refs if r not in set_aside), set_aside
 
 
 def _list_artifacts(client: Any, run_id: str, path: str | None = None, depth: int = 0) -> list[str]:

@@ -193,10 +193,19 @@ def assess_bias(data: LoadedDataset, scores: Scores, bias: dict[str, Any], perfo
     })
     with kept_on_error(sink, evidence):
         attachments = _plots(analysis, rule, limits, kind, scores, outcomes, out_dir)
+    findings = list(analysis.findings)
+    judged = [g for g in analysis.subgroups if g.status != "insufficient_data"]
+    if not judged:
+        # A fairness check that judged no subgroup has shown nothing: it must not read as a pass.
+        smallest = min((g.n for g in analysis.subgroups), default=0)
+        findings.insert(0, (
+            f"no subgroup could be judged: all {len(analysis.subgroups)} subgroups of {', '.join(columns)} have fewer "
+            f"than min_n {int(bias['min_n'])} rows (smallest {smallest}) or an undefined {metric_label(rule.metric)}: "
+            "evaluate on more data, lower [tool.release_audit.bias] min_n, or waive bias with a reason"))
     return RuleResult(
         evidence=evidence,
         summary=_summary(analysis, rule, limits, columns),
-        passed=not analysis.failed,
-        message="; ".join(analysis.findings),
+        passed=not findings,
+        message="; ".join(findings),
         attachments=attachments,
     )

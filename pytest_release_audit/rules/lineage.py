@@ -317,7 +317,8 @@ def signature_findings(
         problems.append(f"{handle.name} v{handle.version} was logged without a signature: pass "
                         "signature=infer_signature(X, y) or input_example= to log_model")
     if section.get("require_input_example", True) and not meta.get("input_example") and not meta.get("error"):
-        problems.append(f"{handle.name} v{handle.version} was logged without an input example (input_example=)")
+        problems.append(f"{handle.name} v{handle.version} was logged without an input example: pass "
+                        "input_example=X.head(3) to log_model, or mlflow.sklearn.autolog(log_input_examples=True)")
     names = [str(c["name"]) for c in inputs if c.get("name")]
     missing = [n for n in names if n not in evaluation.df.columns]
     if missing:

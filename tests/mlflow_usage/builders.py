@@ -292,6 +292,32 @@ def autolog_classifier(user: User, name: str, log_eval: bool) -> None:
                               "test": user.write(test, name, "test.csv", index=True)}
 
 
+def autolog_with_files(user: User, name: str) -> None:
+    """``mlflow.sklearn.autolog()`` with its defaults (datasets logged) *and* the README's files.
+
+    autolog records the frames passed to ``fit`` / ``score`` without a file (``dataset``, contexts
+    ``train`` / ``eval``) beside the user's ``log_input`` of the CSVs: the file-less ones are set
+    aside, the files audited.
+    """
+    import mlflow
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame, features, label = breast_cancer()
+    train, test = split(frame, 0.2, stratify=label)
+    mlflow.sklearn.autolog(silent=True)
+    try:
+        with user.start_run(name) as run:
+            train_df, test_df = user.readme_datasets(name, train, test, label)
+            clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=SEED))
+            clf.fit(train_df[features], train_df[label])
+            clf.score(test_df[features], test_df[label])
+    finally:
+        mlflow.sklearn.autolog(disable=True)
+    user.release(name, user.register(run.info.run_id, name))
+
+
 def plain_log_model(user: User, name: str) -> None:
     """``log_model(clf, name="model", signature=infer_signature(X, clf.predict(X)))`` + ``register_model``."""
     import mlflow
@@ -462,6 +488,7 @@ def odd_label_no_signature(user: User, name: str) -> None:
 CASE_MODELS: dict[str, Callable[[User, str], None]] = {
     "autolog_bare": lambda u, n: autolog_classifier(u, n, log_eval=False),
     "autolog_classifier": lambda u, n: autolog_classifier(u, n, log_eval=True),
+    "autolog_with_files": autolog_with_files,
     "plain_log_model": plain_log_model,
     "elasticnet_wine": elasticnet_wine,
     "multiclass_iris": multiclass_iris,

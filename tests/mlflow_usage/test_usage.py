@@ -94,6 +94,9 @@ CASES = [
     case("autolog_classifier+audit-data", "BLOCKED", {
         "data_license": (r"\bdataset\b", r"licen[cs]e", r"log_input|tags="),
     }, *AUDIT_DATA),
+    # autolog's defaults beside the README's files: its file-less frames are set aside, and only the
+    # input example autolog does not log by default is missing
+    case("autolog_with_files", "BLOCKED", {"signature": (r"input_example=", r"log_input_examples=True")}),
     case("plain_log_model", "READY"),
     case("elasticnet_wine", "READY"),
     case("multiclass_iris", "READY"),
