@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pytest_release_audit.cli import evidence
-from pytest_release_audit.cli.common import PROG, client_for, version_of
+from pytest_release_audit.cli.common import PROG, client_for, trail_public_key, version_of
 from pytest_release_audit.errors import AuditConfigError, AuditError
 from pytest_release_audit.report.model import outcome_style
 from pytest_release_audit.report.text import clean, one_line
@@ -175,17 +175,9 @@ def _cmd_approvals(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
-    import os
-
     from pytest_release_audit import trail
 
-    key_source = args.public_key or os.environ.get("RELEASE_AUDIT_TRAIL_PUBLIC_KEY")
-    public_key = None
-    if key_source:
-        try:
-            public_key = trail.load_public_key(key_source)
-        except (OSError, ValueError) as exc:
-            raise AuditConfigError(f"cannot read the public key {key_source} ({exc.__class__.__name__})") from None
+    public_key = trail_public_key(args.public_key)
     result = trail.verify_trail(args.path, public_key=public_key)
     if result.ok and args.tracking_uri:
         client, _uri = client_for(args.tracking_uri)

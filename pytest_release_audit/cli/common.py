@@ -50,3 +50,18 @@ def version_of(client: Any, spec_text: str) -> tuple[str, str]:
     raise AuditConfigError(
         f"'{spec_text}' names no version: an approval is for one version, pass NAME/VERSION (or NAME@ALIAS)"
     )
+
+
+def trail_public_key(option: str | None) -> Any:
+    """The trail's public key from ``--public-key``, else ``RELEASE_AUDIT_TRAIL_PUBLIC_KEY``; None without one."""
+    import os
+
+    from pytest_release_audit import trail
+
+    source = option or os.environ.get("RELEASE_AUDIT_TRAIL_PUBLIC_KEY")
+    if not source:
+        return None
+    try:
+        return trail.load_public_key(source)
+    except (OSError, ValueError) as exc:
+        raise AuditConfigError(f"cannot read the public key {source} ({exc.__class__.__name__})") from None

@@ -87,13 +87,9 @@ def _cmd_prune_trail(args: argparse.Namespace, out: TextIO) -> int:
               "self-consistent: pass --public-key (the CI's trail key) or --tracking-uri (the registry's anchors); "
               "nothing pruned", file=out)
         return 1
-    public_key = None
-    if key_source:
-        try:
-            public_key = trail.load_public_key(key_source)
-        except (OSError, ValueError) as exc:
-            raise AuditConfigError(f"cannot read the public key {key_source} ({exc.__class__.__name__})") from None
-    result = trail.verify_trail(args.path, public_key=public_key)
+    from pytest_release_audit.cli.common import trail_public_key
+
+    result = trail.verify_trail(args.path, public_key=trail_public_key(args.public_key))
     if not result.ok:
         print(f"REFUSED: {args.path} is broken at record {result.first_broken_index} ({result.reason}): a broken "
               "trail is kept as it is for investigation; nothing pruned", file=out)
