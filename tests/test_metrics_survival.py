@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from lifelines import CoxPHFitter
 from lifelines.utils import concordance_index as lifelines_cindex
 
+from pytest_release_audit.metrics import survival
 from pytest_release_audit.metrics.survival import (
     concordance_index,
     concordance_index_weighted,
@@ -82,6 +83,31 @@ def test_weighted_cindex_equals_lifelines_on_each_resample():
     ours = concordance_index_weighted(t, e, risk, weights)
     for b, row in enumerate(idx):
         assert same(float(ours[b]), reference(t[row], e[row], risk[row]))
+
+
+@pytest.mark.parametrize(
+    ("top", "expected"),
+    [(8, (np.int8, np.int32)), (300, (np.int32, np.int32)), (2**27, (np.int64, np.int64))],
+    ids=["bootstrap-sized weights: int8 gathers", "a weight above 127: int32", "sums beyond int32: int64"],
+)
+def test_narrow_work_dtypes_count_exactly_what_int64_counts(monkeypatch, top, expected):
+    rng = np.random.default_rng(17)
+    n = 3000
+    t = rng.integers(1, 200, n).astype(float)
+    e = rng.random(n) < 0.5
+    risk = np.round(rng.normal(size=n), 2)
+    weights = rng.integers(0, 4, size=(6, n)).astype(np.int32)
+    weights[:, rng.integers(0, n, 5)] = top  # a few heavy rows set the bound
+    plan = survival.concordance_plan(t, e, risk)
+    pairs_plan = survival.pairs_plan(t, e)
+    assert survival._work_dtypes(weights, plan.levels) == expected
+    narrow = [*survival.concordant_counts(plan, weights), survival.comparable_pairs(pairs_plan, weights)]
+    monkeypatch.setattr(survival, "_work_dtypes", lambda w, levels: (np.int64, np.int64))
+    wide = [*survival.concordant_counts(plan, weights), survival.comparable_pairs(pairs_plan, weights)]
+    for a, b in zip(narrow, wide, strict=True):
+        assert a.dtype == np.int64
+        np.testing.assert_array_equal(a, b)
+    assert wide[0].max() > 2**31 if top == 2**27 else True  # the int64 case really exceeds int32
 
 
 def test_cindex_matches_lifelines_on_a_large_continuous_sample():

@@ -167,23 +167,37 @@ def concordance_plan(durations: Any, events: Any, risk: Any) -> ConcordancePlan:
     )
 
 
-def _work_dtype(weights: Any, levels: int) -> Any:
-    """int32 when every partial sum provably fits (faster), else int64."""
+def _work_dtypes(weights: Any, levels: int) -> tuple[Any, Any]:
+    """(gather dtype, running-sum dtype) for one chunk of resample weights: the narrowest that are exact.
+
+    Every intermediate is bounded by the resample size ``total`` (the largest row sum) and the
+    largest single weight ``top``: a running sum over one merge level's events is at most ``total``
+    (over all ``levels`` at most ``total * levels``), a span is a difference of two of them (at most
+    ``total``), and a span times one weight at most ``total * top``; the final sums are int64. So
+    int32 is exact while ``total * max(levels, top)`` fits, and the weights are gathered as int8
+    (a quarter of the memory traffic of int32) while ``top`` does: a bootstrap resample of a
+    million rows has a largest weight near 10. Measured at 300k rows, int8 gathers with int32 sums
+    take 0.56x the time of int64 throughout (``bench/bootstrap_kernel.py``).
+    """
     import numpy as np
 
-    total = int(weights.sum(axis=1).max()) if weights.size else 0
-    if total * total <= _INT32_MAX and total * max(levels, 1) <= _INT32_MAX:
-        return np.int32
-    return np.int64
+    if not weights.size:
+        return np.int32, np.int32
+    total = int(weights.sum(axis=1).max())
+    top = int(weights.max())
+    work = np.int32 if total * max(levels, top, 1) <= _INT32_MAX else np.int64
+    integral = np.issubdtype(weights.dtype, np.integer)
+    gather = np.int8 if integral and 0 <= int(weights.min()) and top <= 127 else work
+    return gather, work
 
 
-def _ordered_span_sum(w: Any, order: Any, died: Any, take: Any, hi: Any, lo: Any | None) -> Any:
+def _ordered_span_sum(w: Any, work: Any, order: Any, died: Any, take: Any, hi: Any, lo: Any | None) -> Any:
     """Per row: sum over ``take`` of w[order][take] * (events' weight in order[lo:hi]) (int64)."""
     import numpy as np
 
     ordered = np.take(w, order, axis=1)
-    cum = np.zeros((w.shape[0], ordered.shape[1] + 1), dtype=w.dtype)
-    np.cumsum(ordered * died.astype(w.dtype, copy=False), axis=1, out=cum[:, 1:])
+    cum = np.zeros((w.shape[0], ordered.shape[1] + 1), dtype=work)
+    np.cumsum(ordered * died.astype(work, copy=False), axis=1, out=cum[:, 1:])
     span = np.take(cum, hi, axis=1)
     if lo is not None:
         span -= np.take(cum, lo, axis=1)
@@ -197,8 +211,9 @@ def comparable_pairs(plan: PairsPlan, weights: Any) -> Any:
 
     if plan.take.size == 0:
         return np.zeros(weights.shape[0], dtype=np.int64)
-    w = weights.astype(_work_dtype(weights, 1), copy=False)
-    return _ordered_span_sum(w, plan.order, plan.died, plan.take, plan.bound, None)
+    gather, work = _work_dtypes(weights, 1)
+    w = weights.astype(gather, copy=False)
+    return _ordered_span_sum(w, work, plan.order, plan.died, plan.take, plan.bound, None)
 
 
 def concordant_counts(plan: ConcordancePlan, weights: Any) -> tuple[Any, Any]:
@@ -206,12 +221,13 @@ def concordant_counts(plan: ConcordancePlan, weights: Any) -> tuple[Any, Any]:
     import numpy as np
 
     rows = weights.shape[0]
-    w = weights.astype(_work_dtype(weights, plan.levels), copy=False)
+    gather, work = _work_dtypes(weights, plan.levels)
+    w = weights.astype(gather, copy=False)
     if plan.right.size:
         # Strictly concordant pairs: every merge level's (later patient, earlier events ranked
         # above it in the same block) spans, as differences of one running sum.
-        cum = np.zeros((rows, plan.left.size + 1), dtype=w.dtype)
-        np.cumsum(np.take(w, plan.left, axis=1), axis=1, out=cum[:, 1:])
+        cum = np.zeros((rows, plan.left.size + 1), dtype=work)
+        np.cumsum(np.take(w, plan.left, axis=1), axis=1, dtype=work, out=cum[:, 1:])
         span = np.take(cum, plan.hi, axis=1)
         span -= np.take(cum, plan.lo, axis=1)
         span *= np.take(w, plan.right, axis=1)
@@ -219,7 +235,7 @@ def concordant_counts(plan: ConcordancePlan, weights: Any) -> tuple[Any, Any]:
     else:
         concordant = np.zeros(rows, dtype=np.int64)
     if plan.tie_take.size:
-        tied = _ordered_span_sum(w, plan.tie_order, plan.tie_died, plan.tie_take, plan.tie_hi, plan.tie_lo)
+        tied = _ordered_span_sum(w, work, plan.tie_order, plan.tie_died, plan.tie_take, plan.tie_hi, plan.tie_lo)
     else:
         tied = np.zeros(rows, dtype=np.int64)
     return concordant, tied
