@@ -150,7 +150,8 @@ def test_leakage_check_without_id_column_still_checks_duplicates_and_says_so():
     (pair,) = evidence["pairs"]
     assert pair["id_columns"] == [] and pair["id_overlap"].startswith("no id column found")
     assert pair["duplicate_rows"]["eval_rows"] == 0
-    assert "patient overlap not checked" in evidence.summary
+    assert evidence.summary.startswith("patient overlap not checked (no id column in")
+    assert "0 of 0" not in evidence.summary and "id_columns" in evidence.summary  # names the fix
     assert "statement" not in evidence  # nothing verified about patients
 
     copied = pd.concat([evaluation, train.head(2)], ignore_index=True)

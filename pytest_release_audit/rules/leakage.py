@@ -161,10 +161,15 @@ def assess_leakage(
     patients = sum(c["eval_ids"] for c in _overlaps(pairs))
     note = f"; no id column in {', '.join(found.unverified)}: patient overlap not checked" if found.unverified else ""
     duplicates = "; ".join(found.notes) if found.notes else "no duplicate records"
-    summary = (
-        f"{shared} of {patients} evaluation ids also in training; {duplicates} across "
-        f"{len(pairs)} train/evaluation pair(s){note}"
-    )
+    if _overlaps(pairs):
+        summary = (
+            f"{shared} of {patients} evaluation ids also in training; {duplicates} across "
+            f"{len(pairs)} train/evaluation pair(s){note}"
+        )
+    else:  # no id column anywhere: say so first, not "0 of 0 evaluation ids"
+        where = ", ".join(found.unverified) or "the datasets"
+        summary = (f"patient overlap not checked (no id column in {where}; set [tool.release_audit.leakage] "
+                   f"id_columns); {duplicates} across {len(pairs)} train/evaluation pair(s)")
     if found.problems:
         summary = "Train/evaluation leakage: " + "; ".join(found.problems)
     elif not checked_any:
