@@ -620,20 +620,22 @@ class Runner:
         """Put a good earlier audit's reports (in ``out``) and trail (one record) in place."""
         key = str(self.world.root)
         if key not in _PREVIOUS:
-            self.policy()
-            result = self.run("clean_clf")  # a full run: the release evidence a fault must not damage
-            assert result.ret == 0, result.stdout.str()
+            # A full run: the release evidence a fault must not damage. Its reports are written into
+            # the snapshot itself, which no test touches: the trail record names them by path, so
+            # it must not name files in the first test's own ``out`` (that test's fault may replace
+            # them, and every later test that verifies the copied trail would then see an edit).
             snapshot = self.cache / "previous"
-            shutil.copytree(self.out, snapshot / "out")
+            self.policy()
+            result = self.run("clean_clf", out=snapshot / "out")
+            assert result.ret == 0, result.stdout.str()
             shutil.copytree(self.trail.parent, snapshot / "audit-reports")
             _PREVIOUS[key] = snapshot
             self.policy()
-        else:
-            snapshot = _PREVIOUS[key]
-            shutil.rmtree(self.out, ignore_errors=True)
-            shutil.copytree(snapshot / "out", self.out)
-            shutil.rmtree(self.trail.parent, ignore_errors=True)
-            shutil.copytree(snapshot / "audit-reports", self.trail.parent)
+        snapshot = _PREVIOUS[key]
+        shutil.rmtree(self.out, ignore_errors=True)
+        shutil.copytree(snapshot / "out", self.out)
+        shutil.rmtree(self.trail.parent, ignore_errors=True)
+        shutil.copytree(snapshot / "audit-reports", self.trail.parent)
         self.previous_trail = self.trail.read_bytes()
         self._previous_reports = {n: (self.out / n).read_bytes() for n in REPORTS if (self.out / n).is_file()}
         assert self.previous_trail and self._previous_reports
