@@ -167,8 +167,8 @@ def concordance_plan(durations: Any, events: Any, risk: Any) -> ConcordancePlan:
     )
 
 
-def _work_dtypes(weights: Any, levels: int) -> tuple[Any, Any]:
-    """(gather dtype, running-sum dtype) for one chunk of resample weights: the narrowest that are exact.
+def _narrowed(weights: Any, levels: int) -> tuple[Any, Any]:
+    """(weights in the narrowest exact gather dtype, running-sum dtype) for one chunk of resamples.
 
     Every intermediate is bounded by the resample size ``total`` (the largest row sum) and the
     largest single weight ``top``: a running sum over one merge level's events is at most ``total``
@@ -176,19 +176,20 @@ def _work_dtypes(weights: Any, levels: int) -> tuple[Any, Any]:
     ``total``), and a span times one weight at most ``total * top``; the final sums are int64. So
     int32 is exact while ``total * max(levels, top)`` fits, and the weights are gathered as int8
     (a quarter of the memory traffic of int32) while ``top`` does: a bootstrap resample of a
-    million rows has a largest weight near 10. Measured at 300k rows, int8 gathers with int32 sums
-    take 0.56x the time of int64 throughout (``bench/bootstrap_kernel.py``).
+    million rows has a largest weight near 10. ``bench/bootstrap_kernel.py`` measures the gain
+    (0.69x the time of int64 at 300k rows, 0.49x at a million) and checks the counts are equal.
     """
     import numpy as np
 
-    if not weights.size:
-        return np.int32, np.int32
-    total = int(weights.sum(axis=1).max())
-    top = int(weights.max())
-    work = np.int32 if total * max(levels, top, 1) <= _INT32_MAX else np.int64
-    integral = np.issubdtype(weights.dtype, np.integer)
-    gather = np.int8 if integral and 0 <= int(weights.min()) and top <= 127 else work
-    return gather, work
+    work: Any = np.int32
+    gather: Any = np.int32
+    if weights.size:
+        total = int(weights.sum(axis=1).max())
+        top = int(weights.max())
+        work = np.int32 if total * max(levels, top, 1) <= _INT32_MAX else np.int64
+        integral = np.issubdtype(weights.dtype, np.integer)
+        gather = np.int8 if integral and 0 <= int(weights.min()) and top <= 127 else work
+    return weights.astype(gather, copy=False), work
 
 
 def _ordered_span_sum(w: Any, work: Any, order: Any, died: Any, take: Any, hi: Any, lo: Any | None) -> Any:
@@ -205,24 +206,18 @@ def _ordered_span_sum(w: Any, work: Any, order: Any, died: Any, take: Any, hi: A
     return span.sum(axis=1, dtype=np.int64)
 
 
-def comparable_pairs(plan: PairsPlan, weights: Any) -> Any:
-    """Weighted number of comparable pairs, one value per row of ``weights`` (int64)."""
+def _pairs(plan: PairsPlan, w: Any, work: Any) -> Any:
     import numpy as np
 
     if plan.take.size == 0:
-        return np.zeros(weights.shape[0], dtype=np.int64)
-    gather, work = _work_dtypes(weights, 1)
-    w = weights.astype(gather, copy=False)
+        return np.zeros(w.shape[0], dtype=np.int64)
     return _ordered_span_sum(w, work, plan.order, plan.died, plan.take, plan.bound, None)
 
 
-def concordant_counts(plan: ConcordancePlan, weights: Any) -> tuple[Any, Any]:
-    """Weighted (concordant, tied) pair counts per row of ``weights`` (int64 arrays)."""
+def _concordant(plan: ConcordancePlan, w: Any, work: Any) -> tuple[Any, Any]:
     import numpy as np
 
-    rows = weights.shape[0]
-    gather, work = _work_dtypes(weights, plan.levels)
-    w = weights.astype(gather, copy=False)
+    rows = w.shape[0]
     if plan.right.size:
         # Strictly concordant pairs: every merge level's (later patient, earlier events ranked
         # above it in the same block) spans, as differences of one running sum.
@@ -239,6 +234,16 @@ def concordant_counts(plan: ConcordancePlan, weights: Any) -> tuple[Any, Any]:
     else:
         tied = np.zeros(rows, dtype=np.int64)
     return concordant, tied
+
+
+def comparable_pairs(plan: PairsPlan, weights: Any) -> Any:
+    """Weighted number of comparable pairs, one value per row of ``weights`` (int64)."""
+    return _pairs(plan, *_narrowed(weights, 1))
+
+
+def concordant_counts(plan: ConcordancePlan, weights: Any) -> tuple[Any, Any]:
+    """Weighted (concordant, tied) pair counts per row of ``weights`` (int64 arrays)."""
+    return _concordant(plan, *_narrowed(weights, plan.levels))
 
 
 def concordance_ratio(concordant: Any, tied: Any, pairs: Any) -> Any:
@@ -298,10 +303,13 @@ class SurvivalScorer:
 
     def evaluate(self, plans: list[ConcordancePlan], weights: Any) -> list[dict[str, Any]]:
         """C-index per row of ``weights`` for each prepared model."""
-        pairs = comparable_pairs(self._pairs, weights)
+        # One narrowing per chunk, shared by the pair counts and every model (the bound with the
+        # most merge levels holds for all of them).
+        w, work = _narrowed(weights, max((plan.levels for plan in plans), default=1))
+        pairs = _pairs(self._pairs, w, work)
         out = []
         for plan in plans:
-            concordant, tied = concordant_counts(plan, weights)
+            concordant, tied = _concordant(plan, w, work)
             out.append({"c_index": concordance_ratio(concordant, tied, pairs)})
         return out
 
