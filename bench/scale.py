@@ -59,7 +59,7 @@ for part in ("train", "eval"):
 def scaled_table(rows: int, seed: int):
     """The demo's curated table resampled to ``rows`` patients (notes ~50% distinct)."""
     import numpy as np
-    from clinical_data import curated_table
+    from clinical_data import curated_table  # type: ignore[import-not-found]  # examples/, on sys.path
 
     base = curated_table(seed)
     rng = np.random.default_rng(seed)
@@ -80,7 +80,7 @@ def build(out: Path, rows: int) -> None:
     import warnings
 
     sys.path.insert(0, str(EXAMPLES))
-    import build_demo as demo
+    import build_demo as demo  # type: ignore[import-not-found]  # examples/, on sys.path
 
     out.mkdir(parents=True, exist_ok=True)
     for key, value in {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true",
@@ -93,7 +93,7 @@ def build(out: Path, rows: int) -> None:
     import logging
 
     import mlflow
-    import train_survival
+    import train_survival  # type: ignore[import-not-found]  # examples/, on sys.path
     from clinical_data import FEATURES_V1, FEATURES_V2, patient_split
     from mlflow import MlflowClient
 
@@ -158,14 +158,13 @@ def main(argv: list[str] | None = None) -> int:
     for rows in sizes:
         out = top / f"rows-{rows}"
         started = time.perf_counter()
-        if args.keep is not None and (out / "mlflow.db").exists() and (out / "pyproject.toml").exists():
-            done = subprocess.CompletedProcess([], 0)  # built by an earlier --keep run: audited again as is
-        else:
+        kept = args.keep is not None and (out / "mlflow.db").exists() and (out / "pyproject.toml").exists()
+        if not kept:  # else built by an earlier --keep run: audited again as is
             done = subprocess.run([sys.executable, __file__, "--build-only", str(out), str(rows)],
                                   capture_output=True, text=True)
-        if done.returncode:
-            print(f"{rows:>10,}  build failed:\n{done.stderr[-2000:]}")
-            return 1
+            if done.returncode:
+                print(f"{rows:>10,}  build failed:\n{done.stderr[-2000:]}")
+                return 1
         built = time.perf_counter() - started
         floor = measure(out, sys.executable, "-c", FLOOR)
         audit = measure(out, sys.executable, "-m", "pytest", "--audit-model=cl_unimodal_v2", "-p", "no:cacheprovider")

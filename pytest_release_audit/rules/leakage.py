@@ -157,11 +157,13 @@ def assess_leakage(
         statement=STATEMENT if not found.problems and not found.unverified else None,
         notes=tuple(found.notes),
     )
-    shared = sum(c["shared_ids"] for c in _overlaps(pairs))
-    patients = sum(c["eval_ids"] for c in _overlaps(pairs))
-    note = f"; no id column in {', '.join(found.unverified)}: patient overlap not checked" if found.unverified else ""
+    overlaps = _overlaps(pairs)
     duplicates = "; ".join(found.notes) if found.notes else "no duplicate records"
-    if _overlaps(pairs):
+    if overlaps:
+        shared = sum(c["shared_ids"] for c in overlaps)
+        patients = sum(c["eval_ids"] for c in overlaps)
+        unchecked = ", ".join(found.unverified)
+        note = f"; no id column in {unchecked}: patient overlap not checked" if unchecked else ""
         summary = (
             f"{shared} of {patients} evaluation ids also in training; {duplicates} across "
             f"{len(pairs)} train/evaluation pair(s){note}"
