@@ -9,7 +9,8 @@ on 2 covariates and cl_unimodal_v2 @candidate on 8, trained and logged by the de
 code, with the demo's approvals and policy), then times in fresh processes, side by side:
 
 * the **floor**: importing the plugin and MLflow, loading both models from the registry and
-  reading the logged training and evaluation CSVs: what any audit of these models must pay;
+  reading every dataset the candidate's run logged (the raw table, the training and the
+  evaluation split, as the audit reads them): what any audit of these models must pay;
 * the **audit**: ``pytest --audit-model=cl_unimodal_v2`` in that directory (every check, the
   reports, the trail).
 
@@ -44,15 +45,16 @@ print(json.dumps({"seconds": time.perf_counter() - t, "rss_kb": resource.getrusa
 """
 
 FLOOR = r"""
-import mlflow, pandas as pd, pytest_release_audit.plugin  # noqa: F401
+import json, mlflow, pandas as pd, pytest_release_audit.plugin  # noqa: F401
 from mlflow import MlflowClient
 uri = "sqlite:///mlflow.db"
 mlflow.set_tracking_uri(uri); mlflow.set_registry_uri(uri)
 client = MlflowClient(uri, uri)
 for name, alias in (("cl_unimodal_v2", "candidate"), ("cl_unimodal_v1", "production")):
     mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
-for part in ("train", "eval"):
-    pd.read_csv(f"data/mm_fusion_v1_{part}.csv")
+run = client.get_run(client.get_model_version_by_alias("cl_unimodal_v2", "candidate").run_id)
+frames = [pd.read_csv(json.loads(i.dataset.source)["uri"], float_precision="round_trip")
+          for i in run.inputs.dataset_inputs]  # every dataset the run logged: raw table, train, eval
 """
 
 

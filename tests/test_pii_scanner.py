@@ -628,3 +628,45 @@ def test_decimal_numbers_read_as_text_are_not_card_numbers():
     result = scan_dataframe(pd.DataFrame({"f0": values}), "t", engine=build_engine(section), policy_section=section)
     cards = [f for f in result.findings if f.entity_type == "CREDIT_CARD"]
     assert len(cards) == 1 and cards[0].rows_affected == 1 and cards[0].row_indices == (401,)
+
+
+def _raw_and_splits() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A raw table with PII of several types in its notes, and two splits that repeat most of its
+    values (one adds values the raw table does not have)."""
+    rng = np.random.default_rng(7)
+    kinds = [
+        lambda i: f"Call back on 212-555-{i % 10000:04d} about the scan.",
+        lambda i: f"Email pat{i}@example.org the results.",
+        lambda i: f"Stable disease, review {i}.",
+        lambda i: f"MRN: {1000000 + i} seen today.",
+        lambda i: f"Seen with daughter Mary Jones, visit {i}.",
+    ]
+    notes = [kinds[i % len(kinds)](i) for i in range(6000)]
+    raw = pd.DataFrame({"patient_id": np.arange(6000) + 10**6, "clinical_note": notes,
+                        "site": rng.choice(["north", "south"], 6000)})
+    train = raw.iloc[rng.permutation(6000)[:4000]].reset_index(drop=True)
+    extra = pd.DataFrame({"patient_id": [1, 2], "clinical_note": ["SSN 536-22-1234 on file", "Fine."],
+                          "site": ["north", "north"]})
+    evaluation = pd.concat([raw.iloc[4000:5000], extra], ignore_index=True)
+    return raw, train, evaluation
+
+
+def _everything(result) -> tuple:
+    """All of a scan result but its timing, with the flagged map in order."""
+    return (result.to_dict() | {"seconds": None}, list(result.flagged.items()), result.values_analyzed)
+
+
+def test_values_shared_between_datasets_are_analysed_once_with_the_answers_of_a_fresh_scan():
+    raw, train, evaluation = _raw_and_splits()
+    shared = build_engine()
+    fresh = [scan_dataframe(df, name, engine=build_engine()) for name, df in
+             (("raw", raw), ("train", train), ("eval", evaluation))]
+    reused = [scan_dataframe(df, name, engine=shared) for name, df in
+              (("raw", raw), ("train", train), ("eval", evaluation))]
+    assert fresh[0].findings and fresh[2].blocking  # the fixture has something to find
+    assert {f.entity_type for f in fresh[2].findings} >= {"US_SSN", "EMAIL_ADDRESS"}
+    for a, b in zip(fresh, reused, strict=True):
+        assert _everything(a) == _everything(b)
+    # the splits added only their own new values to what the engine remembers
+    seen = next(v for (context, _), v in shared.seen.items() if context[0] == "clinical_note")
+    assert len(seen.values) == raw["clinical_note"].nunique() + 2

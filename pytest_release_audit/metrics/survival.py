@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 _INT32_MAX = 2**31 - 1
@@ -74,20 +75,68 @@ class PairsPlan:
 
 
 @dataclass(frozen=True)
+class MergeSpans:
+    """The numpy kernel's gather plan for the strictly-concordant count (n log n per array)."""
+
+    left: Any  # patient ids of left-half events, per merge level, each block sorted by risk rank
+    hi: Any  # per right-half patient: end of its block's left events in ``left`` (cumsum index)
+    lo: Any  # ... and the first left event ranked above it
+    right: Any  # the right-half patient ids those bounds belong to
+
+
+@dataclass(frozen=True)
 class ConcordancePlan:
     """Everything about one model's risk scores that does not depend on the resample weights."""
 
     n: int
     levels: int
-    left: Any  # patient ids of left-half events, per merge level, each block sorted by risk rank
-    hi: Any  # per right-half patient: end of its block's left events in ``left`` (cumsum index)
-    lo: Any  # ... and the first left event ranked above it
-    right: Any  # the right-half patient ids those bounds belong to
+    order: Any  # time order: by time, events before censorings, equal-time events by ascending risk
+    rank: Any  # in that order: unique risk ranks (equal risks ranked by time position)
+    events: Any  # in that order: event flags (bool)
     tie_order: Any  # order by (risk, time, events first)
     tie_died: Any
     tie_take: Any  # positions in tie order with tied comparable earlier events
     tie_hi: Any
     tie_lo: Any
+
+    @cached_property
+    def spans(self) -> MergeSpans:
+        """Every merge level's (later patient, earlier events ranked above it) spans, built on first use
+        (only the numpy kernel reads them; the compiled one merges instead)."""
+        return _merge_spans(self.order, self.rank, self.events, self.levels)
+
+
+def _merge_spans(order_p: Any, rho: Any, ep: Any, levels: int) -> MergeSpans:
+    import numpy as np
+
+    n = order_p.size
+    pos = np.arange(n)
+    lefts, his, los, rights = [], [], [], []
+    base = 0
+    for k in range(levels):
+        block = pos >> (k + 1)
+        half = (pos >> k) & 1
+        perm = np.lexsort((rho, block))
+        blk = block[perm]
+        is_left = (half[perm] == 0) & ep[perm]
+        left_before = np.concatenate(([0], np.cumsum(is_left)))
+        block_end = np.searchsorted(blk, blk, side="right")
+        s = np.nonzero(half[perm] == 1)[0]
+        hi = left_before[block_end[s]]
+        lo = left_before[s + 1]
+        keep = hi > lo  # right elements with no higher-ranked earlier event add nothing
+        lefts.append(order_p[perm[is_left]])
+        his.append(hi[keep] + base)
+        los.append(lo[keep] + base)
+        rights.append(order_p[perm[s[keep]]])
+        base += int(is_left.sum())
+    empty = np.zeros(0, dtype=np.int64)
+    return MergeSpans(
+        left=np.concatenate(lefts) if lefts else empty,
+        hi=np.concatenate(his) if his else empty,
+        lo=np.concatenate(los) if los else empty,
+        right=np.concatenate(rights) if rights else empty,
+    )
 
 
 def pairs_plan(durations: Any, events: Any) -> PairsPlan:
@@ -123,28 +172,7 @@ def concordance_plan(durations: Any, events: Any, risk: Any) -> ConcordancePlan:
     by_risk = np.argsort(rp, kind="stable")
     rho = np.empty(n, dtype=np.int64)
     rho[by_risk] = np.arange(n)
-    pos = np.arange(n)
     levels = max(1, int(math.ceil(math.log2(n)))) if n > 1 else 0
-    lefts, his, los, rights = [], [], [], []
-    base = 0
-    for k in range(levels):
-        block = pos >> (k + 1)
-        half = (pos >> k) & 1
-        perm = np.lexsort((rho, block))
-        blk = block[perm]
-        is_left = (half[perm] == 0) & ep[perm]
-        left_before = np.concatenate(([0], np.cumsum(is_left)))
-        block_end = np.searchsorted(blk, blk, side="right")
-        s = np.nonzero(half[perm] == 1)[0]
-        hi = left_before[block_end[s]]
-        lo = left_before[s + 1]
-        keep = hi > lo  # right elements with no higher-ranked earlier event add nothing
-        lefts.append(order_p[perm[is_left]])
-        his.append(hi[keep] + base)
-        los.append(lo[keep] + base)
-        rights.append(order_p[perm[s[keep]]])
-        base += int(is_left.sum())
-    empty = np.zeros(0, dtype=np.int64)
     tie_order = np.lexsort((~e, t, r))
     rs, ts, es = r[tie_order], t[tie_order], e[tie_order]
     r_start = _group_starts(n, rs)
@@ -155,10 +183,9 @@ def concordance_plan(durations: Any, events: Any, risk: Any) -> ConcordancePlan:
     return ConcordancePlan(
         n=n,
         levels=levels,
-        left=np.concatenate(lefts) if lefts else empty,
-        hi=np.concatenate(his) if his else empty,
-        lo=np.concatenate(los) if los else empty,
-        right=np.concatenate(rights) if rights else empty,
+        order=order_p,
+        rank=rho,
+        events=ep,
         tie_order=tie_order,
         tie_died=es.astype(np.int32),
         tie_take=tie_take,
@@ -218,14 +245,15 @@ def _concordant(plan: ConcordancePlan, w: Any, work: Any) -> tuple[Any, Any]:
     import numpy as np
 
     rows = w.shape[0]
-    if plan.right.size:
+    spans = plan.spans
+    if spans.right.size:
         # Strictly concordant pairs: every merge level's (later patient, earlier events ranked
         # above it in the same block) spans, as differences of one running sum.
-        cum = np.zeros((rows, plan.left.size + 1), dtype=work)
-        np.cumsum(np.take(w, plan.left, axis=1), axis=1, dtype=work, out=cum[:, 1:])
-        span = np.take(cum, plan.hi, axis=1)
-        span -= np.take(cum, plan.lo, axis=1)
-        span *= np.take(w, plan.right, axis=1)
+        cum = np.zeros((rows, spans.left.size + 1), dtype=work)
+        np.cumsum(np.take(w, spans.left, axis=1), axis=1, dtype=work, out=cum[:, 1:])
+        span = np.take(cum, spans.hi, axis=1)
+        span -= np.take(cum, spans.lo, axis=1)
+        span *= np.take(w, spans.right, axis=1)
         concordant = span.sum(axis=1, dtype=np.int64)
     else:
         concordant = np.zeros(rows, dtype=np.int64)
@@ -280,36 +308,107 @@ def concordance_index(durations: Any, events: Any, risk: Any) -> float:
     return float(value[0])
 
 
+#: From this many rows on, the scorer counts with the compiled kernels (``survival_jit``) when numba
+#: is installed: below it, numpy is fast enough and numba's import and first compilation are not.
+JIT_MIN_ROWS = 20_000
+
+
+def jit_kernels(n: int, kernel: str = "auto") -> Any:
+    """The compiled kernels module for ``n`` rows, or None: numpy counts (``kernel="numpy"``, or
+    ``"auto"`` below ``JIT_MIN_ROWS``, or numba not installed). ``"compiled"`` insists."""
+    if kernel == "numpy" or (kernel == "auto" and n < JIT_MIN_ROWS):
+        return None
+    if kernel == "compiled":
+        from pytest_release_audit.metrics import survival_jit as required
+
+        return required
+    try:
+        from pytest_release_audit.metrics import survival_jit
+    except ImportError:  # numba missing or broken: numpy counts the same pairs
+        return None
+    return survival_jit
+
+
+def _forward(*bounds: Any) -> bool:
+    """Whether every array is non-decreasing (what ``survival_jit.span_sums`` streams over)."""
+    import numpy as np
+
+    return all(b.size < 2 or bool((np.diff(b) >= 0).all()) for b in bounds)
+
+
 class SurvivalScorer:
-    """Bootstrap scorer for survival models: the C-index, sharing the pair counts between models."""
+    """Bootstrap scorer for survival models: the C-index, sharing the pair counts between models.
+
+    On ``JIT_MIN_ROWS`` rows or more (and numba installed) a chunk of resamples is counted by the
+    compiled kernels, otherwise by numpy's passes; both give the same integers. ``kernel``
+    (``auto``, ``numpy``, ``compiled``) chooses for tests and benchmarks.
+    """
 
     metrics: tuple[str, ...] = ("c_index",)
 
-    def __init__(self, durations: Any, events: Any) -> None:
+    def __init__(self, durations: Any, events: Any, kernel: str = "auto") -> None:
         self.durations = durations
         self.events = events
         self._pairs = pairs_plan(durations, events)
+        self._jit = jit_kernels(self._pairs.order.size, kernel)
+        if self._jit is not None and not _forward(self._pairs.bound):
+            self._jit = None  # cannot happen with group starts; numpy does not need it
 
     def prepare(self, scores: Any) -> ConcordancePlan:
         """Per-model precomputation (independent of the resample weights)."""
         return concordance_plan(self.durations, self.events, scores)
 
+    @property
+    def block_rows(self) -> int | None:
+        """Resamples per block the compiled kernels want (their lanes: 32 run twice as fast as 8);
+        None: the bootstrap's default for numpy."""
+        return 32 if self._jit is not None else None
+
     def work_per_resample(self, plans: list[ConcordancePlan]) -> int:
-        """The widest array one resample needs (the merge levels' spans: ~n log n), for chunk sizing."""
+        """The widest array one resample needs, for chunk sizing: numpy's merge spans (~n log n
+        int64), or for the compiled kernels a fifth of n (their arrays are int8 rows plus the
+        block's int32 indices and weights, about 12 bytes per row of a resample against numpy's
+        ~40 per span, and they run twice as fast with 32 resamples per block as with 8)."""
+        if self._jit is not None:
+            return max(1, self._pairs.order.size // 5)
         sizes = [self._pairs.order.size, self._pairs.take.size]
         for plan in plans:
-            sizes += [plan.left.size, plan.hi.size, plan.tie_order.size, plan.tie_take.size]
+            spans = plan.spans
+            sizes += [spans.left.size, spans.hi.size, plan.tie_order.size, plan.tie_take.size]
         return max(sizes)
 
     def evaluate(self, plans: list[ConcordancePlan], weights: Any) -> list[dict[str, Any]]:
         """C-index per row of ``weights`` for each prepared model."""
+        import numpy as np
+
         # One narrowing per chunk, shared by the pair counts and every model (the bound with the
         # most merge levels holds for all of them).
         w, work = _narrowed(weights, max((plan.levels for plan in plans), default=1))
+        jit = self._jit if w.dtype == np.int8 and w.shape[0] else None
+        if jit is not None and all(_forward(p.tie_hi, p.tie_lo) for p in plans):
+            return self._evaluate_compiled(jit, plans, w)
         pairs = _pairs(self._pairs, w, work)
         out = []
         for plan in plans:
             concordant, tied = _concordant(plan, w, work)
+            out.append({"c_index": concordance_ratio(concordant, tied, pairs)})
+        return out
+
+    def _evaluate_compiled(self, jit: Any, plans: list[ConcordancePlan], w: Any) -> list[dict[str, Any]]:
+        import numpy as np
+
+        pp = self._pairs
+        rows = np.ascontiguousarray(w.T)  # (n, k): a patient's weights in the k resamples together
+        pairs = np.zeros(w.shape[0], dtype=np.int64)
+        if pp.take.size:
+            pairs = jit.span_sums(jit.gather_rows(rows, pp.order), pp.died, pp.take, pp.bound, pp.bound, False)
+        out = []
+        for plan in plans:
+            concordant = jit.merge_concordant(plan.rank, plan.events, jit.gather_rows(rows, plan.order))
+            tied = np.zeros(w.shape[0], dtype=np.int64)
+            if plan.tie_take.size:
+                tied = jit.span_sums(jit.gather_rows(rows, plan.tie_order), plan.tie_died, plan.tie_take,
+                                     plan.tie_hi, plan.tie_lo, True)
             out.append({"c_index": concordance_ratio(concordant, tied, pairs)})
         return out
 

@@ -282,12 +282,25 @@ def analyze_values(
 
     ``ner``: the values are free text and the engine has an NER pipeline: its analyzer reads them.
     """
+    hits, signature = analyze_each(engine, values, context, ner=ner)
+    return hits, int((signature != 0).sum())
+
+
+def analyze_each(
+    engine: PiiEngine, values: Sequence[str] | np.ndarray, context: Sequence[str], *, ner: bool = False
+) -> tuple[dict[int, list[Hit]], np.ndarray]:
+    """``analyze_values``, with each value's gate signature (nonzero: it went to presidio) instead of
+    how many went. The hits are in signature order, then value order.
+
+    A value's answer depends on the value, ``context``, ``ner`` and the engine only, never on the
+    other values: ``scan.py`` reuses it for the same value in another dataset.
+    """
     import numpy as np
 
     from pytest_release_audit.scanners.pii import pool
 
     if len(values) == 0:
-        return {}, 0
+        return {}, np.zeros(0, dtype=np.int64)
     use_ner = ner and engine.ner_analyzer is not None
     gates = engine.ner_gates if use_ner else engine.gates
     signature = signatures(engine, values, context, gates)
@@ -307,4 +320,4 @@ def analyze_values(
         for i, value_hits in zip(where, found, strict=True):
             if value_hits:
                 hits[i] = [Hit(*h) for h in value_hits]
-    return hits, sum(len(p) for p in positions)
+    return hits, signature

@@ -62,6 +62,9 @@ class PiiEngine:
     ner_choice: str = ""  # how the pipeline was chosen ("policy pii.ner_model", "auto-detected")
     short: str = "patterns + name list"  # the engine in a few words, for titles and summaries
     section: Mapping[str, Any] | None = field(default=None, repr=False)  # what it was built from (for workers)
+    #: Values already analysed, per (column context, NER): ``scan.py`` reads a value shared by two
+    #: datasets (a raw table and its splits) once. Only this engine's answers, for equal strings.
+    seen: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def entity_types(self) -> tuple[str, ...]:

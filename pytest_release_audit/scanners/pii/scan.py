@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.masking import mask_value
-from pytest_release_audit.scanners.pii.analyze import Hit, analyze_values
+from pytest_release_audit.scanners.pii.analyze import Hit, analyze_each
 from pytest_release_audit.scanners.pii.columns import column_strings, distinct, is_free_text
 from pytest_release_audit.scanners.pii.engine import PiiEngine, section_with_defaults
 from pytest_release_audit.scanners.pii.names import IDENTIFIER_COLUMNS, name_tokens, normalise_name
@@ -91,6 +91,56 @@ def _content_flag(strings: Any, entity: str, hits: dict[Any, Hit], score: float,
     return _Flag(mask=mask, score=score, sample=sample, detectors=sorted(detectors), raw=raw)
 
 
+@dataclass
+class _Seen:
+    """The distinct values of one column context analysed so far, and their answers."""
+
+    values: Any  # object ndarray, distinct
+    signature: Any  # int64 ndarray: the gates each value passed (0: not sent to presidio)
+    hits: dict[int, list[Hit]]  # position in ``values`` -> hits
+
+
+def _analyze_once(engine: PiiEngine, uniques: Any, context: list[str], ner: bool) -> tuple[dict[int, list[Hit]], int]:
+    """``analyze_values`` for ``uniques``, reusing this engine's answers for the values it analysed
+    in an earlier dataset under the same column context (a training split repeats its raw table's
+    notes). A value's answer depends only on the value, the context and the engine, and the hits
+    keep ``analyze_each``'s order (signature, then value), so the findings, samples and counts are
+    exactly those of a fresh analysis."""
+    import numpy as np
+    import pandas as pd
+
+    key = (tuple(context), ner)
+    seen: _Seen | None = engine.seen.get(key)
+    if seen is None:
+        where = np.full(len(uniques), -1, dtype=np.int64)
+    else:
+        where = pd.Index(seen.values, dtype=object).get_indexer(pd.Index(uniques, dtype=object))
+    fresh = np.flatnonzero(where < 0)
+    found, fresh_signature = analyze_each(engine, uniques[fresh], context, ner=ner)
+    signature = np.zeros(len(uniques), dtype=np.int64)
+    signature[fresh] = fresh_signature
+    hits = {int(fresh[i]): h for i, h in found.items()}
+    if seen is not None:
+        known = np.flatnonzero(where >= 0)
+        signature[known] = seen.signature[where[known]]
+        for i in known:
+            old = seen.hits.get(int(where[i]))
+            if old is not None:
+                hits[int(i)] = old
+        order = sorted(hits, key=lambda i: (int(signature[i]), i))
+        hits = {i: hits[i] for i in order}
+    if len(fresh):
+        base = 0 if seen is None else len(seen.values)
+        added = {base + i: h for i, h in found.items()}
+        if seen is None:
+            engine.seen[key] = _Seen(uniques[fresh], fresh_signature, added)
+        else:
+            seen.values = np.concatenate([seen.values, uniques[fresh]])
+            seen.signature = np.concatenate([seen.signature, fresh_signature])
+            seen.hits.update(added)
+    return hits, int((signature != 0).sum())
+
+
 def _by_content(strings: Any, name: str, engine: PiiEngine, column: _Column) -> dict[str, _Flag]:
     """Flags from presidio's results on the column's distinct values."""
     import numpy as np
@@ -98,7 +148,7 @@ def _by_content(strings: Any, name: str, engine: PiiEngine, column: _Column) -> 
     present = np.array([v is not None for v in strings], dtype=bool)
     uniques = distinct(strings[present])
     column.ner = engine.ner_analyzer is not None and is_free_text(uniques, int(present.sum()))
-    hits, column.values_analyzed = analyze_values(engine, uniques, [name, *name_tokens(name)], ner=column.ner)
+    hits, column.values_analyzed = _analyze_once(engine, uniques, [name, *name_tokens(name)], column.ner)
     column.values_scanned = len(uniques)
     by_entity: dict[str, dict[Any, Hit]] = {}
     scores: dict[str, float] = {}
