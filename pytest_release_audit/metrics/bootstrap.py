@@ -258,7 +258,11 @@ def paired_bootstrap(
         rows, blocks = idx.shape[0], (idx[s : s + step] for s in range(0, idx.shape[0], step))
     samples = {name: [np.empty(rows) for _ in models] for name in scorer.metrics}
 
+    by_indices = getattr(scorer, "evaluate_indices", None)
+
     def score(block: Any) -> list[dict[str, Any]]:
+        if by_indices is not None:  # the scorer counts the draws itself (survival's compiled kernels)
+            return by_indices(plans, block)
         return scorer.evaluate(plans, weights_from_indices(block, n))
 
     def keep(start: int, size: int, values: list[dict[str, Any]]) -> None:

@@ -394,18 +394,38 @@ class SurvivalScorer:
             out.append({"c_index": concordance_ratio(concordant, tied, pairs)})
         return out
 
+    def evaluate_indices(self, plans: list[ConcordancePlan], indices: Any) -> list[dict[str, Any]]:
+        """``evaluate`` for the resamples given as row indices (a row per resample): the compiled
+        kernels count them straight into their rows of weights."""
+        import numpy as np
+
+        from pytest_release_audit.metrics.bootstrap import weights_from_indices
+
+        n = self._pairs.order.size
+        if self._jit is not None and n and all(_forward(p.tie_hi, p.tie_lo) for p in plans):
+            rows = self._jit.lane_counts(np.ascontiguousarray(indices, dtype=np.int32), n)
+            if rows is not None:
+                return self._evaluate_rows(self._jit, plans, rows)
+        return self.evaluate(plans, weights_from_indices(indices, n))
+
     def _evaluate_compiled(self, jit: Any, plans: list[ConcordancePlan], w: Any) -> list[dict[str, Any]]:
         import numpy as np
 
+        return self._evaluate_rows(jit, plans, np.ascontiguousarray(w.T))
+
+    def _evaluate_rows(self, jit: Any, plans: list[ConcordancePlan], rows: Any) -> list[dict[str, Any]]:
+        """The compiled counts from ``rows`` ``(n, k)`` int8: a patient's weights in the k resamples."""
+        import numpy as np
+
         pp = self._pairs
-        rows = np.ascontiguousarray(w.T)  # (n, k): a patient's weights in the k resamples together
-        pairs = np.zeros(w.shape[0], dtype=np.int64)
+        k = rows.shape[1]
+        pairs = np.zeros(k, dtype=np.int64)
         if pp.take.size:
             pairs = jit.span_sums(jit.gather_rows(rows, pp.order), pp.died, pp.take, pp.bound, pp.bound, False)
         out = []
         for plan in plans:
             concordant = jit.merge_concordant(plan.rank, plan.events, jit.gather_rows(rows, plan.order))
-            tied = np.zeros(w.shape[0], dtype=np.int64)
+            tied = np.zeros(k, dtype=np.int64)
             if plan.tie_take.size:
                 tied = jit.span_sums(jit.gather_rows(rows, plan.tie_order), plan.tie_died, plan.tie_take,
                                      plan.tie_hi, plan.tie_lo, True)

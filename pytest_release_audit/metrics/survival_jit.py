@@ -77,6 +77,22 @@ def merge_concordant(rank: Any, events: Any, weights: Any) -> Any:  # pragma: no
 
 
 @numba.njit(cache=True, nogil=True)
+def lane_counts(indices: Any, n: int) -> Any:  # pragma: no cover - compiled
+    """How often each patient was drawn in each resample (a row of ``indices`` each), as ``(n, k)``
+    int8 rows; ``None`` if an index is outside ``[0, n)`` or some count would exceed 127 (the
+    caller then counts with numpy, which says what is wrong or counts in int32)."""
+    k = indices.shape[0]
+    rows = np.zeros((n, k), np.int8)
+    for c in range(k):
+        for q in range(indices.shape[1]):
+            i = indices[c, q]
+            if i < 0 or i >= n or rows[i, c] == 127:
+                return None
+            rows[i, c] += 1
+    return rows
+
+
+@numba.njit(cache=True, nogil=True)
 def gather_rows(rows: Any, order: Any) -> Any:  # pragma: no cover - compiled
     """``rows[order]`` for an ``(n, k)`` int8 array: one patient's k weights per row, in ``order``."""
     n, k = rows.shape
