@@ -310,7 +310,7 @@ def concordance_index(durations: Any, events: Any, risk: Any) -> float:
 
 #: From this many rows on, the scorer counts with the compiled kernels (``survival_jit``) when numba
 #: is installed: below it, numpy is fast enough and numba's import and first compilation are not.
-JIT_MIN_ROWS = 20_000
+JIT_MIN_ROWS = 10_000
 
 
 def jit_kernels(n: int, kernel: str = "auto") -> Any:
