@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 #: Inputs after whose loading the garbage collector stops tracking what is loaded (``gc.freeze``).
-FROZEN_INPUTS = frozenset({"datasets", "scores"})
+FROZEN_INPUTS = frozenset({"scores"})
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,7 @@ class AuditContext:
                     self._cache[key] = compute()
                 except AuditError as exc:
                     self._cache[key] = _Failed(exc)
-                if key in FROZEN_INPUTS:
+                if key in FROZEN_INPUTS or key.startswith("dataset:"):
                     # The loaded frames live for the whole session: moved out of the collector's
                     # generations, later full collections stop traversing their millions of cells.
                     import gc
@@ -310,7 +310,18 @@ class AuditContext:
 
     @property
     def datasets(self) -> list[LoadedDataset]:
-        def compute() -> list[LoadedDataset]:
+        """Every dataset the run logged, read and verified, in the order it logged them."""
+        return [self._dataset(i) for i in range(len(self._dataset_readers))]
+
+    def _dataset(self, i: int) -> LoadedDataset:
+        """The ``i``-th logged dataset, read once (your tests may need only the evaluation data: the
+        others are then never read in your process; the checks' process reads and verifies all)."""
+        return self._cached(f"dataset:{i}", self._dataset_readers[i])
+
+    @property
+    def _dataset_readers(self) -> list[Any]:
+        """One reader per logged dataset, after the checks that concern them all (mappings, files)."""
+        def compute() -> list[Any]:
             from pytest_release_audit.datasets import (
                 not_recorded_message,
                 read_logged_dataset,
@@ -350,16 +361,16 @@ class AuditContext:
             integrity = self.policy.section("data_integrity")
             roots = [*bases, *(self.rootdir / r for r in integrity["allowed_roots"])]
             max_bytes = int(float(integrity["max_dataset_gb"]) * 1e9)
-            engine = self.data_engine
-            return [
-                read_mapped_dataset(ref, mappings[ref.name], handle, task_policy, roots, max_bytes)
-                if ref.name in mappings else
-                read_logged_dataset(ref, handle, task_policy, bases, self.workdir / "datasets", roots, max_bytes,
-                                    engine)
-                for ref in handle.run.inputs
-            ]
 
-        return self._cached("datasets", compute)
+            def reader(ref: Any) -> Any:
+                if ref.name in mappings:
+                    return lambda: read_mapped_dataset(ref, mappings[ref.name], handle, task_policy, roots, max_bytes)
+                return lambda: read_logged_dataset(ref, handle, task_policy, bases, self.workdir / "datasets",
+                                                   roots, max_bytes, self.data_engine)
+
+            return [reader(ref) for ref in handle.run.inputs]
+
+        return self._cached("dataset_readers", compute)
 
     @property
     def data_engine(self) -> Any:
@@ -386,14 +397,17 @@ class AuditContext:
         return list(dict.fromkeys(bases))
 
     def dataset_for(self, contexts: tuple[str, ...], label: str) -> LoadedDataset:
-        found = [d for d in self.datasets if (d.context or "").lower() in contexts]
-        if not found:
-            logged = ", ".join(f"{d.name} ({d.context or 'no context'})" for d in self.datasets) or "none"
-            raise DatasetUnavailable(
-                f"run {self.handle.run_id} logged no {label} dataset (logged: {logged}): log one with "
-                f"mlflow.log_input(..., context='{contexts[0]}')"
-            )
-        return found[0]
+        """The first logged dataset with one of ``contexts``, read (the others are not read for it)."""
+        readers = self._dataset_readers  # the checks that concern every dataset come first
+        refs = list(self.handle.run.inputs) if self.handle.run else []
+        for i, ref in enumerate(refs[: len(readers)]):
+            if (ref.context or "").lower() in contexts:
+                return self._dataset(i)
+        logged = ", ".join(f"{r.name} ({r.context or 'no context'})" for r in refs) or "none"
+        raise DatasetUnavailable(
+            f"run {self.handle.run_id} logged no {label} dataset (logged: {logged}): log one with "
+            f"mlflow.log_input(..., context='{contexts[0]}')"
+        )
 
     @property
     def scores(self) -> Scores:

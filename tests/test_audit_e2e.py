@@ -283,3 +283,25 @@ def test_reports_of_a_previous_audit_survive_an_unwritable_out_dir(audit, tmp_pa
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*cannot write reports to *reports*pass a writable --audit-out*"])
     assert (audit.out_dir / "audit_report.json").read_bytes() == before
+
+
+def test_your_tests_read_only_the_dataset_they_ask_for_and_a_broken_one_still_blocks(fresh_audit):
+    """A project test on the evaluation data does not wait for (or fail on) the raw table, which
+    only the built-in checks need; those still read every logged dataset and block on a broken one."""
+    raw = fresh_audit.registry / "data" / "mm_curated_q225.csv"
+    assert raw.is_file()
+    raw.write_bytes(b"\xff\xfe\x00 not a table")
+    fresh_audit.pytester.makepyfile(test_eval_rows="""
+        import pytest
+
+        @pytest.mark.compliance("eval_rows")
+        def test_eval_rows(audit_evaluation_data):
+            assert len(audit_evaluation_data.df) > 0 and audit_evaluation_data.digest_check.match
+    """)
+    result = fresh_audit.run("cl_unimodal_v2", "test_eval_rows.py")
+    checks = {c["id"]: c for c in fresh_audit.report()["checks"]}
+    assert checks["eval_rows"]["outcome"] == "passed"
+    assert checks["data_integrity"]["outcome"] in ("failed", "error")
+    assert "mm_curated_q225" in checks["data_integrity"]["summary"]
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["Status: BLOCKED*"])

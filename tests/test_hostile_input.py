@@ -244,7 +244,11 @@ def _inert_bytes(data: bytes, where: str) -> None:
     lines = data.split(b"\n")
     forged = [line for line in lines if line.lstrip(b" #>*-|").startswith((b"FORGED-LINE", b"Status: READY"))]
     assert not forged or forged == [b"Status: READY FOR PRODUCTION"], f"{where}: forged line {forged[:2]!r}"
-    assert CANARY.encode() not in data, f"{where}: a template expression was evaluated ({CANARY})"
+    # Embedded images (base64) and hashes hold any four digits by chance: only a standalone 1337
+    # outside them is an evaluated expression.
+    text = re.sub(rb"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+", b"", data)
+    evaluated = re.search(rb"(?<![\w+/.,])" + CANARY.encode() + rb"(?![\w+/,]|\.\d)", text)
+    assert evaluated is None, f"{where}: a template expression was evaluated ({CANARY}) at offset {evaluated.start()}"
 
 
 @pytest.mark.slow

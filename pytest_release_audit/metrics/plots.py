@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from pytest_release_audit.metrics.subgroups import Subgroup
-    from pytest_release_audit.metrics.survival import CalibrationBin
+    from pytest_release_audit.metrics.survival_cox import CalibrationBin
 
 _DPI = 110
 
@@ -62,7 +62,7 @@ def km_risk_groups(
     from lifelines import KaplanMeierFitter
     from lifelines.statistics import logrank_test
 
-    from pytest_release_audit.metrics.survival import risk_groups
+    from pytest_release_audit.metrics.survival_cox import risk_groups
 
     t = np.asarray(durations, dtype=float)
     e = np.asarray(events, dtype=float) != 0

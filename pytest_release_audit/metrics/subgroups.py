@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pytest_release_audit.metrics.bootstrap import metric_direction, metric_label, paired_bootstrap
-from pytest_release_audit.metrics.survival import CalibrationBin, survival_calibration
+from pytest_release_audit.metrics.survival_cox import CalibrationBin, survival_calibration
 from pytest_release_audit.report.format import number
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_release_audit.metrics.subgroups import DEFAULT_CALIBRATION_LIMIT, DEFAULT_LIMITS, miscalibrated_bins
-from pytest_release_audit.metrics.survival import CalibrationBin
+from pytest_release_audit.metrics.survival_cox import CalibrationBin
 from pytest_release_audit.policy import BUILTIN_CHECKS, PolicyError, default_policy, validate
 from pytest_release_audit.scanners.data_license import judge
 from pytest_release_audit.scanners.security import scan_with_policy

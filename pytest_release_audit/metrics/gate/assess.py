@@ -107,7 +107,7 @@ class PerformanceAssessment:
     n_bootstrap: int
     seed: int
     confidence: float
-    hazard_ratio: Any = None  # survival.HazardRatio | None
+    hazard_ratio: Any = None  # survival_cox.HazardRatio | None
     baseline_hazard_ratio: Any = None
     training: dict[str, LoggedMetric] = field(default_factory=dict)  # logged on TRAINING data: shown only
     output: OutputFacts | None = None
@@ -228,7 +228,7 @@ def assess_performance(
     hr = base_hr = None
     n_events: int | None = None
     if kind == "survival":
-        from pytest_release_audit.metrics.survival import hazard_ratio
+        from pytest_release_audit.metrics.survival_cox import hazard_ratio
 
         n_events = int(np.count_nonzero(np.asarray(events, dtype=float)))
         hr = hazard_ratio(durations, events, candidate, confidence)
