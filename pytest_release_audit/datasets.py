@@ -348,3 +348,34 @@ def _mismatch(path: Path, df: pd.DataFrame, check: DigestCheck, rows: int | None
     if not check.tried:
         return f"{head}: its columns cannot form the logged arrays"
     return f"{head}, digest {check.recomputed} ({len(check.tried)} variants tried)"
+
+
+def check_mappings(handle: ModelHandle, mappings: Mapping[str, list[tuple[Path, str]]]) -> None:
+    """Raise the one-line error when the run logged no datasets, a mapping names a dataset the run
+    did not log or one it logged with a file, or a dataset has neither a file nor a mapping."""
+    from pytest_release_audit.errors import DatasetNotRecorded
+
+    if handle.run is None or not handle.run.inputs:
+        raise DatasetUnavailable(
+            f"run {handle.run_id} of {handle.name} v{handle.version} logged no datasets: log them with "
+            "mlflow.log_input(mlflow.data.from_pandas(df, source=PATH, name=...), context='training')"
+        )
+    logged = {ref.name for ref in handle.run.inputs}
+    unknown = sorted(set(mappings) - logged)
+    if unknown:
+        origin = mappings[unknown[0]][0][1]
+        raise DatasetUnavailable(
+            f"{origin} maps dataset '{unknown[0]}', which run {handle.run_id} did not log (logged: "
+            f"{', '.join(sorted(logged))}): use the name the run logged"
+        )
+    filed = sorted({r.name for r in handle.run.inputs if r.name in mappings and not recorded_without_file(r)})
+    if filed:
+        # A mapping stands in for a file the run never recorded; it never replaces one it did.
+        origin = mappings[filed[0]][0][1]
+        raise DatasetUnavailable(
+            f"{origin} maps dataset '{filed[0]}', which run {handle.run_id} logged with a file: "
+            "mappings are only for datasets recorded without a file; remove the mapping"
+        )
+    without = [r for r in handle.run.inputs if r.name not in mappings and recorded_without_file(r)]
+    if without:
+        raise DatasetNotRecorded(not_recorded_message(without))

@@ -334,40 +334,11 @@ class AuditContext:
     def _dataset_readers(self) -> list[Any]:
         """One reader per logged dataset, after the checks that concern them all (mappings, files)."""
         def compute() -> list[Any]:
-            from pytest_release_audit.datasets import (
-                not_recorded_message,
-                read_logged_dataset,
-                read_mapped_dataset,
-                recorded_without_file,
-            )
-            from pytest_release_audit.errors import DatasetNotRecorded
+            from pytest_release_audit.datasets import check_mappings, read_logged_dataset, read_mapped_dataset
 
             handle = self.handle
-            if handle.run is None or not handle.run.inputs:
-                raise DatasetUnavailable(
-                    f"run {handle.run_id} of {handle.name} v{handle.version} logged no datasets: log them with "
-                    "mlflow.log_input(mlflow.data.from_pandas(df, source=PATH, name=...), context='training')"
-                )
             mappings = self.data_mappings
-            logged = {ref.name for ref in handle.run.inputs}
-            unknown = sorted(set(mappings) - logged)
-            if unknown:
-                origin = mappings[unknown[0]][0][1]
-                raise DatasetUnavailable(
-                    f"{origin} maps dataset '{unknown[0]}', which run {handle.run_id} did not log (logged: "
-                    f"{', '.join(sorted(logged))}): use the name the run logged"
-                )
-            filed = sorted({r.name for r in handle.run.inputs if r.name in mappings and not recorded_without_file(r)})
-            if filed:
-                # A mapping stands in for a file the run never recorded; it never replaces one it did.
-                origin = mappings[filed[0]][0][1]
-                raise DatasetUnavailable(
-                    f"{origin} maps dataset '{filed[0]}', which run {handle.run_id} logged with a file: "
-                    "mappings are only for datasets recorded without a file; remove the mapping"
-                )
-            without = [r for r in handle.run.inputs if r.name not in mappings and recorded_without_file(r)]
-            if without:
-                raise DatasetNotRecorded(not_recorded_message(without))
+            check_mappings(handle, mappings)
             bases = self.data_dirs
             task_policy = self.policy.task_for_data()
             integrity = self.policy.section("data_integrity")
@@ -380,7 +351,7 @@ class AuditContext:
                 return lambda: read_logged_dataset(ref, handle, task_policy, bases, self.workdir / "datasets",
                                                    roots, max_bytes, self.data_engine)
 
-            return [reader(ref) for ref in handle.run.inputs]
+            return [reader(ref) for ref in handle.run.inputs] if handle.run else []
 
         return self._cached("dataset_readers", compute)
 
