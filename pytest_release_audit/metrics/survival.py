@@ -100,6 +100,11 @@ class ConcordancePlan:
     tie_lo: Any
 
     @cached_property
+    def streamable(self) -> bool:
+        """Whether the tie spans only move forward, as ``survival_jit.span_sums`` needs (checked once)."""
+        return _forward(self.tie_hi, self.tie_lo)
+
+    @cached_property
     def spans(self) -> MergeSpans:
         """Every merge level's (later patient, earlier events ranked above it) spans, built on first use
         (only the numpy kernel reads them; the compiled one merges instead)."""
@@ -385,7 +390,7 @@ class SurvivalScorer:
         # most merge levels holds for all of them).
         w, work = _narrowed(weights, max((plan.levels for plan in plans), default=1))
         jit = self._jit if w.dtype == np.int8 and w.shape[0] else None
-        if jit is not None and all(_forward(p.tie_hi, p.tie_lo) for p in plans):
+        if jit is not None and all(p.streamable for p in plans):
             return self._evaluate_compiled(jit, plans, w)
         pairs = _pairs(self._pairs, w, work)
         out = []
@@ -402,7 +407,7 @@ class SurvivalScorer:
         from pytest_release_audit.metrics.bootstrap import weights_from_indices
 
         n = self._pairs.order.size
-        if self._jit is not None and n and all(_forward(p.tie_hi, p.tie_lo) for p in plans):
+        if self._jit is not None and n and all(p.streamable for p in plans):
             rows = self._jit.lane_counts(np.ascontiguousarray(indices, dtype=np.int32), n)
             if rows is not None:
                 return self._evaluate_rows(self._jit, plans, rows)

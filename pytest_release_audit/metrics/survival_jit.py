@@ -105,6 +105,18 @@ def gather_rows(rows: Any, order: Any) -> Any:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def _advance(weights: Any, died: Any, acc: Any, at: int, until: int) -> int:  # pragma: no cover - compiled
+    """Add the events' weights of rows ``[at, until)`` to ``acc`` (per lane); the new position."""
+    k = weights.shape[1]
+    while at < until:
+        if died[at]:
+            for c in range(k):
+                acc[c] += weights[at, c]
+        at += 1
+    return at
+
+
+@numba.njit(cache=True, nogil=True)
 def span_sums(weights: Any, died: Any, take: Any, hi: Any, lo: Any, has_lo: bool) -> Any:  # pragma: no cover
     """Per resample: sum over ``take`` of w[take] * (events' weight in rows [lo, hi)) (int64).
 
@@ -119,19 +131,9 @@ def span_sums(weights: Any, died: Any, take: Any, hi: Any, lo: Any, has_lo: bool
     p_hi = 0
     p_lo = 0
     for m in range(take.shape[0]):
-        h = hi[m]
-        while p_hi < h:
-            if died[p_hi]:
-                for c in range(k):
-                    at_hi[c] += weights[p_hi, c]
-            p_hi += 1
+        p_hi = _advance(weights, died, at_hi, p_hi, hi[m])
         if has_lo:
-            low = lo[m]
-            while p_lo < low:
-                if died[p_lo]:
-                    for c in range(k):
-                        at_lo[c] += weights[p_lo, c]
-                p_lo += 1
+            p_lo = _advance(weights, died, at_lo, p_lo, lo[m])
         row = take[m]
         for c in range(k):
             out[c] += np.int64(weights[row, c]) * (at_hi[c] - at_lo[c])
